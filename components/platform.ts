@@ -1,0 +1,136 @@
+/**
+ * The contract between a cluster platform (aws, gcp, ovh, kubernetes) and the cloud-agnostic Hub.
+ *
+ * A platform component is built once per cluster entry, with the hubs that run on it (it needs them all at
+ * once: an S3 bucket policy holds one statement per hub, an OVH user belongs to one group). It exposes what a
+ * hub needs and nothing else; `hub.ts` never looks at the provider name.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ClusterSpec, HubSpec, ProviderName } from "./config";
+
+/** One of the cluster's buckets. */
+export interface BucketRef {
+    /** The full bucket name, from the created resource where the platform creates it. */
+    readonly name: pulumi.Output<string>;
+    /** `s3://name` or `gs://name`. */
+    readonly url: pulumi.Output<string>;
+}
+
+/**
+ * Where a hub's home directories live. `csi` and `nfs` become a static PV + PVC per hub (users get a
+ * `subPath` of it); `dynamic` gives each user a volume from a storage class.
+ */
+export type HomeVolume =
+    | {
+        readonly kind: "csi";
+        /** CSI driver, e.g. efs.csi.aws.com. */
+        readonly driver: string;
+        /** Driver-specific handle; for EFS `<fs-id>::<access-point-id>` pinned to the hub's directory. */
+        readonly volumeHandle: pulumi.Input<string>;
+        /** Resources the volume needs to exist before the PV is used (e.g. mount targets). */
+        readonly dependsOn?: pulumi.Resource[];
+    }
+    | {
+        readonly kind: "nfs";
+        readonly server: pulumi.Input<string>;
+        /** Export path mounted by the PV. */
+        readonly path: string;
+        /** Directory inside the export that holds this hub's homes; user homes are `<subPath>/<user>`. */
+        readonly hubDirectory: string;
+        readonly dependsOn?: pulumi.Resource[];
+    }
+    | {
+        readonly kind: "dynamic";
+        /** Storage class for user volumes; the cluster default when undefined. */
+        readonly storageClass?: pulumi.Input<string>;
+        /** Size of each user's volume, e.g. 10Gi. */
+        readonly capacity: string;
+    };
+
+/** A file the hub process reads, delivered as a Kubernetes Secret in the hub's namespace. */
+export interface HubSecretFile {
+    /** Key in the Secret and file name under /etc/jupyterhub/platform/. */
+    readonly fileName: string;
+    /** File content; must be a Pulumi secret. */
+    readonly content: pulumi.Output<string>;
+}
+
+/** What a hub gets from its platform. */
+export interface HubAccess {
+    /** Annotations for the hub's `user-sa`, taken from real identity outputs (role ARN, GSA email). */
+    readonly serviceAccountAnnotations: Record<string, pulumi.Input<string>>;
+    /** The cloud identity users act as (IAM role ARN, Google service account email), for outputs. */
+    readonly identity?: pulumi.Output<string>;
+    /** Environment variables for user servers (bucket URLs, S3 endpoint, region). */
+    readonly env: Record<string, pulumi.Input<string>>;
+    /** Whether user pods may reach the cloud metadata endpoint (GKE Workload Identity needs it). */
+    readonly cloudMetadata: "block" | "allow";
+    /** Secret files for the hub process (e.g. OVH per-user S3 keys). */
+    readonly hubSecretFiles: readonly HubSecretFile[];
+    /** Python for `hub.extraConfig`, name -> source; reads the secret files above. */
+    readonly hubExtraConfig: Record<string, string>;
+    /** Extra volumes every user server mounts (shared NFS such as /scratch). */
+    readonly userVolumes: readonly UserVolume[];
+    /** Security context user pods run with (uid/gid), when the platform dictates it (OpenShift SCC). */
+    readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
+    /** Resources the hub's release must wait for (role policies, SCC bindings). */
+    readonly dependsOn: pulumi.Resource[];
+}
+
+/** An NFS export mounted into every user server. */
+export interface UserVolume {
+    readonly name: string;
+    readonly server: string;
+    readonly path: string;
+    readonly mountPath: string;
+    readonly readOnly: boolean;
+}
+
+/** What every cluster component implements. */
+export interface Platform {
+    readonly clusterKey: string;
+    readonly providerName: ProviderName;
+    /** Provider for everything a hub creates in the cluster (with `clusterIdentifier` set). */
+    readonly kubeProvider: k8s.Provider;
+    /** Kubeconfig for operators (a secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** A laptop cluster: `dummy` auth and a NodePort proxy are fine here. */
+    readonly isLocal: boolean;
+    /** The cluster's buckets by config key. */
+    readonly buckets: Readonly<Record<string, BucketRef>>;
+    /** Where `hubKey`'s home directories live. */
+    homeVolume(hubKey: string): HomeVolume;
+    /** Identity, env and hub-side files for `hubKey`. */
+    hubAccess(hubKey: string): HubAccess;
+}
+
+/** Constructor arguments every platform component takes. */
+export interface PlatformArgs<C extends ClusterSpec> {
+    /** The cluster's config entry. */
+    readonly cluster: C;
+    /** The hubs that run on this cluster, by hub key. */
+    readonly hubs: Readonly<Record<string, HubSpec>>;
+}
+
+/** Env vars pointing users at buckets: `SCRATCH_BUCKET=s3://uw2-scratch/$(JUPYTERHUB_USER)` (+ PANGEO_SCRATCH). */
+export function bucketEnvVars(hub: HubSpec, buckets: Readonly<Record<string, BucketRef>>): Record<string, pulumi.Output<string>> {
+    const env: Record<string, pulumi.Output<string>> = {};
+    for (const [envName, bucketKey] of Object.entries(hub.bucketEnv)) {
+        // $(JUPYTERHUB_USER) is expanded by Kubernetes in the user's pod, giving each user a prefix.
+        env[envName] = pulumi.interpolate`${buckets[bucketKey].url}/$(JUPYTERHUB_USER)`;
+    }
+    if (env.SCRATCH_BUCKET && !("PANGEO_SCRATCH" in hub.bucketEnv)) {
+        // Pangeo's older name for the same thing; notebooks in the wild still read it.
+        env.PANGEO_SCRATCH = env.SCRATCH_BUCKET;
+    }
+    return env;
+}
+
+/** The empty access a hub has when its platform grants nothing beyond the cluster. */
+export function baseHubAccess(overrides: Partial<HubAccess> = {}): HubAccess {
+    return {
+        serviceAccountAnnotations: {}, env: {}, cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {},
+        userVolumes: [], dependsOn: [], ...overrides,
+    };
+}

@@ -1,0 +1,148 @@
+/**
+ * Pulumi mocks for tests: records every registered resource's inputs, answers with plausible computed
+ * outputs per type, and refuses any invoke it was not told about (a strict `call`).
+ *
+ * Config and mocks are process-global: call `useMocks` in a suite's `before()`, then `await import()` the
+ * code under test.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE } from "../components/config";
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, any>;
+    readonly provider?: string;
+}
+
+type OutputsFn = (name: string, inputs: Record<string, any>) => Record<string, unknown>;
+type CallFn = (args: Record<string, any>) => Record<string, unknown>;
+
+const ACCOUNT = "123456789012";
+
+/** Computed outputs of the resource types our platforms read back (ARNs, ids, endpoints). */
+export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
+    "aws:iam/role:Role": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${i.name ?? name}`, name: i.name ?? name }),
+    "aws:iam/policy:Policy": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:policy/${i.name ?? name}` }),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({
+        arn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${String(i.url).replace(/^https:\/\//, "")}`,
+    }),
+    "aws:eks/cluster:Cluster": (name, i) => ({
+        arn: `arn:aws:eks:us-west-2:${ACCOUNT}:cluster/${i.name ?? name}`,
+        name: i.name ?? name,
+        endpoint: `https://${name}.gr7.us-west-2.eks.amazonaws.com`,
+        certificateAuthority: { data: "LS0tLS1CRUdJTi1DRVJU" },
+        identities: [{ oidcs: [{ issuer: "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE" }] }],
+        vpcConfig: { ...(i.vpcConfig ?? {}), clusterSecurityGroupId: "sg-cluster0001" },
+    }),
+    "aws:s3/bucket:Bucket": (name, i) => ({ bucket: i.bucket ?? name, arn: `arn:aws:s3:::${i.bucket ?? name}` }),
+    "aws:efs/fileSystem:FileSystem": () => ({ id: "fs-0123456789abcdef0", dnsName: "fs-0123456789abcdef0.efs.us-west-2.amazonaws.com" }),
+    "aws:efs/accessPoint:AccessPoint": name => ({ id: `fsap-${name}` }),
+    "aws:ec2/vpc:Vpc": () => ({ id: "vpc-0abc" }),
+    "gcp:serviceaccount/account:Account": (name, i) => ({
+        email: `${i.accountId ?? name}@${i.project ?? "example-project"}.iam.gserviceaccount.com`,
+        name: `projects/${i.project ?? "example-project"}/serviceAccounts/${i.accountId ?? name}@${i.project ?? "example-project"}.iam.gserviceaccount.com`,
+    }),
+    "gcp:container/cluster:Cluster": (name, i) => ({
+        endpoint: "34.1.2.3",
+        masterAuth: { clusterCaCertificate: "LS0tLS1CRUdJTi1DRVJU" },
+        name: i.name ?? name,
+    }),
+    "gcp:storage/bucket:Bucket": (name, i) => ({ url: `gs://${i.name ?? name}`, name: i.name ?? name }),
+    "gcp:filestore/instance:Instance": () => ({ networks: [{ network: "default", modes: ["MODE_IPV4"], ipAddresses: ["10.0.0.2"] }] }),
+};
+
+export class MockRecorder {
+    readonly resources: RecordedResource[] = [];
+    readonly calls: { token: string; args: Record<string, any> }[] = [];
+
+    constructor(private readonly outputs: Record<string, OutputsFn>, private readonly callResults: Record<string, CallFn>) { }
+
+    /** The pulumi.runtime.Mocks implementation. */
+    readonly mocks: pulumi.runtime.Mocks = {
+        newResource: (args: pulumi.runtime.MockResourceArgs) => {
+            this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+            const computed = this.outputs[args.type]?.(args.name, args.inputs) ?? {};
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+        },
+        call: (args: pulumi.runtime.MockCallArgs) => {
+            this.calls.push({ token: args.token, args: args.inputs });
+            const result = this.callResults[args.token];
+            if (!result) {
+                throw new Error(`unmocked invoke ${args.token}: the program must not depend on live lookups, or the test must mock it`);
+            }
+            return result(args.inputs);
+        },
+    };
+
+    /** Every recorded resource of `type`. */
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter(r => r.type === type);
+    }
+
+    /** The one resource of `type` named `name`; throws with the known names otherwise. */
+    get(type: string, name: string): RecordedResource {
+        const found = this.resources.find(r => r.type === type && r.name === name);
+        if (!found) {
+            throw new Error(`no ${type} named ${name}; recorded: ${this.ofType(type).map(r => r.name).join(", ") || "none of that type"}`);
+        }
+        return found;
+    }
+
+    reset(): void {
+        this.resources.length = 0;
+        this.calls.length = 0;
+    }
+}
+
+export interface MockOptions {
+    /** Stack name (`Pulumi.<stack>.yaml` in messages). */
+    readonly stack?: string;
+    /** Config by short key (`clusters`, `hubs`, …) as plain objects, or full `ns:key` -> string. */
+    readonly config?: Record<string, unknown>;
+    /** Short or full keys to mark secret. */
+    readonly secretKeys?: string[];
+    readonly outputs?: Record<string, OutputsFn>;
+    readonly calls?: Record<string, CallFn>;
+    /** Run as a preview (unknown outputs stay unknown). */
+    readonly preview?: boolean;
+}
+
+/** Sets config and mocks for the process; returns the recorder. */
+export function useMocks(options: MockOptions = {}): MockRecorder {
+    const recorder = new MockRecorder({ ...DEFAULT_OUTPUTS, ...options.outputs }, options.calls ?? {});
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(options.config ?? {})) {
+        const fullKey = key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`;
+        config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    const secretKeys = (options.secretKeys ?? []).map(k => k.includes(":") ? k : `${CONFIG_NAMESPACE}:${k}`);
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    pulumi.runtime.setMocks(recorder.mocks, CONFIG_NAMESPACE, options.stack ?? "test", options.preview ?? false);
+    return recorder;
+}
+
+/** Resolves an Output (or plain value) in a test. */
+export function valueOf<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise(resolve => pulumi.output(value).apply(v => { resolve(v as T); return v; }));
+}
+
+/** Whether `value` (an Output) is marked secret. */
+export function isSecret(value: pulumi.Input<unknown>): Promise<boolean> {
+    return pulumi.isSecret(pulumi.output(value));
+}
+
+/** Waits until every registration started so far has reached the mocks. */
+export async function settle(): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+        await new Promise(resolve => setImmediate(resolve));
+    }
+}
+
+/** The plain value of a recorded input that arrived wrapped as a secret, and whether it was. */
+export function unwrapSecret(input: unknown): { secret: boolean; value: any } {
+    if (input && typeof input === "object" && (input as any)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
+        return { secret: true, value: (input as any).value };
+    }
+    return { secret: false, value: input };
+}
