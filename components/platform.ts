@@ -95,6 +95,10 @@ export interface Platform {
     readonly kubeProvider: k8s.Provider;
     /** Kubeconfig for operators (a secret). */
     readonly kubeconfig: pulumi.Output<string>;
+    /** The cloud's name for the cluster (EKS / GKE / OVH), for outputs. */
+    readonly clusterName?: pulumi.Output<string>;
+    /** The cloud region, for outputs. */
+    readonly region?: string;
     /** A laptop cluster: `dummy` auth and a NodePort proxy are fine here. */
     readonly isLocal: boolean;
     /** The cluster's buckets by config key. */

@@ -1,0 +1,194 @@
+/**
+ * One JupyterHub: namespace, user service account, home volume, generated secrets and the z2jh release.
+ * Cloud-agnostic: everything cloud-specific arrives through the `Platform` contract.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { stringify as toYaml } from "yaml";
+import { HubSecretsSpec, HubSpec } from "./config";
+import { HomeVolume, Platform } from "./platform";
+import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
+import { SPAWN_HOOK_RUNNER, SPAWN_HOOK_RUNNER_KEY } from "./hooks/spawnHooks";
+import { sortKeysDeep } from "./util";
+
+export const Z2JH_REPOSITORY = "https://hub.jupyter.org/helm-chart/";
+/** Helm waits this long for the hub to become ready before rolling back (`atomic`). */
+const RELEASE_TIMEOUT_SECONDS = 900;
+/** Static PVs over NFS/EFS have no real size; Kubernetes still wants one. */
+const NOMINAL_SHARED_CAPACITY = "1Ti";
+const HOME_PVC_NAME = "home";
+const PLATFORM_SECRET_NAME = "fleet-platform-files";
+
+export interface HubArgs {
+    /** Hub key: the namespace and the helm release name. */
+    readonly hubKey: string;
+    /** The hub's config, with hubDefaults applied. */
+    readonly hub: HubSpec;
+    /** The hub's entry in hubSecrets (plain here; every value is wrapped as a Pulumi secret before use). */
+    readonly secrets?: HubSecretsSpec;
+    /** The cluster platform the hub runs on. */
+    readonly platform: Platform;
+}
+
+/** Home storage values for z2jh, and the volume to create for a static home. */
+export function homeValues(volume: HomeVolume, ownershipHandledByPlatform: boolean): HomeValues {
+    switch (volume.kind) {
+        case "csi":
+            return { type: "static", pvcName: HOME_PVC_NAME, subPath: "{escaped_username}", fixOwnership: false };
+        case "nfs":
+            return {
+                type: "static", pvcName: HOME_PVC_NAME, subPath: `${volume.hubDirectory}/{escaped_username}`,
+                fixOwnership: !ownershipHandledByPlatform,
+            };
+        case "dynamic":
+            return { type: "dynamic", storageClass: volume.storageClass, capacity: volume.capacity };
+    }
+}
+
+export class Hub extends pulumi.ComponentResource {
+    /** The hub's namespace. */
+    readonly namespace: pulumi.Output<string>;
+    /** Where users reach the hub. */
+    readonly url: pulumi.Output<string>;
+    /** Annotations on the users' service account. */
+    readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+    /** The cloud identity users act as (IAM role ARN, Google service account), if any. */
+    readonly identity: pulumi.Output<string | undefined>;
+    /** URLs of the buckets this hub's users work with, by bucket key. */
+    readonly bucketUrls: pulumi.Output<Record<string, string>>;
+    readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: HubArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:hub:Hub", name, {}, opts);
+        const { hubKey, hub, platform } = args;
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: platform.kubeProvider };
+        const access = platform.hubAccess(hubKey);
+
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
+            metadata: { name: hubKey, labels: { "app.kubernetes.io/managed-by": "jupyterhub-fleet" } },
+        }, childOpts);
+        this.namespace = namespace.metadata.name;
+
+        const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-user-sa`, {
+            metadata: { name: "user-sa", namespace: this.namespace, annotations: access.serviceAccountAnnotations },
+        }, childOpts);
+
+        const volume = platform.homeVolume(hubKey);
+        const home = homeValues(volume, access.userSecurity !== undefined);
+        const homeClaim = volume.kind === "dynamic" ? undefined : this.staticHome(name, hubKey, volume, childOpts);
+
+        // 32 random bytes, hex-encoded: what JupyterHub expects for cookie and CryptKeeper keys.
+        const randomHex = (role: string) =>
+            new random.RandomBytes(`${name}-${role}`, { length: 32 }, { parent: this }).hex;
+        const cookieSecret = randomHex("cookie-secret");
+        const proxySecretToken = randomHex("proxy-secret-token");
+        const cryptKey = randomHex("crypt-key");
+
+        const platformSecret = access.hubSecretFiles.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-platform-files`, {
+            metadata: { name: PLATFORM_SECRET_NAME, namespace: this.namespace },
+            stringData: Object.fromEntries(access.hubSecretFiles.map(file => [file.fileName, pulumi.secret(file.content)])),
+        }, childOpts);
+
+        const values = composeValues({
+            hubKey, hub, home,
+            platformEnv: access.env,
+            cloudMetadata: access.cloudMetadata,
+            userVolumes: access.userVolumes,
+            userSecurity: access.userSecurity,
+            hubExtraConfig: hubExtraConfig(access.hubExtraConfig),
+            platformSecretName: platformSecret ? PLATFORM_SECRET_NAME : undefined,
+        });
+
+        const secrets = args.secrets ?? {};
+        const secretValuesFile = pulumi.secret(pulumi.all([
+            cookieSecret, proxySecretToken, cryptKey,
+            pulumi.secret(secrets.auth?.clientSecret), pulumi.secret(secrets.database?.url),
+        ]).apply(([cookie, token, key, clientSecret, databaseUrl]) => new pulumi.asset.StringAsset(toYaml(sortKeysDeep(
+            composeSecretValues({
+                hub, cookieSecret: cookie, proxySecretToken: token, cryptKey: key, clientSecret, databaseUrl,
+                values: secrets.values,
+            }))))));
+
+        this.release = new k8s.helm.v3.Release(`${name}-release`, {
+            name: hubKey,
+            namespace: this.namespace,
+            chart: "jupyterhub",
+            version: hub.chartVersion,
+            repositoryOpts: { repo: Z2JH_REPOSITORY },
+            values,
+            valueYamlFiles: [secretValuesFile],
+            atomic: true,
+            cleanupOnFail: true,
+            timeout: RELEASE_TIMEOUT_SECONDS,
+        }, {
+            ...childOpts,
+            dependsOn: [serviceAccount, ...(homeClaim ? [homeClaim] : []), ...(platformSecret ? [platformSecret] : []), ...access.dependsOn],
+        });
+
+        this.url = hub.domain ? pulumi.output(`https://${hub.domain}`) : this.proxyAddress(name, hubKey, childOpts);
+        this.serviceAccountAnnotations = pulumi.output(access.serviceAccountAnnotations);
+        this.identity = pulumi.output(access.identity);
+        this.bucketUrls = pulumi.output(Object.fromEntries(
+            hubBucketKeys(hub, Object.keys(platform.buckets)).map(key => [key, platform.buckets[key].url])));
+
+        this.registerOutputs({
+            namespace: this.namespace, url: this.url, serviceAccountAnnotations: this.serviceAccountAnnotations,
+            identity: this.identity, bucketUrls: this.bucketUrls,
+        });
+    }
+
+    /** A PV pinned to the hub's directory and the claim users mount; both kept when the hub is removed. */
+    private staticHome(name: string, hubKey: string, volume: Exclude<HomeVolume, { kind: "dynamic" }>,
+        childOpts: pulumi.CustomResourceOptions): k8s.core.v1.PersistentVolumeClaim {
+        const source = volume.kind === "csi"
+            ? { csi: { driver: volume.driver, volumeHandle: volume.volumeHandle } }
+            : { nfs: { server: volume.server, path: volume.path } };
+        const persistentVolume = new k8s.core.v1.PersistentVolume(`${name}-home`, {
+            // PVs are cluster-scoped: the hub key keeps them apart.
+            metadata: { name: `${hubKey}-home` },
+            spec: {
+                capacity: { storage: NOMINAL_SHARED_CAPACITY },
+                accessModes: ["ReadWriteMany"],
+                persistentVolumeReclaimPolicy: "Retain",
+                storageClassName: "",
+                ...source,
+            },
+        }, { ...childOpts, protect: true, dependsOn: volume.dependsOn });
+        return new k8s.core.v1.PersistentVolumeClaim(`${name}-home-claim`, {
+            metadata: { name: HOME_PVC_NAME, namespace: this.namespace },
+            spec: {
+                accessModes: ["ReadWriteMany"],
+                storageClassName: "",
+                volumeName: persistentVolume.metadata.name,
+                resources: { requests: { storage: NOMINAL_SHARED_CAPACITY } },
+            },
+        }, { ...childOpts, protect: true });
+    }
+
+    /** Without a domain, the proxy's load balancer address (or a port-forward hint where there is none). */
+    private proxyAddress(name: string, hubKey: string, childOpts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+        const service = k8s.core.v1.Service.get(`${name}-proxy-public`, pulumi.interpolate`${hubKey}/proxy-public`,
+            { ...childOpts, dependsOn: [this.release] });
+        return service.status.apply(status => {
+            const ingress = status?.loadBalancer?.ingress?.[0];
+            const address = ingress?.hostname ?? ingress?.ip;
+            return address ? `http://${address}` : `kubectl -n ${hubKey} port-forward svc/proxy-public 8080:80, then http://localhost:8080`;
+        });
+    }
+}
+
+/** Buckets a hub's users work with: those it is granted or pointed at, or all of the cluster's when access is cluster-wide. */
+export function hubBucketKeys(hub: HubSpec, clusterBuckets: readonly string[]): string[] {
+    const referenced = new Set([
+        ...(hub.cloudAccess?.bucketAdminAccess ?? []), ...(hub.cloudAccess?.bucketReadonlyAccess ?? []),
+        ...Object.values(hub.bucketEnv),
+    ]);
+    return (hub.cloudAccess ? clusterBuckets.filter(b => referenced.has(b)) : [...clusterBuckets]).sort();
+}
+
+/** The hub's extraConfig: the platform's snippets plus the runner their spawn hooks need. */
+function hubExtraConfig(platformConfig: Record<string, string>): Record<string, string> {
+    const needsRunner = Object.values(platformConfig).some(source => source.includes("fleet_spawn_hooks"));
+    return needsRunner ? { [SPAWN_HOOK_RUNNER_KEY]: SPAWN_HOOK_RUNNER, ...platformConfig } : { ...platformConfig };
+}

@@ -1,0 +1,225 @@
+/**
+ * Pure composition of Zero to JupyterHub values from a hub's spec and what its platform provides.
+ * No Pulumi resources are created here; platform values (bucket URLs, role ARNs) may be Outputs and are
+ * placed as they are.
+ *
+ * Values are split in two: `composeValues` gives the public values (shown in previews and checked by the
+ * policy pack) and `composeSecretValues` the secret ones, which the Hub hands to helm as a secret values
+ * file, so a secret never forces the whole values map to be hidden from reviewers.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { HubSpec, ProfileSpec } from "./config";
+import { UserVolume } from "./platform";
+import { deepMerge, PlainObject } from "./util";
+
+/** Where the z2jh chart mounts static home storage in user pods; also the name of its volume. */
+const HOME_VOLUME_NAME = "home";
+export const PLATFORM_FILES_MOUNT_PATH = "/etc/jupyterhub/platform";
+const PLATFORM_FILES_VOLUME = "fleet-platform-files";
+
+/** Non-root defaults for user servers: jovyan's uid, and the users group for shared files. */
+export const DEFAULT_USER_UID = 1000;
+export const DEFAULT_USER_GID = 100;
+
+/** User home storage as z2jh sees it. */
+export type HomeValues =
+    | {
+        readonly type: "static";
+        /** PVC in the hub's namespace. */
+        readonly pvcName: string;
+        /** Per-user directory inside the PVC; `{escaped_username}` keeps paths stable across KubeSpawner 7. */
+        readonly subPath: string;
+        /**
+         * kubelet creates missing subPath directories as root, so a plain NFS export needs a root init
+         * container to hand each new home to the user; EFS access points do that themselves.
+         */
+        readonly fixOwnership: boolean;
+    }
+    | {
+        readonly type: "dynamic";
+        readonly storageClass?: pulumi.Input<string>;
+        readonly capacity: string;
+    };
+
+export interface ValuesInput {
+    readonly hubKey: string;
+    readonly hub: HubSpec;
+    readonly home: HomeValues;
+    /** Env for user servers from the platform (bucket URLs, endpoints); the hub's own `env` wins over it. */
+    readonly platformEnv: Record<string, pulumi.Input<string>>;
+    readonly cloudMetadata: "block" | "allow";
+    readonly userVolumes: readonly UserVolume[];
+    readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
+    /** Python for hub.extraConfig, name -> source. */
+    readonly hubExtraConfig: Record<string, string>;
+    /** Kubernetes Secret holding the platform's files for the hub process, if any. */
+    readonly platformSecretName?: string;
+}
+
+/** Secrets that end up in helm values. */
+export interface SecretValuesInput {
+    readonly hub: HubSpec;
+    readonly cookieSecret: string;
+    readonly proxySecretToken: string;
+    readonly cryptKey: string;
+    readonly clientSecret?: string;
+    readonly databaseUrl?: string;
+    /** hubSecrets.<hub>.values: secret raw values, merged last. */
+    readonly values?: PlainObject;
+}
+
+const AUTHENTICATOR_CLASS = { github: "github", oidc: "generic-oauth", dummy: "dummy" } as const;
+const AUTHENTICATOR_SECTION = { github: "GitHubOAuthenticator", oidc: "GenericOAuthenticator", dummy: "DummyAuthenticator" } as const;
+
+function defined<T extends PlainObject>(object: T): T {
+    return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) as T;
+}
+
+function authValues(hub: HubSpec): PlainObject {
+    const auth = hub.auth;
+    const callback = hub.domain ? `https://${hub.domain}/hub/oauth_callback` : undefined;
+    const authenticator = defined({
+        admin_users: auth.adminUsers,
+        allowed_users: auth.allowedUsers,
+        allow_all: auth.allowAll,
+    });
+    const config: PlainObject = {
+        JupyterHub: { authenticator_class: AUTHENTICATOR_CLASS[auth.type] },
+        Authenticator: authenticator,
+    };
+    if (auth.type === "github") {
+        config.GitHubOAuthenticator = defined({
+            client_id: auth.clientId,
+            oauth_callback_url: callback,
+            allowed_organizations: auth.allowedOrganizations,
+            // Organisation membership is only visible with read:org.
+            scope: auth.allowedOrganizations?.length ? ["read:org"] : undefined,
+        });
+    } else if (auth.type === "oidc") {
+        config.GenericOAuthenticator = defined({
+            client_id: auth.clientId,
+            oauth_callback_url: callback,
+            authorize_url: auth.authorizeUrl,
+            token_url: auth.tokenUrl,
+            userdata_url: auth.userdataUrl,
+            username_claim: auth.usernameClaim,
+            scope: auth.scopes,
+            login_service: auth.loginService,
+            allowed_groups: auth.allowedGroups,
+            admin_groups: auth.adminGroups,
+            auth_state_groups_key: auth.allowedGroups?.length || auth.adminGroups?.length ? `oauth_user.${auth.groupsClaim}` : undefined,
+            // Token exchange and Vault need the user's tokens at spawn time; auth state keeps them, encrypted.
+            enable_auth_state: true,
+        });
+    }
+    return config;
+}
+
+function profileList(profiles: Record<string, ProfileSpec>): PlainObject[] {
+    return Object.entries(profiles).map(([slug, profile]) => {
+        const override = defined({
+            image: profile.image, cpu_guarantee: profile.cpu?.guarantee, cpu_limit: profile.cpu?.limit,
+            mem_guarantee: profile.memory?.guarantee, mem_limit: profile.memory?.limit, node_selector: profile.nodeSelector,
+        });
+        return defined({
+            slug,
+            display_name: profile.displayName,
+            description: profile.description,
+            default: profile.default,
+            kubespawner_override: Object.keys(override).length ? override : undefined,
+        });
+    });
+}
+
+function storageValues(input: ValuesInput): PlainObject {
+    const extraVolumes = input.userVolumes.map(v => ({ name: v.name, nfs: { server: v.server, path: v.path, readOnly: v.readOnly } }));
+    const extraVolumeMounts = input.userVolumes.map(v => ({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly }));
+    const home = input.home;
+    const storage: PlainObject = home.type === "static"
+        ? { type: "static", static: { pvcName: home.pvcName, subPath: home.subPath } }
+        : defined({ type: "dynamic", capacity: home.capacity, dynamic: home.storageClass ? { storageClass: home.storageClass } : undefined });
+    return defined({ ...storage, extraVolumes, extraVolumeMounts });
+}
+
+function ownershipInitContainer(home: HomeValues, uid: number, gid: number): PlainObject[] {
+    if (home.type !== "static" || !home.fixOwnership) return [];
+    return [{
+        name: "home-ownership",
+        image: "busybox:1.36",
+        // Only a new (root-owned) home is handed over; existing homes are never touched.
+        command: ["sh", "-c", `[ "$(stat -c %u /home/jovyan)" = "${uid}" ] || chown ${uid}:${gid} /home/jovyan`],
+        securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false },
+        volumeMounts: [{ name: HOME_VOLUME_NAME, mountPath: "/home/jovyan", subPath: home.subPath }],
+    }];
+}
+
+/** The public z2jh values of a hub: platform facts and security defaults, then the hub's raw values on top. */
+export function composeValues(input: ValuesInput): PlainObject {
+    const { hub } = input;
+    const uid = input.userSecurity?.uid ?? DEFAULT_USER_UID;
+    const gid = input.userSecurity?.gid ?? DEFAULT_USER_GID;
+    const metadataAllowed = input.cloudMetadata === "allow";
+    const env: Record<string, pulumi.Input<string>> = { ...input.platformEnv, ...hub.env };
+
+    const hubSection: PlainObject = defined({
+        config: authValues(hub),
+        extraConfig: Object.keys(input.hubExtraConfig).length ? input.hubExtraConfig : undefined,
+        db: hub.database ? { type: "postgres" } : undefined,
+        networkPolicy: { enabled: true },
+        extraVolumes: input.platformSecretName
+            ? [{ name: PLATFORM_FILES_VOLUME, secret: { secretName: input.platformSecretName } }] : undefined,
+        extraVolumeMounts: input.platformSecretName
+            ? [{ name: PLATFORM_FILES_VOLUME, mountPath: PLATFORM_FILES_MOUNT_PATH, readOnly: true }] : undefined,
+    });
+
+    const singleuser: PlainObject = defined({
+        serviceAccountName: "user-sa",
+        uid,
+        fsGid: input.userSecurity?.fsGid ?? gid,
+        allowPrivilegeEscalation: false,
+        image: hub.image ? { name: hub.image.name, tag: hub.image.tag } : undefined,
+        extraEnv: Object.keys(env).length ? Object.fromEntries(Object.keys(env).sort().map(k => [k, env[k]])) : undefined,
+        storage: storageValues(input),
+        initContainers: ownershipInitContainer(input.home, uid, gid),
+        profileList: Object.keys(hub.profiles).length ? profileList(hub.profiles) : undefined,
+        networkPolicy: {
+            enabled: true,
+            // The chart refuses blockWithIptables together with an egress rule to the metadata server.
+            egressAllowRules: { cloudMetadataServer: metadataAllowed },
+        },
+        cloudMetadata: { blockWithIptables: !metadataAllowed },
+    });
+
+    const proxy: PlainObject = {
+        chp: { networkPolicy: { enabled: true } },
+        traefik: { networkPolicy: { enabled: true } },
+    };
+    if (hub.domain) {
+        proxy.https = {
+            enabled: true, type: "letsencrypt", hosts: [hub.domain],
+            letsencrypt: { contactEmail: hub.contactEmail },
+        };
+    }
+
+    const composed: PlainObject = {
+        hub: hubSection,
+        proxy,
+        singleuser,
+        cull: { enabled: true, timeout: 3600, every: 300 },
+    };
+    return deepMerge(composed, hub.values);
+}
+
+/** The secret z2jh values: generated secrets, OAuth client secret, database URL, and hubSecrets.<hub>.values. */
+export function composeSecretValues(input: SecretValuesInput): PlainObject {
+    const auth = input.hub.auth;
+    const config: PlainObject = { CryptKeeper: { keys: [input.cryptKey] } };
+    if (auth.type !== "dummy" && input.clientSecret) {
+        config[AUTHENTICATOR_SECTION[auth.type]] = { client_secret: input.clientSecret };
+    }
+    const values: PlainObject = {
+        hub: defined({ cookieSecret: input.cookieSecret, config, db: input.databaseUrl ? { url: input.databaseUrl } : undefined }),
+        proxy: { secretToken: input.proxySecretToken },
+    };
+    return deepMerge(values, input.values);
+}
