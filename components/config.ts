@@ -390,7 +390,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 function unknownKeyFix(key: string, allowed: readonly string[], context: ProviderContext | undefined): string {
     const owners = context && PROVIDER_ONLY_FIELDS[key];
     if (owners && context?.provider && !owners.includes(context.provider)) {
-        return `${key} applies to ${owners.join(" / ")} clusters only, and this is ${context.description}; remove it`;
+        return `${key} applies to ${owners.join(" / ")} clusters only, and this cluster is ${context.provider}; remove it`;
     }
     if (key === "clientSecret" && context?.secretHint) {
         return `secrets go in hubSecrets, encrypted: ${context.secretHint}`;
@@ -494,7 +494,7 @@ function checkTagged<T>(schemas: Record<string, z.ZodType>, allowed: readonly st
     }
     const provider = tag === "provider" ? kind as ProviderName : context?.provider;
     return check(schemas[kind], value, path, problems,
-        { ...context, provider, description: context?.description ?? `a ${kind} cluster` }) as T | undefined;
+        { ...context, provider, description: context?.description ?? `${kind} clusters` }) as T | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -561,18 +561,25 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
     if (raw.clusters !== undefined && Object.keys(rawClusters).length === 0 && isPlainObject(raw.clusters)) {
         problems.add(["clusters"], "no clusters defined", "add at least one cluster; see README.md");
     }
+    /** What hub checks need of a cluster, even one whose own entry has problems (so hubs are still checked). */
+    const clusterFacts: Record<string, ClusterSpec> = {};
     for (const [key, value] of Object.entries(rawClusters)) {
         const path = ["clusters", key];
         checkClusterKey(key, path, problems);
         const cluster = checkTagged<Omit<ClusterSpec, "homeStorage"> & { homeStorage?: unknown }>(
             clusterSchemas, PROVIDERS, "provider", value, path, problems);
-        if (!cluster) continue;
-        const context = { provider: cluster.provider, description: `a ${cluster.provider} cluster` };
-        const homeTypes = HOME_STORAGE_TYPES[cluster.provider];
+        const provider = isPlainObject(value) && PROVIDERS.includes(value.provider as ProviderName)
+            ? value.provider as ProviderName : undefined;
+        if (!provider || !isPlainObject(value)) continue;
+        const homeTypes = HOME_STORAGE_TYPES[provider];
         const homeStorage = checkTagged<HomeStorageSpec>(homeStorageSchemas, homeTypes, "type",
-            cluster.homeStorage ?? { type: homeTypes[0] }, [...path, "homeStorage"], problems, context);
-        if (!homeStorage) continue;
-        clusters[key] = { ...cluster, homeStorage } as ClusterSpec;
+            value.homeStorage ?? { type: homeTypes[0] }, [...path, "homeStorage"], problems,
+            { provider, description: `${provider} clusters` });
+        clusterFacts[key] = cluster && homeStorage ? { ...cluster, homeStorage } as ClusterSpec : {
+            provider, local: value.local === true, buckets: isPlainObject(value.buckets) ? value.buckets : {},
+        } as unknown as ClusterSpec;
+        if (!cluster || !homeStorage) continue;
+        clusters[key] = clusterFacts[key];
         checkCluster(key, clusters[key], path, problems);
     }
     checkBucketNamesUnique(clusters, problems);
@@ -628,7 +635,8 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         }
         const merged = deepMerge(hubDefaults, value);
         const clusterKey = merged.cluster;
-        const cluster = typeof clusterKey === "string" ? clusters[clusterKey] : undefined;
+        const cluster = typeof clusterKey === "string" ? clusterFacts[clusterKey] : undefined;
+        checkValuesForSecrets(merged.values, [...path, "values"], key, problems);
         const context: ProviderContext = {
             provider: cluster?.provider, description: cluster ? `cluster ${clusterKey} (${cluster.provider})` : "this cluster",
             secretHint: secretCommand(`hubSecrets.${key}.auth.clientSecret`, "<client secret>"),
@@ -696,7 +704,7 @@ function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart
                 "lower minNodes or raise maxNodes");
         }
         if (pool.spot && cluster.provider !== "aws") {
-            problems.add([...poolPath, "spot"], `spot applies to aws clusters only, and this is a ${cluster.provider} cluster`, "remove it");
+            problems.add([...poolPath, "spot"], `spot applies to aws clusters only, and this cluster is ${cluster.provider}`, "remove it");
         } else if (pool.spot && nodePoolPurpose(poolKey, pool) === "core") {
             problems.add([...poolPath, "spot"], "the core pool runs the hub and proxy, which must not be preempted",
                 "remove spot from the core pool; use it on user pools");
@@ -954,7 +962,6 @@ function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster: Cluste
             problems.add([...path, "profiles", profileKey, "cpu"], "guarantee is above limit", "lower the guarantee or raise the limit");
         }
     }
-    checkValuesForSecrets(hub.values, [...path, "values"], key, problems);
 }
 
 const SECRET_VALUE_KEYS = /^(client_secret|clientSecret|cookieSecret|cookie_secret|secretToken|secret_token|password|api_token|apiToken|keys|url)$/;
