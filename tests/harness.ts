@@ -5,6 +5,7 @@
  * Config and mocks are process-global: call `useMocks` in a suite's `before()`, then `await import()` the
  * code under test.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE } from "../components/config";
 
@@ -22,6 +23,10 @@ const ACCOUNT = "123456789012";
 
 /** Computed outputs of the resource types our platforms read back (ARNs, ids, endpoints). */
 export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
+    "random:index/randomBytes:RandomBytes": (name, i) => {
+        const bytes = crypto.createHash("sha512").update(name).digest().subarray(0, i.length ?? 32);
+        return { hex: bytes.toString("hex"), base64: bytes.toString("base64") };
+    },
     "aws:iam/role:Role": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${i.name ?? name}`, name: i.name ?? name }),
     "aws:iam/policy:Policy": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:policy/${i.name ?? name}` }),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({

@@ -1,0 +1,150 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+import type * as k8sTypes from "@pulumi/kubernetes";
+import type { Hub as HubType } from "../components/hub";
+import type { Platform, HubAccess, HomeVolume } from "../components/platform";
+import { parseFleetConfig } from "../components/config";
+import { DEFAULT_OUTPUTS, MockRecorder, unwrapSecret, useMocks, valueOf, isSecret } from "./harness";
+import { awsFleet } from "./fixtures";
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/uw2-staging";
+
+/** A stand-in platform: the Hub must work from the contract alone. */
+function fakePlatform(k8s: typeof k8sTypes, home: HomeVolume, access: Partial<HubAccess> = {}): Platform {
+    const kubeProvider = new k8s.Provider("fake-k8s", { kubeconfig: "{}" });
+    const roleArn = pulumi.output(ROLE_ARN);
+    return {
+        clusterKey: "uw2", providerName: "aws", kubeProvider, kubeconfig: pulumi.secret("{}"), isLocal: false,
+        buckets: {
+            scratch: { name: pulumi.output("uw2-scratch"), url: pulumi.output("s3://uw2-scratch") },
+            persistent: { name: pulumi.output("uw2-persistent"), url: pulumi.output("s3://uw2-persistent") },
+            other: { name: pulumi.output("uw2-other"), url: pulumi.output("s3://uw2-other") },
+        },
+        homeVolume: () => home,
+        hubAccess: () => ({
+            serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": roleArn }, identity: roleArn,
+            env: { SCRATCH_BUCKET: pulumi.output("s3://uw2-scratch/$(JUPYTERHUB_USER)") },
+            cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {}, userVolumes: [], dependsOn: [],
+            ...access,
+        }),
+    };
+}
+
+describe("Hub component", () => {
+    let recorder: MockRecorder;
+    let hub: HubType;
+
+    before(async () => {
+        recorder = useMocks({ stack: "staging" });
+        const k8s = await import("@pulumi/kubernetes");
+        const { Hub } = await import("../components/hub");
+        const fleet = parseFleetConfig(awsFleet(), { stack: "staging", secretKeys: ["hubSecrets"] });
+        const platform = fakePlatform(k8s, { kind: "csi", driver: "efs.csi.aws.com", volumeHandle: pulumi.output("fs-1::fsap-1") }, {
+            hubSecretFiles: [{ fileName: "s3-credentials.json", content: pulumi.secret("{\"alice\":{}}") }],
+            hubExtraConfig: { "50-keys": "fleet_spawn_hooks.append(lambda spawner: None)\n" },
+        });
+        hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
+        await valueOf(hub.url);
+        await valueOf(hub.release.status);
+    });
+
+    it("creates the namespace named after the hub and user-sa annotated with the platform's identity output", async () => {
+        assert.strictEqual(recorder.get("kubernetes:core/v1:Namespace", "staging-namespace").inputs.metadata.name, "staging");
+        const sa = recorder.get("kubernetes:core/v1:ServiceAccount", "staging-user-sa").inputs;
+        assert.strictEqual(sa.metadata.name, "user-sa");
+        assert.strictEqual(sa.metadata.namespace, "staging");
+        assert.deepStrictEqual(sa.metadata.annotations, { "eks.amazonaws.com/role-arn": ROLE_ARN });
+        assert.deepStrictEqual(await valueOf(hub.serviceAccountAnnotations), { "eks.amazonaws.com/role-arn": ROLE_ARN });
+    });
+
+    it("pins a static home PV to the hub's volume and keeps it on delete", () => {
+        const pv = recorder.get("kubernetes:core/v1:PersistentVolume", "staging-home").inputs;
+        assert.strictEqual(pv.metadata.name, "staging-home");
+        assert.deepStrictEqual(pv.spec.csi, { driver: "efs.csi.aws.com", volumeHandle: "fs-1::fsap-1" });
+        assert.strictEqual(pv.spec.persistentVolumeReclaimPolicy, "Retain");
+        const pvc = recorder.get("kubernetes:core/v1:PersistentVolumeClaim", "staging-home-claim").inputs;
+        assert.strictEqual(pvc.spec.volumeName, "staging-home");
+        assert.strictEqual(pvc.spec.storageClassName, "");
+    });
+
+    it("installs the pinned jupyterhub chart with atomic rollback", () => {
+        const release = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").inputs;
+        assert.strictEqual(release.chart, "jupyterhub");
+        assert.strictEqual(release.version, "4.4.2");
+        assert.deepStrictEqual(release.repositoryOpts, { repo: "https://hub.jupyter.org/helm-chart/" });
+        assert.strictEqual(release.name, "staging");
+        assert.strictEqual(release.namespace, "staging");
+        assert.strictEqual(release.atomic, true);
+        assert.ok(release.timeout >= 300);
+        assert.strictEqual(release.values.singleuser.serviceAccountName, "user-sa");
+        assert.deepStrictEqual(release.values.singleuser.storage.static, { pvcName: "home", subPath: "{escaped_username}" });
+        assert.strictEqual(release.values.singleuser.extraEnv.SCRATCH_BUCKET, "s3://uw2-scratch/$(JUPYTERHUB_USER)");
+    });
+
+    it("hands every secret to helm only through a secret values file", async () => {
+        const release = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").inputs;
+        assert.ok(!unwrapSecret(release.values).secret, "public values must stay reviewable");
+        const files = unwrapSecret(release.valueYamlFiles);
+        assert.ok(files.secret, "the secret values file must be a Pulumi secret");
+        // The mock monitor hands assets back as StringAssets, whose text is a promise.
+        const secretValues = parseYaml(await files.value[0].text);
+        assert.strictEqual(secretValues.hub.config.GitHubOAuthenticator.client_secret, "gh-client-secret");
+        const hexOf = (name: string) => DEFAULT_OUTPUTS["random:index/randomBytes:RandomBytes"](name, { length: 32 }).hex;
+        assert.strictEqual(secretValues.hub.cookieSecret, hexOf("staging-cookie-secret"));
+        assert.strictEqual(secretValues.proxy.secretToken, hexOf("staging-proxy-secret-token"));
+        assert.deepStrictEqual(secretValues.hub.config.CryptKeeper.keys, [hexOf("staging-crypt-key")]);
+        assert.strictEqual(secretValues.hub.config.CryptKeeper.keys.length, 1);
+        assert.ok(!JSON.stringify(release.values).includes("gh-client-secret"));
+    });
+
+    it("generates cookie secret, proxy token and CryptKeeper key as 32 random bytes each", () => {
+        const bytes = recorder.ofType("random:index/randomBytes:RandomBytes").map(r => [r.name, r.inputs.length]);
+        assert.deepStrictEqual(bytes.sort(), [["staging-cookie-secret", 32], ["staging-crypt-key", 32], ["staging-proxy-secret-token", 32]]);
+    });
+
+    it("mounts the platform's secret files into the hub and runs their spawn hooks", () => {
+        const secret = recorder.get("kubernetes:core/v1:Secret", "staging-platform-files").inputs;
+        assert.strictEqual(secret.metadata.namespace, "staging");
+        assert.ok(unwrapSecret(secret.stringData).secret);
+        const values = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").inputs.values;
+        assert.deepStrictEqual(values.hub.extraVolumes, [{ name: "fleet-platform-files", secret: { secretName: "fleet-platform-files" } }]);
+        assert.strictEqual(values.hub.extraVolumeMounts[0].mountPath, "/etc/jupyterhub/platform");
+        assert.deepStrictEqual(Object.keys(values.hub.extraConfig), ["00-fleet-spawn-hooks", "50-keys"]);
+        assert.match(values.hub.extraConfig["00-fleet-spawn-hooks"], /c\.Spawner\.pre_spawn_hook = fleet_pre_spawn_hook/);
+    });
+
+    it("outputs the https URL and the buckets the hub works with", async () => {
+        assert.strictEqual(await valueOf(hub.url), "https://staging.hub.example.org");
+        assert.deepStrictEqual(await valueOf(hub.bucketUrls), { persistent: "s3://uw2-persistent", scratch: "s3://uw2-scratch" });
+        assert.strictEqual(await valueOf(hub.identity), ROLE_ARN);
+        assert.strictEqual(await isSecret(hub.url), false);
+    });
+});
+
+describe("Hub component on shared NFS", () => {
+    let recorder: MockRecorder;
+
+    before(async () => {
+        recorder = useMocks({ stack: "staging" });
+        const k8s = await import("@pulumi/kubernetes");
+        const { Hub } = await import("../components/hub");
+        const raw = awsFleet() as any;
+        delete raw.hubs.staging.domain;
+        delete raw.hubs.staging.contactEmail;
+        const fleet = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] });
+        const platform = fakePlatform(k8s, { kind: "nfs", server: "10.0.0.2", path: "/homes", hubDirectory: "staging" });
+        const hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
+        await valueOf(hub.release.status);
+        await valueOf(hub.url);
+    });
+
+    it("mounts the export with a per-hub directory and hands new homes to the user", () => {
+        const pv = recorder.get("kubernetes:core/v1:PersistentVolume", "staging-home").inputs;
+        assert.deepStrictEqual(pv.spec.nfs, { server: "10.0.0.2", path: "/homes" });
+        const values = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").inputs.values;
+        assert.strictEqual(values.singleuser.storage.static.subPath, "staging/{escaped_username}");
+        assert.strictEqual(values.singleuser.initContainers[0].volumeMounts[0].subPath, "staging/{escaped_username}");
+        assert.strictEqual(values.proxy.https, undefined);
+    });
+});
