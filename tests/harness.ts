@@ -151,3 +151,22 @@ export function unwrapSecret(input: unknown): { secret: boolean; value: any } {
     }
     return { secret: false, value: input };
 }
+
+/**
+ * Mocks never see resource options (protect, ignoreChanges, parent), so tests read them through a
+ * transformation, which the SDK applies to a component and every child it creates.
+ */
+export class OptionsRecorder {
+    readonly options = new Map<string, pulumi.ResourceOptions & { type: string }>();
+
+    readonly transformation: pulumi.ResourceTransformation = args => {
+        this.options.set(`${args.type}::${args.name}`, { ...args.opts, type: args.type });
+        return undefined;
+    };
+
+    of(type: string, name: string): pulumi.ResourceOptions {
+        const found = this.options.get(`${type}::${name}`);
+        if (!found) throw new Error(`no options recorded for ${type} ${name}`);
+        return found;
+    }
+}

@@ -5,7 +5,7 @@ import type * as k8sTypes from "@pulumi/kubernetes";
 import type { Hub as HubType } from "../components/hub";
 import type { Platform, HubAccess, HomeVolume } from "../components/platform";
 import { parseFleetConfig } from "../components/config";
-import { DEFAULT_OUTPUTS, MockRecorder, unwrapSecret, useMocks, valueOf, isSecret } from "./harness";
+import { DEFAULT_OUTPUTS, MockRecorder, OptionsRecorder, unwrapSecret, useMocks, valueOf, isSecret } from "./harness";
 import { awsFleet } from "./fixtures";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/uw2-staging";
@@ -33,6 +33,7 @@ function fakePlatform(k8s: typeof k8sTypes, home: HomeVolume, access: Partial<Hu
 
 describe("Hub component", () => {
     let recorder: MockRecorder;
+    const options = new OptionsRecorder();
     let hub: HubType;
 
     before(async () => {
@@ -44,7 +45,8 @@ describe("Hub component", () => {
             hubSecretFiles: [{ fileName: "s3-credentials.json", content: pulumi.secret("{\"alice\":{}}") }],
             hubExtraConfig: { "50-keys": "fleet_spawn_hooks.append(lambda spawner: None)\n" },
         });
-        hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
+        hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform },
+            { transformations: [options.transformation] });
         await valueOf(hub.url);
         await valueOf(hub.release.status);
     });
@@ -66,6 +68,9 @@ describe("Hub component", () => {
         const pvc = recorder.get("kubernetes:core/v1:PersistentVolumeClaim", "staging-home-claim").inputs;
         assert.strictEqual(pvc.spec.volumeName, "staging-home");
         assert.strictEqual(pvc.spec.storageClassName, "");
+        assert.strictEqual(options.of("kubernetes:core/v1:PersistentVolume", "staging-home").protect, true);
+        assert.strictEqual(options.of("kubernetes:core/v1:PersistentVolumeClaim", "staging-home-claim").protect, true);
+        assert.notStrictEqual(options.of("kubernetes:helm.sh/v3:Release", "staging-release").protect, true);
     });
 
     it("installs the pinned jupyterhub chart with atomic rollback", () => {
