@@ -1,0 +1,182 @@
+/**
+ * A GKE cluster and everything its hubs need on GCP: node pools, home storage (Filestore or retained
+ * persistent disks), GCS buckets, and a Google service account per hub that users reach through
+ * Workload Identity (see ../../docs/gcp.md).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import { GcpClusterSpec, HubSpec } from "../config";
+import {
+    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars,
+} from "../platform";
+import { Buckets } from "./buckets";
+import { WORKLOAD_METADATA_MODE, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings } from "./gke";
+import { HomeStorage } from "./homeStorage";
+import { HubIdentity } from "./hubIdentity";
+import { workloadPool } from "./iam";
+
+/** The annotation that binds a Kubernetes service account to a Google service account. */
+export const GSA_ANNOTATION = "iam.gke.io/gcp-service-account";
+
+/** The project's default VPC: the config has no network field for GCP clusters yet. */
+const NETWORK = "default";
+
+/** The cluster's config key is its component name (`new GcpCluster(clusterKey, …)`). */
+export class GcpCluster extends pulumi.ComponentResource implements Platform {
+    readonly clusterKey: string;
+    readonly providerName = "gcp" as const;
+    readonly kubeProvider: k8s.Provider;
+    /** Kubeconfig using gke-gcloud-auth-plugin (secret: it names the endpoint and CA). */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly isLocal = false;
+    readonly buckets: Readonly<Record<string, BucketRef>>;
+    /** The GKE cluster's name, from the created cluster. */
+    readonly clusterName: pulumi.Output<string>;
+    readonly project: string;
+    readonly region: string;
+
+    /** Provider every GCP resource of this cluster uses, pinned to the cluster's project and region. */
+    readonly gcpProvider: gcp.Provider;
+    /** The GKE cluster. */
+    readonly cluster: gcp.container.Cluster;
+    /** Node pools by config key. */
+    readonly nodePools: Readonly<Record<string, gcp.container.NodePool>>;
+    /** The Filestore instance or the per-user disks' storage class. */
+    readonly homeStorage: HomeStorage;
+    /** The bucket resources behind `buckets`. */
+    readonly bucketStore: Buckets;
+    /** Service accounts of the hubs with `cloudAccess`, by hub key. */
+    readonly hubIdentities: Readonly<Record<string, HubIdentity>>;
+    private readonly hubs: Readonly<Record<string, HubSpec>>;
+
+    constructor(name: string, args: PlatformArgs<GcpClusterSpec>, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:gcp:Cluster", name, {}, opts);
+        const spec = args.cluster;
+        this.clusterKey = name;
+        this.project = spec.project;
+        this.region = spec.region;
+        this.hubs = args.hubs;
+
+        const provider = new gcp.Provider(`${name}-gcp`, { project: spec.project, region: spec.region }, { parent: this });
+        this.gcpProvider = provider;
+
+        const cluster = new gcp.container.Cluster(`${name}-cluster`, {
+            name,
+            // A regional control plane survives a zone outage and upgrades without API downtime; the nodes
+            // stay in one zone so disks and Filestore are next to them and node counts mean what they say.
+            location: spec.region,
+            nodeLocations: [spec.zone],
+            network: NETWORK,
+            networkingMode: "VPC_NATIVE",
+            ipAllocationPolicy: {},
+            // Pools are separate resources, so changing one never touches the cluster.
+            removeDefaultNodePool: true,
+            initialNodeCount: 1,
+            ...versionSettings(spec),
+            workloadIdentityConfig: { workloadPool: workloadPool(spec.project) },
+            datapathProvider: datapathProvider(spec.networkPolicy),
+            addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true } },
+            // Deleting the cluster takes its hubs down and strands users' retained disks; the provider
+            // refuses to while this is set, so a config edit can never do it.
+            deletionProtection: true,
+        }, { parent: this, provider });
+        this.cluster = cluster;
+        this.clusterName = cluster.name;
+
+        const nodePools: Record<string, gcp.container.NodePool> = {};
+        for (const [poolKey, pool] of Object.entries(spec.nodePools)) {
+            const settings = nodePoolSettings(poolKey, pool);
+            nodePools[poolKey] = new gcp.container.NodePool(`${name}-pool-${poolKey}`, {
+                name: poolKey,
+                cluster: cluster.name,
+                location: spec.region,
+                initialNodeCount: pool.minNodes,
+                // Per-zone limits, and the pool has one zone: these are the pool's totals.
+                autoscaling: { minNodeCount: pool.minNodes, maxNodeCount: pool.maxNodes },
+                management: { autoRepair: true, autoUpgrade: true },
+                nodeConfig: {
+                    machineType: pool.machineType,
+                    diskSizeGb: pool.diskSizeGb,
+                    labels: settings.labels,
+                    taints: settings.taints,
+                    workloadMetadataConfig: { mode: WORKLOAD_METADATA_MODE },
+                    oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                },
+            // The autoscaler moves the node count, and a changed initial count would replace the pool.
+            }, { parent: this, provider, ignoreChanges: ["initialNodeCount"] });
+        }
+        this.nodePools = nodePools;
+
+        // Waiting for the pools means nothing is deployed through this kubeconfig before a node can run it.
+        const poolIds = pulumi.all(Object.values(nodePools).map(pool => pool.id));
+        this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.masterAuth, poolIds])
+            .apply(([clusterName, endpoint, masterAuth]) => gkeKubeconfig({
+                contextName: `gke_${spec.project}_${spec.region}_${clusterName}`,
+                endpoint,
+                caCertificate: masterAuth.clusterCaCertificate,
+            })));
+        this.kubeProvider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            // Only a different cluster replaces the provider (and so every Kubernetes resource on it).
+            clusterIdentifier: cluster.id,
+        }, { parent: this });
+
+        this.bucketStore = new Buckets(`${name}-buckets`, {
+            clusterKey: name, buckets: spec.buckets, location: spec.region,
+        }, { parent: this, providers: [provider] });
+        this.buckets = this.bucketStore.refs;
+
+        this.homeStorage = new HomeStorage(`${name}-home`, {
+            clusterKey: name, spec: spec.homeStorage, region: spec.region, zone: spec.zone, network: NETWORK,
+            kubeProvider: this.kubeProvider,
+        }, { parent: this, providers: [provider] });
+
+        const hubIdentities: Record<string, HubIdentity> = {};
+        for (const [hubKey, hub] of Object.entries(args.hubs)) {
+            if (!hub.cloudAccess) continue;
+            hubIdentities[hubKey] = new HubIdentity(`${name}-hub-${hubKey}`, {
+                project: spec.project, clusterKey: name, hubKey, access: hub.cloudAccess,
+                buckets: this.bucketStore.resources, cluster,
+            }, { parent: this, providers: [provider] });
+        }
+        this.hubIdentities = hubIdentities;
+
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            kubeconfig: this.kubeconfig,
+            hubServiceAccounts: Object.fromEntries(Object.entries(hubIdentities).map(([hubKey, identity]) => [hubKey, identity.email])),
+        });
+    }
+
+    homeVolume(hubKey: string): HomeVolume {
+        this.hubSpec(hubKey); // refuses a hub of another cluster, whose homes are not here
+        return this.homeStorage.homeVolume(hubKey);
+    }
+
+    hubAccess(hubKey: string): HubAccess {
+        const env = bucketEnvVars(this.hubSpec(hubKey), this.buckets);
+        const identity = this.hubIdentities[hubKey];
+        if (!identity) {
+            // Without a Google service account the GKE metadata server would still hand pods a federated
+            // token for the pool's principal for this namespace: an identity nobody meant to give them.
+            return baseHubAccess({ cloudMetadata: "block", env });
+        }
+        return baseHubAccess({
+            serviceAccountAnnotations: { [GSA_ANNOTATION]: identity.email },
+            identity: identity.email,
+            env,
+            // Workload Identity tokens come from the GKE metadata server at the metadata address.
+            cloudMetadata: "allow",
+            dependsOn: [...identity.grants],
+        });
+    }
+
+    private hubSpec(hubKey: string): HubSpec {
+        const hub = this.hubs[hubKey];
+        if (!hub) {
+            throw new Error(`hub ${hubKey} does not run on cluster ${this.clusterKey} (its hubs: ${Object.keys(this.hubs).join(", ") || "none"})`);
+        }
+        return hub;
+    }
+}

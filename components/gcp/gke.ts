@@ -1,0 +1,93 @@
+/**
+ * Pure GKE settings: what a node pool looks like for its purpose, how a version choice maps onto the
+ * cluster, and the kubeconfig text. No resources here, so the rules are tested without mocks.
+ */
+import { GcpClusterSpec, NodePoolSpec, nodePoolPurpose } from "../config";
+import { stableJson } from "../util";
+
+export const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
+
+/**
+ * The user-pool taint, in the underscore form the 2i2c GKE clusters use (their node pools carry it
+ * already, so adopting one changes nothing); z2jh user pods tolerate it as well as the `/` form.
+ */
+export const USER_TAINT = { key: "hub.jupyter.org_dedicated", value: "user", effect: "NO_SCHEDULE" } as const;
+
+/** Pods only see the GKE metadata server, which serves Workload Identity tokens and hides the node's own credentials. */
+export const WORKLOAD_METADATA_MODE = "GKE_METADATA";
+
+export interface NodePoolSettings {
+    readonly labels: Record<string, string>;
+    readonly taints: { key: string; value: string; effect: string }[];
+}
+
+/** Core pools run the hub and proxy untainted; user pools repel everything but user servers. */
+export function nodePoolSettings(poolKey: string, pool: NodePoolSpec): NodePoolSettings {
+    const purpose = nodePoolPurpose(poolKey, pool);
+    return {
+        labels: { [NODE_PURPOSE_LABEL]: purpose },
+        taints: purpose === "user" ? [{ ...USER_TAINT }] : [],
+    };
+}
+
+export interface VersionSettings {
+    readonly minMasterVersion?: string;
+    readonly releaseChannel: { channel: string };
+}
+
+/**
+ * A pinned version opts out of release channels explicitly: GKE enrolls a cluster created without a
+ * channel in REGULAR, which would upgrade it past the pin on its own schedule.
+ */
+export function versionSettings(cluster: Pick<GcpClusterSpec, "kubernetesVersion" | "releaseChannel">): VersionSettings {
+    if (cluster.kubernetesVersion) {
+        return { minMasterVersion: cluster.kubernetesVersion, releaseChannel: { channel: "UNSPECIFIED" } };
+    }
+    return { releaseChannel: { channel: cluster.releaseChannel ?? "REGULAR" } };
+}
+
+/**
+ * Dataplane V2 rather than the Calico add-on: NetworkPolicy enforcement is built into its eBPF dataplane
+ * (no Calico DaemonSet on every node, and no node re-creation when enforcement is switched on), and it is
+ * the dataplane Google develops further. It can only be chosen when the cluster is created, so turning
+ * `networkPolicy` off on an existing cluster means a new cluster (deletion protection stops that replace).
+ */
+export function datapathProvider(networkPolicy: boolean): "ADVANCED_DATAPATH" | "LEGACY_DATAPATH" {
+    return networkPolicy ? "ADVANCED_DATAPATH" : "LEGACY_DATAPATH";
+}
+
+export interface KubeconfigArgs {
+    /** Context, cluster and user name; gcloud's `gke_<project>_<location>_<cluster>` form. */
+    readonly contextName: string;
+    /** The cluster endpoint's IP address (GKE reports it without a scheme). */
+    readonly endpoint: string;
+    /** Base64 PEM of the cluster CA. */
+    readonly caCertificate: string;
+}
+
+/**
+ * A kubeconfig that gets short-lived tokens from `gke-gcloud-auth-plugin`, so it holds no credential and
+ * works for any operator signed in with gcloud. JSON is valid YAML, and sorted keys keep it stable.
+ */
+export function gkeKubeconfig(args: KubeconfigArgs): string {
+    const name = args.contextName;
+    return stableJson({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name, cluster: { server: `https://${args.endpoint}`, "certificate-authority-data": args.caCertificate } }],
+        contexts: [{ name, context: { cluster: name, user: name } }],
+        "current-context": name,
+        preferences: {},
+        users: [{
+            name,
+            user: {
+                exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: "gke-gcloud-auth-plugin",
+                    installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
+                    provideClusterInfo: true,
+                },
+            },
+        }],
+    });
+}
