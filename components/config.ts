@@ -903,7 +903,8 @@ function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster: Cluste
         const identity = hubIdentityName(clusterKey, key);
         if (provider === "gcp" && !GCP_SERVICE_ACCOUNT_ID.test(identity)) {
             problems.add(path, `the hub's GCP service account id "${identity}" has ${identity.length} characters; GCP allows 6–30`,
-                `shorten the hub key: cluster key + "-" + hub key may be at most 30 characters (29 for the two keys with the hyphen)`);
+                identity.length < 6 ? "lengthen the hub key: <cluster>-<hub> needs at least 6 characters"
+                    : `shorten the hub key: the cluster and hub keys may total at most 29 characters, ${clusterKey.length} of them being the cluster's`);
         }
         if (provider === "aws" && identity.length > AWS_ROLE_NAME_MAX) {
             problems.add(path, `the hub's IAM role name "${identity}" has ${identity.length} characters; AWS allows ${AWS_ROLE_NAME_MAX}`,

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { stringify as toYaml } from "yaml";
 import { HubSecretsSpec, HubSpec } from "./config";
-import { HomeVolume, Platform } from "./platform";
+import { HomeVolume, Platform, USER_SERVICE_ACCOUNT } from "./platform";
 import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
 import { SPAWN_HOOK_RUNNER, SPAWN_HOOK_RUNNER_KEY } from "./hooks/spawnHooks";
 import { sortKeysDeep } from "./util";
@@ -71,7 +71,7 @@ export class Hub extends pulumi.ComponentResource {
         this.namespace = namespace.metadata.name;
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-user-sa`, {
-            metadata: { name: "user-sa", namespace: this.namespace, annotations: access.serviceAccountAnnotations },
+            metadata: { name: USER_SERVICE_ACCOUNT, namespace: this.namespace, annotations: access.serviceAccountAnnotations },
         }, childOpts);
 
         const volume = platform.homeVolume(hubKey);

@@ -9,6 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterSpec, HubSpec, ProviderName } from "./config";
 
+/** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
+export const USER_SERVICE_ACCOUNT = "user-sa";
+
 /** One of the cluster's buckets. */
 export interface BucketRef {
     /** The full bucket name, from the created resource where the platform creates it. */

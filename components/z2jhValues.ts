@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HubSpec, ProfileSpec } from "./config";
-import { UserVolume } from "./platform";
+import { UserVolume, USER_SERVICE_ACCOUNT } from "./platform";
 import { deepMerge, PlainObject } from "./util";
 
 /** Where the z2jh chart mounts static home storage in user pods; also the name of its volume. */
@@ -173,7 +173,7 @@ export function composeValues(input: ValuesInput): PlainObject {
     });
 
     const singleuser: PlainObject = defined({
-        serviceAccountName: "user-sa",
+        serviceAccountName: USER_SERVICE_ACCOUNT,
         uid,
         fsGid: input.userSecurity?.fsGid ?? gid,
         allowPrivilegeEscalation: false,

@@ -3,9 +3,7 @@
  * project role requester pays needs. No resources here, so the rules are tested without mocks.
  */
 import { CloudAccessSpec } from "../config";
-
-/** The Kubernetes service account user servers run as; hub.ts creates it in the hub's namespace. */
-export const USER_SERVICE_ACCOUNT = "user-sa";
+import { USER_SERVICE_ACCOUNT } from "../platform";
 
 export const WORKLOAD_IDENTITY_USER_ROLE = "roles/iam.workloadIdentityUser";
 /** Read, write and delete objects (the 2i2c `bucket_admin_access` grant). */
