@@ -1,0 +1,218 @@
+/**
+ * An OVHcloud cluster entry: managed Kubernetes on a private network, the cluster's S3 buckets, per-user
+ * S3 access from `accessGroups`, and a retaining storage class for user homes.
+ *
+ * OVH has no workload identity, so users get static S3 keys: one OVH user per group member (and one for
+ * the default group), delivered to the hub as a secret file that a spawn hook reads (see credentials.ts).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as ovh from "@ovhcloud/pulumi-ovh";
+import { bucketFullName, nodePoolPurpose, OvhClusterSpec } from "../config";
+import { baseHubAccess, BucketRef, bucketEnvVars, HomeVolume, HubAccess, Platform, PlatformArgs } from "../platform";
+import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
+import { AccessGroups } from "./accessGroups";
+import { CREDENTIALS_FILE_NAME, s3KeysSpawnHook } from "./credentials";
+import { nodePoolTemplate, subnetRange } from "./kubeSpec";
+import { ObjectStorage, s3Endpoint } from "./objectStorage";
+import { accessPrincipals } from "./s3Policies";
+
+/** The storage class the cluster creates for user homes when config names none. */
+export const HOME_STORAGE_CLASS = "jupyterhub-user-homes";
+
+/** Key of the S3 spawn hook in `hub.extraConfig`; sorts after the spawn-hook runner. */
+export const S3_KEYS_EXTRA_CONFIG_KEY = "50-ovh-s3-keys";
+
+export class OvhCluster extends pulumi.ComponentResource implements Platform {
+    public readonly clusterKey: string;
+    public readonly providerName = "ovh" as const;
+    public readonly isLocal = false;
+    public readonly kubeProvider: k8s.Provider;
+    /** Kubeconfig for operators (a secret). */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** OVH's name for the cluster. */
+    public readonly clusterName: pulumi.Output<string>;
+    /** The OVH region (e.g. GRA11). */
+    public readonly region: string;
+    /** The managed Kubernetes cluster. */
+    public readonly kube: ovh.cloudproject.Kube;
+    /** Node pools by config key. */
+    public readonly nodePools: Readonly<Record<string, ovh.cloudproject.KubeNodePool>>;
+    /** Buckets by config key; URLs are `s3://<name>`. */
+    public readonly buckets: Readonly<Record<string, BucketRef>>;
+    /** The S3 endpoint users and tools talk to. */
+    public readonly s3Endpoint: string;
+    /** OVH S3 region (e.g. gra): AWS_DEFAULT_REGION for users. */
+    public readonly s3Region: string;
+    /** The bucket operator user and the S3 provider. */
+    public readonly objectStorage: ObjectStorage;
+    /** Per-user S3 access; undefined when the cluster has no `accessGroups`. */
+    public readonly accessGroups?: AccessGroups;
+    /** Storage class for user homes: config's `storageClass`, or the retaining class created here. */
+    public readonly homeStorageClass: pulumi.Output<string>;
+
+    private readonly spec: OvhClusterSpec;
+    private readonly hubs: PlatformArgs<OvhClusterSpec>["hubs"];
+
+    constructor(name: string, args: PlatformArgs<OvhClusterSpec>, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:ovh:Cluster", name, {}, opts);
+        const cluster = args.cluster;
+        this.spec = cluster;
+        this.hubs = args.hubs;
+        this.clusterKey = name;
+        this.region = cluster.region;
+        const serviceName = cluster.serviceName;
+
+        // Nodes get private addresses on a vRack network of their own, so node traffic (NFS, pod-to-pod)
+        // stays off the public interface.
+        const network = new ovh.cloudproject.NetworkPrivate(`${name}-network`, {
+            serviceName, name, regions: [cluster.region], vlanId: cluster.network.vlanId,
+        }, { parent: this });
+        const range = subnetRange(cluster.network.cidr);
+        const subnet = new ovh.cloudproject.NetworkPrivateSubnet(`${name}-subnet`, {
+            serviceName,
+            networkId: network.id,
+            region: cluster.region,
+            network: cluster.network.cidr,
+            start: range.start,
+            end: range.end,
+            dhcp: true,
+            // There is no router on this network: nodes keep their public interface for egress, so DHCP
+            // must not hand them a default gateway that does not exist.
+            noGateway: true,
+        }, { parent: this });
+
+        this.kube = new ovh.cloudproject.Kube(`${name}-kube`, {
+            serviceName,
+            name,
+            region: cluster.region,
+            version: cluster.kubernetesVersion,
+            updatePolicy: cluster.updatePolicy,
+            // Kube takes the OpenStack id of the network in the cluster's region, not the vRack id.
+            privateNetworkId: network.regionsOpenstackIds.apply(ids => ids[cluster.region]),
+        }, { parent: this, dependsOn: [subnet] });
+
+        const pools: Record<string, ovh.cloudproject.KubeNodePool> = {};
+        for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
+            pools[poolKey] = new ovh.cloudproject.KubeNodePool(`${name}-pool-${poolKey}`, {
+                serviceName,
+                kubeId: this.kube.id,
+                name: poolKey,
+                flavorName: pool.machineType,
+                autoscale: true,
+                minNodes: pool.minNodes,
+                maxNodes: pool.maxNodes,
+                desiredNodes: pool.minNodes,
+                template: nodePoolTemplate(nodePoolPurpose(poolKey, pool)),
+            }, {
+                parent: this,
+                // The autoscaler moves desiredNodes; resetting it on every `up` would fight it.
+                ignoreChanges: ["desiredNodes"],
+            });
+        }
+        this.nodePools = pools;
+        this.kubeconfig = pulumi.secret(this.kube.kubeconfig);
+        this.clusterName = this.kube.name;
+
+        this.kubeProvider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            // The kubeconfig's credentials rotate; keying the provider on the cluster id keeps that from
+            // replacing every Kubernetes resource.
+            clusterIdentifier: this.kube.id,
+            // Kubernetes resources wait for the node pools: the hub's pods have nowhere to run before them.
+        }, { parent: this, dependsOn: Object.values(pools) });
+
+        this.s3Endpoint = s3Endpoint(cluster.s3);
+        this.s3Region = cluster.s3.region;
+        this.objectStorage = new ObjectStorage(`${name}-storage`, {
+            serviceName,
+            region: cluster.s3.region,
+            endpoint: this.s3Endpoint,
+            buckets: Object.fromEntries(Object.entries(cluster.buckets).map(([key, bucket]) => [key, {
+                name: bucketFullName(name, "ovh", key, bucket), deleteAfterDays: bucket.deleteAfterDays,
+            }])),
+        }, { parent: this });
+        this.buckets = this.objectStorage.buckets;
+
+        if (cluster.accessGroups) {
+            this.accessGroups = new AccessGroups(`${name}-access`, {
+                serviceName, principals: accessPrincipals(name, cluster),
+            }, { parent: this });
+        }
+
+        const home = dynamicHome(name, cluster);
+        if (home.storageClass) {
+            this.homeStorageClass = pulumi.output(home.storageClass);
+        } else {
+            const storageClass = new k8s.storage.v1.StorageClass(`${name}-homes`, {
+                metadata: { name: HOME_STORAGE_CLASS },
+                provisioner: "cinder.csi.openstack.org",
+                // OVH's csi-cinder-classic class deletes a user's volume with its claim; homes must survive
+                // a deleted PVC or hub, so this class retains them.
+                reclaimPolicy: "Retain",
+                allowVolumeExpansion: true,
+                // Bind where the user's pod lands, so volume and node share an availability zone.
+                volumeBindingMode: "WaitForFirstConsumer",
+                // No volume type: the project's default Cinder type, the one OVH's own classes use.
+                parameters: { fsType: "ext4" },
+            }, { parent: this, provider: this.kubeProvider, protect: true });
+            this.homeStorageClass = storageClass.metadata.name;
+        }
+
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            clusterName: this.clusterName,
+            s3Endpoint: this.s3Endpoint,
+            buckets: Object.fromEntries(Object.entries(this.buckets).map(([key, ref]) => [key, ref.url])),
+            homeStorageClass: this.homeStorageClass,
+        });
+    }
+
+    homeVolume(hubKey: string): HomeVolume {
+        this.hubSpec(hubKey);
+        return { kind: "dynamic", storageClass: this.homeStorageClass, capacity: dynamicHome(this.clusterKey, this.spec).size };
+    }
+
+    hubAccess(hubKey: string): HubAccess {
+        const hub = this.hubSpec(hubKey);
+        const env: Record<string, pulumi.Input<string>> = {
+            AWS_ENDPOINT_URL_S3: this.s3Endpoint,
+            AWS_DEFAULT_REGION: this.s3Region,
+            // boto3 >= 1.36 adds CRC checksums to every request and checks them on responses; OVH's S3
+            // does not implement them, so uploads fail unless checksums are only used where required.
+            AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
+            AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+            ...bucketEnvVars(hub, this.buckets),
+        };
+        if (!this.accessGroups) {
+            return baseHubAccess({ env, cloudMetadata: "block" });
+        }
+        return baseHubAccess({
+            env,
+            // Keys come from the spawn hook; nothing on OVH needs the metadata endpoint.
+            cloudMetadata: "block",
+            hubSecretFiles: [{ fileName: CREDENTIALS_FILE_NAME, content: this.accessGroups.credentialsFile }],
+            hubExtraConfig: {
+                [S3_KEYS_EXTRA_CONFIG_KEY]: s3KeysSpawnHook(this.clusterKey, `${PLATFORM_FILES_MOUNT_PATH}/${CREDENTIALS_FILE_NAME}`),
+            },
+            dependsOn: [this.accessGroups],
+        });
+    }
+
+    private hubSpec(hubKey: string) {
+        const hub = this.hubs[hubKey];
+        if (!hub) {
+            throw new Error(`hub ${hubKey} is not one of cluster ${this.clusterKey}'s hubs (${Object.keys(this.hubs).join(", ") || "none"})`);
+        }
+        return hub;
+    }
+}
+
+/** The cluster's home storage, which the config check allows to be `dynamic` only on OVH. */
+function dynamicHome(clusterKey: string, cluster: OvhClusterSpec): Extract<OvhClusterSpec["homeStorage"], { type: "dynamic" }> {
+    const home = cluster.homeStorage;
+    if (home.type !== "dynamic") {
+        throw new Error(`clusters.${clusterKey}.homeStorage: ${home.type} is not available on OVH; use type: dynamic`);
+    }
+    return home;
+}

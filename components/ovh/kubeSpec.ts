@@ -1,0 +1,33 @@
+/** Pure: the shapes OVH's managed Kubernetes resources take, computed from config. */
+import * as ovh from "@ovhcloud/pulumi-ovh";
+
+/** The DHCP range of a private subnet: all of `cidr` but the network address, the gateway slot and broadcast. */
+export function subnetRange(cidr: string): { readonly start: string; readonly end: string } {
+    const [address, bits] = cidr.split("/");
+    const prefix = Number(bits);
+    const base = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+    const size = 2 ** (32 - prefix);
+    const network = base - (base % size);
+    const toIp = (n: number) => [24, 16, 8, 0].map(shift => Math.floor(n / 2 ** shift) % 256).join(".");
+    return { start: toIp(network + 2), end: toIp(network + size - 2) };
+}
+
+/**
+ * The Kubernetes metadata OVH puts on a pool's nodes. OVH's API replaces the whole template, so
+ * annotations, finalizers, labels and taints are always sent together (empty where unused); otherwise
+ * every `up` shows a diff. User pools carry z2jh's dedicated taint, which only user pods tolerate, so
+ * the hub, proxy and system pods stay on the core pool.
+ */
+export function nodePoolTemplate(purpose: "core" | "user"): ovh.types.input.CloudProject.KubeNodePoolTemplate {
+    return {
+        metadata: {
+            annotations: {},
+            finalizers: [],
+            labels: { "hub.jupyter.org/node-purpose": purpose },
+        },
+        spec: {
+            taints: purpose === "user" ? [{ key: "hub.jupyter.org/dedicated", value: "user", effect: "NoSchedule" }] : [],
+            unschedulable: false,
+        },
+    };
+}

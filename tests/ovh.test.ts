@@ -1,0 +1,407 @@
+/**
+ * The OVH platform under mocks (network, Kubernetes, node pools, buckets, per-user S3 resources, secretness
+ * of every key) and its spawn hook run by a real python3.
+ */
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { OvhClusterSpec, parseFleetConfig } from "../components/config";
+import { SPAWN_HOOK_RUNNER } from "../components/hooks/spawnHooks";
+import { CREDENTIALS_FILE_NAME, FALLBACK_CREDENTIALS_KEY, s3KeysSpawnHook } from "../components/ovh/credentials";
+import { nodePoolTemplate, subnetRange } from "../components/ovh/kubeSpec";
+import { accessPrincipals } from "../components/ovh/s3Policies";
+import { HubAccess } from "../components/platform";
+import { stableJson } from "../components/util";
+import { MockRecorder, OptionsRecorder, RecordedResource, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
+
+type OvhClusterType = InstanceType<typeof import("../components/ovh/cluster")["OvhCluster"]>;
+
+const T = {
+    network: "ovh:CloudProject/networkPrivate:NetworkPrivate",
+    subnet: "ovh:CloudProject/networkPrivateSubnet:NetworkPrivateSubnet",
+    kube: "ovh:CloudProject/kube:Kube",
+    pool: "ovh:CloudProject/kubeNodePool:KubeNodePool",
+    user: "ovh:CloudProject/user:User",
+    credential: "ovh:CloudProject/s3Credential:S3Credential",
+    policy: "ovh:CloudProject/s3Policy:S3Policy",
+    awsProvider: "pulumi:providers:aws",
+    k8sProvider: "pulumi:providers:kubernetes",
+    bucket: "aws:s3/bucket:Bucket",
+    lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
+};
+
+const PROJECT = "0123456789abcdef0123456789abcdef";
+const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {client-key-data: c2VjcmV0}}]\n";
+
+/** What the mocked OVH API returns; every secret key is distinct so a leak can be traced. */
+const OVH_OUTPUTS = {
+    [T.kube]: (name: string, inputs: Record<string, any>) => ({ kubeconfig: KUBECONFIG, name: inputs.name ?? name }),
+    [T.network]: () => ({ regionsOpenstackIds: { GRA11: "openstack-net-gra11" } }),
+    [T.credential]: (name: string) => ({ accessKeyId: `AK-${name}`, secretAccessKey: `SECRET-${name}` }),
+};
+
+function seedCluster(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        provider: "ovh",
+        serviceName: PROJECT,
+        region: "GRA11",
+        kubernetesVersion: "1.33",
+        s3: { region: "gra" },
+        network: { vlanId: 12, cidr: "10.42.0.0/16" },
+        nodePools: {
+            core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 },
+            user: { machineType: "r3-32", minNodes: 0, maxNodes: 10 },
+        },
+        homeStorage: { type: "dynamic", size: "100Gi" },
+        buckets: {
+            "gfts-reference-data": {}, "destine-gfts-data-lake": {}, "gfts-ifremer": {}, "gfts-vliz": {},
+            "scratch": { name: "gfts-scratch", deleteAfterDays: 7 },
+        },
+        accessGroups: {
+            "default": { read: ["gfts-reference-data", "destine-gfts-data-lake"] },
+            "admins": { members: ["annefou", "minrk"], admin: true },
+            "ifremer-developers": { members: ["aderrien7"], write: ["gfts-ifremer", "gfts-reference-data"] },
+            "ifremer-users": { members: ["ifremer-example"], write: ["gfts-ifremer"] },
+            "vliz": { members: ["davidcasalsvliz"], write: ["gfts-vliz"] },
+        },
+        ...overrides,
+    };
+}
+
+function fleet(clusters: Record<string, unknown>) {
+    const hubs = Object.fromEntries(Object.keys(clusters).map(key => [key, {
+        cluster: key,
+        auth: { type: "github", clientId: "Iv1.abc", allowedUsers: ["annefou"] },
+        bucketEnv: { SCRATCH_BUCKET: "scratch" },
+    }]));
+    const hubSecrets = Object.fromEntries(Object.keys(clusters).map(key => [key, { auth: { clientSecret: "s" } }]));
+    return parseFleetConfig({ clusters, hubs, hubSecrets }, { stack: "prod", secretKeys: ["hubSecrets"] });
+}
+
+/** Every secret value the mocks hand out. */
+function mockedSecrets(recorder: MockRecorder): string[] {
+    return [...recorder.ofType(T.credential).map(c => `SECRET-${c.name}`), "c2VjcmV0"];
+}
+
+describe("OVH cluster", () => {
+    let recorder: MockRecorder;
+    const options = new OptionsRecorder();
+    let cluster: OvhClusterType;
+    let spec: OvhClusterSpec;
+    let access: HubAccess;
+
+    before(async () => {
+        recorder = useMocks({ stack: "prod", outputs: OVH_OUTPUTS });
+        const { OvhCluster } = await import("../components/ovh/cluster");
+        const config = fleet({ gfts: seedCluster() });
+        spec = config.clusters.gfts as OvhClusterSpec;
+        cluster = new OvhCluster("gfts", { cluster: spec, hubs: { gfts: config.hubs.gfts } }, { transformations: [options.transformation] });
+        access = cluster.hubAccess("gfts");
+        await valueOf(access.hubSecretFiles[0].content);
+        await valueOf(cluster.homeStorageClass);
+        await valueOf(cluster.kubeconfig);
+        await valueOf(pulumi.all(Object.values(cluster.buckets).map(b => b.url)));
+    });
+
+    it("puts the cluster on its own private network", () => {
+        const network = recorder.get(T.network, "gfts-network").inputs;
+        assert.deepStrictEqual([network.serviceName, network.regions, network.vlanId], [PROJECT, ["GRA11"], 12]);
+        const subnet = recorder.get(T.subnet, "gfts-subnet").inputs;
+        assert.deepStrictEqual(
+            [subnet.region, subnet.network, subnet.start, subnet.end, subnet.networkId, subnet.dhcp],
+            ["GRA11", "10.42.0.0/16", "10.42.0.2", "10.42.255.254", "gfts-network-id", true]);
+    });
+
+    it("creates the managed cluster on that network, and keeps its kubeconfig secret", async () => {
+        const kube = recorder.get(T.kube, "gfts-kube").inputs;
+        assert.deepStrictEqual([kube.region, kube.version, kube.updatePolicy, kube.privateNetworkId],
+            ["GRA11", "1.33", "MINIMAL_DOWNTIME", "openstack-net-gra11"]);
+        assert.ok(await isSecret(cluster.kubeconfig));
+        assert.strictEqual(await valueOf(cluster.kubeconfig), KUBECONFIG);
+        const provider = recorder.get(T.k8sProvider, "gfts-k8s").inputs;
+        assert.strictEqual(provider.clusterIdentifier, "gfts-kube-id");
+        assert.ok(unwrapSecret(provider.kubeconfig).secret, "the k8s provider's kubeconfig input must be secret");
+    });
+
+    it("creates one autoscaling pool per entry, with the full template and desiredNodes left to the autoscaler", () => {
+        assert.deepStrictEqual(recorder.ofType(T.pool).map(p => p.name).sort(), ["gfts-pool-core", "gfts-pool-user"]);
+        const user = recorder.get(T.pool, "gfts-pool-user").inputs;
+        assert.deepStrictEqual(
+            [user.kubeId, user.name, user.flavorName, user.autoscale, user.minNodes, user.maxNodes, user.desiredNodes],
+            ["gfts-kube-id", "user", "r3-32", true, 0, 10, 0]);
+        assert.deepStrictEqual(user.template, {
+            metadata: { annotations: {}, finalizers: [], labels: { "hub.jupyter.org/node-purpose": "user" } },
+            spec: { taints: [{ key: "hub.jupyter.org/dedicated", value: "user", effect: "NoSchedule" }], unschedulable: false },
+        });
+        const core = recorder.get(T.pool, "gfts-pool-core").inputs;
+        assert.deepStrictEqual(core.template.spec.taints, []);
+        assert.deepStrictEqual(core.template.metadata.labels, { "hub.jupyter.org/node-purpose": "core" });
+        for (const name of ["gfts-pool-core", "gfts-pool-user"]) {
+            assert.deepStrictEqual(options.of(T.pool, name).ignoreChanges, ["desiredNodes"]);
+        }
+    });
+
+    it("points the S3 provider at OVH with the operator's keys", () => {
+        const inputs = recorder.get(T.awsProvider, "gfts-storage-s3").inputs;
+        const endpoints = typeof inputs.endpoints === "string" ? JSON.parse(inputs.endpoints) : inputs.endpoints;
+        assert.deepStrictEqual(endpoints, [{ s3: "https://s3.gra.io.cloud.ovh.net" }]);
+        assert.strictEqual(inputs.region, "gra");
+        for (const flag of ["skipCredentialsValidation", "skipRequestingAccountId", "skipRegionValidation", "skipMetadataApiCheck", "s3UsePathStyle"]) {
+            assert.ok([true, "true"].includes(inputs[flag]), `${flag} = ${inputs[flag]}`);
+        }
+        assert.strictEqual(unwrapSecret(inputs.accessKey).value, "AK-gfts-storage-operator");
+        assert.deepStrictEqual(unwrapSecret(inputs.secretKey), { secret: true, value: "SECRET-gfts-storage-operator" });
+    });
+
+    it("creates protected buckets through that provider, without ACLs, and expires scratch objects", async () => {
+        const buckets = recorder.ofType(T.bucket);
+        assert.deepStrictEqual(buckets.map(b => b.inputs.bucket).sort(),
+            ["destine-gfts-data-lake", "gfts-ifremer", "gfts-reference-data", "gfts-scratch", "gfts-vliz"]);
+        for (const bucket of buckets) {
+            assert.strictEqual(bucket.inputs.forceDestroy, false);
+            assert.strictEqual(options.of(T.bucket, bucket.name).protect, true, bucket.name);
+            assert.match(bucket.provider ?? "", /::gfts-storage-s3::/);
+        }
+        assert.deepStrictEqual(recorder.resources.filter(r => /acl|publicAccessBlock|ownershipControls/i.test(r.type)), []);
+        const [lifecycle] = recorder.ofType(T.lifecycle);
+        assert.strictEqual(recorder.ofType(T.lifecycle).length, 1);
+        assert.strictEqual(lifecycle.inputs.bucket, "gfts-scratch");
+        assert.deepStrictEqual(lifecycle.inputs.rules, [{
+            id: "expire-after-7-days", status: "Enabled", filter: { prefix: "" }, expiration: { days: 7 },
+        }]);
+        assert.strictEqual(await valueOf(cluster.buckets.scratch.url), "s3://gfts-scratch");
+    });
+
+    it("gives the bucket operator one policy reaching only the cluster's buckets", () => {
+        const operator = recorder.get(T.user, "gfts-storage-operator").inputs;
+        assert.deepStrictEqual(operator.roleNames, ["objectstore_operator"]);
+        const policy = JSON.parse(recorder.get(T.policy, "gfts-storage-operator").inputs.policy);
+        assert.deepStrictEqual(policy.Statement[0].Action, ["s3:*"]);
+        assert.ok(policy.Statement[0].Resource.includes("arn:aws:s3:::gfts-scratch/*"));
+        assert.ok(!policy.Statement[0].Resource.includes("arn:aws:s3:::*"));
+    });
+
+    it("creates one user, one credential and exactly one policy per member and one for the default group", () => {
+        const expected = accessPrincipals("gfts", spec);
+        const names = expected.map(p => `gfts-access-${p.id}`).sort();
+        const inAccess = (rs: RecordedResource[]) => rs.filter(r => r.name.startsWith("gfts-access-")).map(r => r.name).sort();
+        assert.deepStrictEqual(inAccess(recorder.ofType(T.user)), names);
+        assert.deepStrictEqual(inAccess(recorder.ofType(T.credential)), names);
+        assert.deepStrictEqual(inAccess(recorder.ofType(T.policy)), names);
+        assert.strictEqual(recorder.ofType(T.user).filter(u => u.name === "gfts-access-default").length, 1);
+
+        const policiesPerUser = new Map<string, number>();
+        for (const policy of recorder.ofType(T.policy)) {
+            policiesPerUser.set(policy.inputs.userId, (policiesPerUser.get(policy.inputs.userId) ?? 0) + 1);
+        }
+        assert.strictEqual(policiesPerUser.size, recorder.ofType(T.user).length);
+        assert.ok([...policiesPerUser.values()].every(n => n === 1), JSON.stringify([...policiesPerUser]));
+
+        for (const principal of expected) {
+            const name = `gfts-access-${principal.id}`;
+            const policy = recorder.get(T.policy, name).inputs;
+            assert.strictEqual(policy.userId, `${name}-id`);
+            assert.strictEqual(policy.policy, stableJson(principal.policy));
+            assert.strictEqual(policy.serviceName, PROJECT);
+            const user = recorder.get(T.user, name).inputs;
+            assert.deepStrictEqual(user.roleNames, ["objectstore_operator"]);
+            assert.ok(user.description.includes(principal.login ?? "without a group"), user.description);
+        }
+        assert.match(recorder.get(T.user, "gfts-access-vliz/davidcasalsvliz").inputs.description, /davidcasalsvliz \(group vliz\)/);
+    });
+
+    it("delivers every key in one secret file, the default group's under the reserved key", async () => {
+        assert.deepStrictEqual(access.hubSecretFiles.map(f => f.fileName), [CREDENTIALS_FILE_NAME]);
+        const content = access.hubSecretFiles[0].content;
+        assert.ok(await isSecret(content), "the credentials file must be a secret");
+        const file = JSON.parse(await valueOf(content));
+        assert.deepStrictEqual(Object.keys(file).sort(), ["*", "aderrien7", "annefou", "davidcasalsvliz", "ifremer-example", "minrk"]);
+        assert.deepStrictEqual(file[FALLBACK_CREDENTIALS_KEY], { accessKeyId: "AK-gfts-access-default", secretAccessKey: "SECRET-gfts-access-default" });
+        assert.deepStrictEqual(file.davidcasalsvliz, {
+            accessKeyId: "AK-gfts-access-vliz/davidcasalsvliz", secretAccessKey: "SECRET-gfts-access-vliz/davidcasalsvliz",
+        });
+        assert.ok(await isSecret(cluster.accessGroups!.credentialsFile));
+    });
+
+    it("never passes a key or the kubeconfig to any resource in plain text", () => {
+        const secrets = mockedSecrets(recorder);
+        const leaks: string[] = [];
+        for (const resource of recorder.resources) {
+            for (const [key, raw] of Object.entries(resource.inputs)) {
+                const { secret, value } = unwrapSecret(raw);
+                const text = JSON.stringify(value) ?? "";
+                if (!secret && secrets.some(s => text.includes(s))) leaks.push(`${resource.type} ${resource.name}.${key}`);
+            }
+        }
+        assert.deepStrictEqual(leaks, []);
+    });
+
+    it("gives users the endpoint, region, checksum settings and bucket variables, and keeps metadata blocked", async () => {
+        const env = await valueOf(pulumi.output(access.env));
+        assert.deepStrictEqual(env, {
+            AWS_ENDPOINT_URL_S3: "https://s3.gra.io.cloud.ovh.net",
+            AWS_DEFAULT_REGION: "gra",
+            AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED",
+            AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
+            SCRATCH_BUCKET: "s3://gfts-scratch/$(JUPYTERHUB_USER)",
+            PANGEO_SCRATCH: "s3://gfts-scratch/$(JUPYTERHUB_USER)",
+        });
+        assert.strictEqual(access.cloudMetadata, "block");
+        assert.deepStrictEqual(Object.keys(access.hubExtraConfig), ["50-ovh-s3-keys"]);
+        assert.match(access.hubExtraConfig["50-ovh-s3-keys"], /\/etc\/jupyterhub\/platform\/s3-credentials\.json/);
+        assert.deepStrictEqual(access.serviceAccountAnnotations, {});
+        assert.throws(() => cluster.hubAccess("elsewhere"), /hub elsewhere is not one of cluster gfts's hubs \(gfts\)/);
+    });
+
+    it("keeps user homes on a protected, retaining, expandable Cinder class", async () => {
+        const storageClass = recorder.get(T.storageClass, "gfts-homes");
+        assert.deepStrictEqual(
+            [storageClass.inputs.metadata.name, storageClass.inputs.provisioner, storageClass.inputs.reclaimPolicy, storageClass.inputs.allowVolumeExpansion],
+            ["jupyterhub-user-homes", "cinder.csi.openstack.org", "Retain", true]);
+        assert.strictEqual(options.of(T.storageClass, "gfts-homes").protect, true);
+        assert.match(storageClass.provider ?? "", /::gfts-k8s::/);
+        const home = cluster.homeVolume("gfts");
+        assert.strictEqual(home.kind, "dynamic");
+        assert.deepStrictEqual(home.kind === "dynamic" && [await valueOf(home.storageClass!), home.capacity], ["jupyterhub-user-homes", "100Gi"]);
+    });
+
+    it("exposes the platform's facts", () => {
+        assert.deepStrictEqual([cluster.providerName, cluster.isLocal, cluster.clusterKey, cluster.region, cluster.s3Endpoint],
+            ["ovh", false, "gfts", "GRA11", "https://s3.gra.io.cloud.ovh.net"]);
+    });
+});
+
+describe("OVH cluster without access groups, with a named storage class and endpoint", () => {
+    let recorder: MockRecorder;
+    let cluster: OvhClusterType;
+
+    before(async () => {
+        recorder = useMocks({ stack: "prod", outputs: OVH_OUTPUTS });
+        const { OvhCluster } = await import("../components/ovh/cluster");
+        const config = fleet({
+            lab: seedCluster({
+                accessGroups: undefined,
+                s3: { region: "gra", endpoint: "https://s3.gra.perf.cloud.ovh.net" },
+                homeStorage: { type: "dynamic", size: "10Gi", storageClass: "csi-cinder-high-speed" },
+                buckets: { scratch: { deleteAfterDays: 1 } },
+            }),
+        });
+        cluster = new OvhCluster("lab", { cluster: config.clusters.lab as OvhClusterSpec, hubs: { lab: config.hubs.lab } });
+        await valueOf(cluster.homeStorageClass);
+        await valueOf(cluster.buckets.scratch.url);
+    });
+
+    it("uses the configured class and endpoint, and hands out no keys", async () => {
+        assert.deepStrictEqual(recorder.ofType(T.storageClass), []);
+        const home = cluster.homeVolume("lab");
+        assert.deepStrictEqual(home.kind === "dynamic" && [await valueOf(home.storageClass!), home.capacity], ["csi-cinder-high-speed", "10Gi"]);
+        const access = cluster.hubAccess("lab");
+        assert.deepStrictEqual([access.hubSecretFiles, access.hubExtraConfig], [[], {}]);
+        assert.strictEqual((await valueOf(pulumi.output(access.env))).AWS_ENDPOINT_URL_S3, "https://s3.gra.perf.cloud.ovh.net");
+        assert.deepStrictEqual(recorder.ofType(T.user).map(u => u.name), ["lab-storage-operator"]);
+    });
+});
+
+describe("OVH pure shapes", () => {
+    it("computes the DHCP range of the private subnet", () => {
+        assert.deepStrictEqual(subnetRange("10.0.0.0/16"), { start: "10.0.0.2", end: "10.0.255.254" });
+        assert.deepStrictEqual(subnetRange("192.168.168.0/24"), { start: "192.168.168.2", end: "192.168.168.254" });
+        assert.deepStrictEqual(subnetRange("10.1.2.3/20"), { start: "10.1.0.2", end: "10.1.15.254" });
+    });
+
+    it("sends annotations, finalizers, labels and taints together", () => {
+        for (const purpose of ["core", "user"] as const) {
+            const template = nodePoolTemplate(purpose) as any;
+            assert.deepStrictEqual(Object.keys(template.metadata).sort(), ["annotations", "finalizers", "labels"]);
+            assert.ok(Array.isArray(template.spec.taints));
+        }
+    });
+});
+
+describe("OVH spawn hook (python3)", () => {
+    let dir: string;
+    const credentials = {
+        "aderrien7": { accessKeyId: "AK-ader", secretAccessKey: "SK-ader" },
+        [FALLBACK_CREDENTIALS_KEY]: { accessKeyId: "AK-default", secretAccessKey: "SK-default" },
+    };
+
+    /** Runs the runner and the hook as z2jh would (exec'd in one namespace), then spawns `user`. */
+    function spawn(user: string, credentialsPath: string): { status: number | null; env: Record<string, string>; stderr: string } {
+        const runner = path.join(dir, "00-runner.py");
+        const hook = path.join(dir, "50-hook.py");
+        fs.writeFileSync(runner, SPAWN_HOOK_RUNNER);
+        fs.writeFileSync(hook, s3KeysSpawnHook("gfts", credentialsPath));
+        const driver = `
+import asyncio, json, logging, sys, types
+c = types.SimpleNamespace(Spawner=types.SimpleNamespace())
+namespace = {"c": c}
+for source in sys.argv[1:3]:
+    exec(compile(open(source).read(), source, "exec"), namespace)
+shared = {"JUPYTER_ENV": "kept"}
+spawner = types.SimpleNamespace(user=types.SimpleNamespace(name=sys.argv[3]), environment=shared, log=logging.getLogger("hub"))
+asyncio.run(c.Spawner.pre_spawn_hook(spawner))
+assert shared == {"JUPYTER_ENV": "kept"}, "the hook modified a shared environment dict"
+print(json.dumps(spawner.environment))
+`;
+        const result = spawnSync("python3", ["-c", driver, runner, hook, user], { encoding: "utf8" });
+        return { status: result.status, env: result.status === 0 ? JSON.parse(result.stdout) : {}, stderr: result.stderr };
+    }
+
+    before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-ovh-hook-"));
+        fs.writeFileSync(path.join(dir, CREDENTIALS_FILE_NAME), JSON.stringify(credentials));
+    });
+
+    it("sets the member's own keys", () => {
+        const result = spawn("aderrien7", path.join(dir, CREDENTIALS_FILE_NAME));
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept", AWS_ACCESS_KEY_ID: "AK-ader", AWS_SECRET_ACCESS_KEY: "SK-ader" });
+    });
+
+    it("falls back to the default group's keys for a user in no group", () => {
+        const result = spawn("someone-else", path.join(dir, CREDENTIALS_FILE_NAME));
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept", AWS_ACCESS_KEY_ID: "AK-default", AWS_SECRET_ACCESS_KEY: "SK-default" });
+    });
+
+    it("reads the file at each spawn, so rotated keys apply without new hub code", () => {
+        const file = path.join(dir, "rotating.json");
+        fs.writeFileSync(file, JSON.stringify({ aderrien7: { accessKeyId: "AK-1", secretAccessKey: "SK-1" } }));
+        assert.strictEqual(spawn("aderrien7", file).env.AWS_ACCESS_KEY_ID, "AK-1");
+        fs.writeFileSync(file, JSON.stringify({ aderrien7: { accessKeyId: "AK-2", secretAccessKey: "SK-2" } }));
+        assert.strictEqual(spawn("aderrien7", file).env.AWS_ACCESS_KEY_ID, "AK-2");
+    });
+
+    it("starts a user in no group without keys when there is no default group", () => {
+        const file = path.join(dir, "no-default.json");
+        fs.writeFileSync(file, JSON.stringify({ aderrien7: credentials.aderrien7 }));
+        const result = spawn("someone-else", file);
+        assert.strictEqual(result.status, 0, result.stderr);
+        assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept" });
+    });
+
+    it("fails the spawn clearly when the credentials file is missing", () => {
+        const result = spawn("aderrien7", path.join(dir, "missing.json"));
+        assert.notStrictEqual(result.status, 0);
+        assert.match(result.stderr, /RuntimeError: S3 credentials file .*missing\.json is missing, so aderrien7 would start without S3 access/);
+    });
+
+    it("compiles as the hub's extraConfig, with the path the hub mounts", async () => {
+        useMocks({ stack: "prod", outputs: OVH_OUTPUTS });
+        const { OvhCluster } = await import("../components/ovh/cluster");
+        const config = fleet({ gfts: seedCluster() });
+        const cluster = new OvhCluster("gfts", { cluster: config.clusters.gfts as OvhClusterSpec, hubs: { gfts: config.hubs.gfts } });
+        const extraConfig: Record<string, string> = { "00-fleet-spawn-hooks": SPAWN_HOOK_RUNNER, ...cluster.hubAccess("gfts").hubExtraConfig };
+        for (const [key, source] of Object.entries(extraConfig)) {
+            const file = path.join(dir, `${key}.py`);
+            fs.writeFileSync(file, source);
+            execFileSync("python3", ["-c", "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')", file]);
+        }
+        assert.match(extraConfig["50-ovh-s3-keys"], /path=json\.loads\("\\"\/etc\/jupyterhub\/platform\/s3-credentials\.json\\""\)/);
+        await valueOf(cluster.kubeconfig);
+    });
+});
