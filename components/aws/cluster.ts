@@ -1,0 +1,278 @@
+/**
+ * One AWS cluster entry: network, EKS with managed node groups, IRSA, EFS homes, S3 buckets and a role per
+ * hub with cloud access. Everything AWS goes through this cluster's own regional provider, so clusters of one
+ * stack can live in different regions.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
+import { BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, Platform, PlatformArgs } from "../platform";
+import { BucketUser, Buckets } from "./buckets";
+import { HomeStorage } from "./homeStorage";
+import { HubIdentity } from "./hubIdentity";
+import { eksKubeconfig } from "./kubeconfig";
+import { Network } from "./network";
+import { BucketAccessLevel, bucketArn, irsaTrustPolicy, managedPolicyArn, serviceTrustPolicy } from "./policies";
+
+const EFS_CSI_NAMESPACE = "kube-system";
+const EFS_CSI_SERVICE_ACCOUNT = "efs-csi-controller-sa";
+/** z2jh's scheduling label and taint (`scheduling.corePods` / `scheduling.userPods`). */
+const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
+const USER_TAINT_KEY = "hub.jupyter.org/dedicated";
+/** A stable handle on a pool for profiles' nodeSelector (EKS's own nodegroup label has a random suffix). */
+const NODE_POOL_LABEL = "jupyterhub-fleet/node-pool";
+
+const CLUSTER_ROLE_POLICIES = ["AmazonEKSClusterPolicy"];
+const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
+
+/**
+ * The EKS AMI type for an instance type. EKS defaults every node group to x86 without GPU drivers, so a
+ * Graviton (`m7g`, `r8gd`, `t4g`, `a1`) or NVIDIA (`g5`, `p4d`) pool would never get a Ready node otherwise.
+ */
+export function amiTypeFor(machineType: string): string {
+    const family = machineType.split(".")[0];
+    const arm = family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*(-flex)?$/.test(family);
+    const nvidia = /^(g|gr|p)\d/.test(family);
+    if (nvidia) return arm ? "AL2023_ARM_64_NVIDIA" : "AL2023_x86_64_NVIDIA";
+    return arm ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
+
+/** The managed node group settings of one pool: purpose label, user taint, spot, autoscaling bounds. */
+export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec) {
+    const purpose = nodePoolPurpose(poolKey, pool);
+    return {
+        instanceTypes: [pool.machineType],
+        amiType: amiTypeFor(pool.machineType),
+        capacityType: pool.spot ? "SPOT" : "ON_DEMAND",
+        diskSize: pool.diskSizeGb,
+        // Created at the minimum; from then on the cluster autoscaler owns desiredSize (see ignoreChanges).
+        scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize: pool.minNodes },
+        labels: { [NODE_PURPOSE_LABEL]: purpose, [NODE_POOL_LABEL]: poolKey },
+        taints: purpose === "user" ? [{ key: USER_TAINT_KEY, value: "user", effect: "NO_SCHEDULE" }] : [],
+    };
+}
+
+export class AwsCluster extends pulumi.ComponentResource implements Platform {
+    readonly clusterKey: string;
+    readonly providerName = "aws" as const;
+    readonly isLocal = false;
+    readonly region: string;
+    /** The EKS cluster's name (the cluster key). */
+    readonly clusterName: pulumi.Output<string>;
+    readonly clusterArn: pulumi.Output<string>;
+    /** Kubeconfig using `aws eks get-token` (a secret: it names the endpoint and CA). */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly kubeProvider: k8s.Provider;
+    /** The regional AWS provider every AWS resource of this cluster uses. */
+    readonly awsProvider: aws.Provider;
+    readonly vpcId: pulumi.Output<string>;
+    /** The cluster's OIDC issuer URL; IRSA trust policies pin it. */
+    readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** The IAM OIDC provider hub roles trust (for cross-account trust set up by others). */
+    readonly oidcProviderArn: pulumi.Output<string>;
+    /** The EFS file system holding every hub's homes. */
+    readonly homeFileSystemId: pulumi.Output<string>;
+    readonly buckets: Readonly<Record<string, BucketRef>>;
+    /** IAM role ARN by hub key, for hubs with cloudAccess: what third parties put in their bucket policies. */
+    readonly hubRoleArns: Readonly<Record<string, pulumi.Output<string>>>;
+
+    private readonly hubs: Readonly<Record<string, HubSpec>>;
+    private readonly homeStorage: HomeStorage;
+    private readonly identities: Readonly<Record<string, HubIdentity>>;
+    /** Bucket keys each hub with cloudAccess uses. */
+    private readonly hubBuckets: Readonly<Record<string, readonly string[]>>;
+    private readonly bucketPolicies: Readonly<Record<string, pulumi.Resource>>;
+
+    /**
+     * @param name The cluster key: names the EKS cluster, IAM roles and every child resource.
+     */
+    constructor(name: string, args: PlatformArgs<AwsClusterSpec>, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:aws:Cluster", name, {}, opts);
+        const spec = args.cluster;
+        this.clusterKey = name;
+        this.region = spec.region;
+        this.hubs = args.hubs;
+
+        const provider = new aws.Provider(`${name}-aws`, {
+            region: spec.region,
+            defaultTags: { tags: { "jupyterhub-fleet:cluster": name, "jupyterhub-fleet:stack": pulumi.getStack() } },
+        }, { parent: this });
+        this.awsProvider = provider;
+        const awsOpts: pulumi.CustomResourceOptions = { parent: this, provider };
+        const componentOpts: pulumi.ComponentResourceOptions = { parent: this, providers: [provider] };
+
+        const network = new Network(`${name}-network`, {
+            region: spec.region,
+            clusterName: name,
+            vpcCidr: spec.network.vpcCidr,
+            availabilityZones: spec.network.availabilityZones,
+            vpcId: spec.network.vpcId,
+            subnetIds: spec.network.subnetIds,
+        }, componentOpts);
+        const subnetIds = network.privateSubnets.map(s => s.id);
+
+        const clusterRole = this.serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", CLUSTER_ROLE_POLICIES, awsOpts);
+        const eksCluster = new aws.eks.Cluster(`${name}-eks`, {
+            name,
+            version: spec.kubernetesVersion,
+            roleArn: clusterRole.role.arn,
+            vpcConfig: { subnetIds, endpointPrivateAccess: true, endpointPublicAccess: true },
+            // Access entries instead of the aws-auth ConfigMap; whoever runs the first `up` becomes cluster admin.
+            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+            enabledClusterLogTypes: ["audit", "authenticator"],
+        }, { ...awsOpts, dependsOn: clusterRole.attachments });
+        this.clusterName = eksCluster.name;
+        this.clusterArn = eksCluster.arn;
+        this.oidcIssuerUrl = eksCluster.identities.apply(ids => ids[0].oidcs[0].issuer);
+
+        // No thumbprint: IAM validates EKS issuers against its own trusted CAs and ignores configured ones.
+        const oidcProvider = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, {
+            url: this.oidcIssuerUrl,
+            clientIdLists: ["sts.amazonaws.com"],
+        }, awsOpts);
+        this.oidcProviderArn = oidcProvider.arn;
+
+        // The CNI and kube-proxy must run before nodes can become Ready; CoreDNS and the EFS driver need nodes.
+        const nodeAddons = ["vpc-cni", "kube-proxy"].map(addon => this.addon(name, eksCluster, addon, {}, awsOpts));
+        const nodeRole = this.serviceRole(`${name}-node-role`, "ec2.amazonaws.com", NODE_ROLE_POLICIES, awsOpts);
+        const nodeGroups = Object.entries(spec.nodePools).map(([poolKey, pool]) => new aws.eks.NodeGroup(`${name}-pool-${poolKey}`, {
+            clusterName: eksCluster.name,
+            version: eksCluster.version,
+            nodeRoleArn: nodeRole.role.arn,
+            subnetIds,
+            ...nodeGroupSettings(poolKey, pool),
+        }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons], ignoreChanges: ["scalingConfig.desiredSize"] }));
+
+        const efsCsiRole = new aws.iam.Role(`${name}-efs-csi`, {
+            name: `${name}-efs-csi`,
+            assumeRolePolicy: pulumi.all([oidcProvider.arn, this.oidcIssuerUrl]).apply(([arn, issuer]) =>
+                irsaTrustPolicy(arn, issuer, EFS_CSI_NAMESPACE, EFS_CSI_SERVICE_ACCOUNT)),
+        }, awsOpts);
+        const efsCsiPolicy = new aws.iam.RolePolicyAttachment(`${name}-efs-csi`, {
+            role: efsCsiRole.name,
+            policyArn: managedPolicyArn(spec.region, "service-role/AmazonEFSCSIDriverPolicy"),
+        }, awsOpts);
+        const clusterAddons = [
+            this.addon(name, eksCluster, "coredns", {}, { ...awsOpts, dependsOn: nodeGroups }),
+            this.addon(name, eksCluster, "aws-efs-csi-driver", { serviceAccountRoleArn: efsCsiRole.arn },
+                { ...awsOpts, dependsOn: [...nodeGroups, efsCsiPolicy] }),
+        ];
+
+        this.kubeconfig = pulumi.secret(pulumi.all([eksCluster.name, eksCluster.endpoint, eksCluster.certificateAuthority])
+            .apply(([clusterName, endpoint, ca]) => eksKubeconfig({
+                clusterName, endpoint, certificateAuthorityData: ca.data ?? "", region: spec.region,
+            })));
+        this.kubeProvider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            // The ARN, not the kubeconfig, identifies the cluster: new credentials must not replace every resource.
+            clusterIdentifier: eksCluster.arn,
+        }, { parent: this, dependsOn: [...nodeGroups, ...nodeAddons, ...clusterAddons] });
+
+        this.homeStorage = new HomeStorage(`${name}-homes`, {
+            clusterName: name,
+            vpcId: network.vpcId,
+            subnets: network.privateSubnets,
+            nodeSecurityGroupId: eksCluster.vpcConfig.apply(vpc => vpc.clusterSecurityGroupId as string),
+            hubKeys: Object.keys(args.hubs),
+        }, componentOpts);
+
+        const bucketNames = Object.fromEntries(Object.entries(spec.buckets).map(([key, bucket]) =>
+            [key, bucketFullName(name, "aws", key, bucket)]));
+        const identities: Record<string, HubIdentity> = {};
+        const bucketUsers: Record<string, BucketUser[]> = {};
+        const hubBuckets: Record<string, string[]> = {};
+        for (const [hubKey, hub] of Object.entries(args.hubs)) {
+            const access = hub.cloudAccess;
+            if (!access) continue;
+            const grants: { key: string; access: BucketAccessLevel }[] = [
+                ...access.bucketAdminAccess.map(key => ({ key, access: "admin" as const })),
+                ...access.bucketReadonlyAccess.map(key => ({ key, access: "readonly" as const })),
+            ];
+            for (const grant of grants) {
+                if (!(grant.key in bucketNames)) {
+                    throw new Error(`hubs.${hubKey}.cloudAccess: no bucket "${grant.key}" on cluster ${name} (add it under clusters.${name}.buckets)`);
+                }
+            }
+            identities[hubKey] = new HubIdentity(`${name}-hub-${hubKey}`, {
+                roleName: hubIdentityName(name, hubKey),
+                namespace: hubKey,
+                oidcProviderArn: oidcProvider.arn,
+                issuerUrl: this.oidcIssuerUrl,
+                buckets: grants.map(g => ({ arn: bucketArn(spec.region, bucketNames[g.key]), access: g.access })),
+                extraIamPolicy: access.extraIamPolicy,
+            }, componentOpts);
+            for (const grant of grants) {
+                (bucketUsers[grant.key] ??= []).push({ roleArn: identities[hubKey].roleArn, access: grant.access });
+            }
+            hubBuckets[hubKey] = grants.map(g => g.key);
+        }
+
+        const buckets = new Buckets(`${name}-buckets`, { buckets: spec.buckets, names: bucketNames, users: bucketUsers }, componentOpts);
+        this.buckets = buckets.refs;
+        this.bucketPolicies = buckets.policies;
+        this.identities = identities;
+        this.hubBuckets = hubBuckets;
+        this.hubRoleArns = Object.fromEntries(Object.entries(identities).map(([hubKey, identity]) => [hubKey, identity.roleArn]));
+        this.vpcId = network.vpcId;
+        this.homeFileSystemId = this.homeStorage.fileSystemId;
+
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            clusterArn: this.clusterArn,
+            kubeconfig: this.kubeconfig,
+            oidcProviderArn: this.oidcProviderArn,
+            vpcId: this.vpcId,
+            homeFileSystemId: this.homeFileSystemId,
+            buckets: Object.fromEntries(Object.entries(this.buckets).map(([key, ref]) => [key, ref.url])),
+            hubRoleArns: this.hubRoleArns,
+        });
+    }
+
+    homeVolume(hubKey: string): HomeVolume {
+        return this.homeStorage.homeVolume(hubKey);
+    }
+
+    hubAccess(hubKey: string): HubAccess {
+        const hub = this.hubs[hubKey];
+        if (!hub) {
+            throw new Error(`hub "${hubKey}" is not on cluster ${this.clusterKey} (hubs here: ${Object.keys(this.hubs).join(", ") || "none"})`);
+        }
+        const env: Record<string, pulumi.Input<string>> = { ...bucketEnvVars(hub, this.buckets), AWS_DEFAULT_REGION: this.region };
+        const identity = this.identities[hubKey];
+        if (!identity) {
+            return baseHubAccess({ env });
+        }
+        const usedBuckets = this.hubBuckets[hubKey];
+        return baseHubAccess({
+            serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": identity.roleArn },
+            identity: identity.roleArn,
+            env,
+            // IRSA credentials come from a projected token, not the instance metadata endpoint.
+            cloudMetadata: "block",
+            dependsOn: [...identity.policies, ...usedBuckets.map(key => this.bucketPolicies[key])],
+        });
+    }
+
+    /** An IAM role for an AWS service, with managed policies attached (resources wait on the attachments). */
+    private serviceRole(name: string, service: string, policies: readonly string[], opts: pulumi.CustomResourceOptions) {
+        const role = new aws.iam.Role(name, { assumeRolePolicy: serviceTrustPolicy(service) }, opts);
+        const attachments = policies.map(policy => new aws.iam.RolePolicyAttachment(`${name}-${policy}`, {
+            role: role.name,
+            policyArn: managedPolicyArn(this.region, policy),
+        }, opts));
+        return { role, attachments };
+    }
+
+    private addon(name: string, cluster: aws.eks.Cluster, addonName: string, extra: Partial<aws.eks.AddonArgs>,
+        opts: pulumi.CustomResourceOptions): aws.eks.Addon {
+        return new aws.eks.Addon(`${name}-${addonName}`, {
+            clusterName: cluster.name,
+            addonName,
+            // EKS installs self-managed copies at creation; take them over rather than fail on the conflict.
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "OVERWRITE",
+            ...extra,
+        }, opts);
+    }
+}

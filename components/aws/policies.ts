@@ -1,0 +1,156 @@
+/**
+ * IAM and S3 policy documents for the AWS platform. Pure: plain strings in, deterministic JSON out
+ * (`stableJson`), so a preview never shows a diff for a reordered key and tests need no Pulumi runtime.
+ */
+import { stableJson } from "../util";
+
+export const POLICY_VERSION = "2012-10-17";
+
+/** Read, write and delete objects; list and manage multipart uploads. */
+export const S3_ADMIN_ACTIONS: readonly string[] = [
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+];
+
+/** List and read objects (the anchors' read-only set). */
+export const S3_READONLY_ACTIONS: readonly string[] = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"];
+
+export type BucketAccessLevel = "admin" | "readonly";
+
+/** One bucket a hub may use, by ARN. */
+export interface BucketGrant {
+    /** The bucket's ARN, `arn:<partition>:s3:::<name>`. */
+    readonly bucketArn: string;
+    readonly access: BucketAccessLevel;
+}
+
+/** One hub's access to a bucket, as seen from the bucket's side. */
+export interface BucketPrincipalGrant {
+    /** The hub role's ARN, from the role resource. */
+    readonly principalArn: string;
+    readonly access: BucketAccessLevel;
+}
+
+function actionsFor(access: BucketAccessLevel): string[] {
+    return [...(access === "admin" ? S3_ADMIN_ACTIONS : S3_READONLY_ACTIONS)];
+}
+
+/** Bucket-level actions (ListBucket) match the bucket ARN, object actions the `/*` form: a statement needs both. */
+function bucketResources(bucketArn: string): string[] {
+    return [bucketArn, `${bucketArn}/*`];
+}
+
+/** The issuer as IAM writes it in condition keys: without the scheme. */
+export function issuerHost(issuerUrl: string): string {
+    return issuerUrl.replace(/^https:\/\//, "");
+}
+
+/**
+ * Trust policy letting one Kubernetes service account assume a role through IRSA. Both `sub` and `aud`
+ * are pinned: without `aud`, a token minted for another audience by the same cluster would be accepted.
+ */
+export function irsaTrustPolicy(oidcProviderArn: string, issuerUrl: string, namespace: string, serviceAccount: string): string {
+    const issuer = issuerHost(issuerUrl);
+    return stableJson({
+        Version: POLICY_VERSION,
+        Statement: [{
+            Effect: "Allow",
+            Principal: { Federated: oidcProviderArn },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            Condition: {
+                StringEquals: {
+                    [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+                    [`${issuer}:aud`]: "sts.amazonaws.com",
+                },
+            },
+        }],
+    });
+}
+
+/** Trust policy for a role an AWS service (EKS, EC2) assumes. */
+export function serviceTrustPolicy(servicePrincipal: string): string {
+    return stableJson({
+        Version: POLICY_VERSION,
+        Statement: [{ Effect: "Allow", Principal: { Service: servicePrincipal }, Action: "sts:AssumeRole" }],
+    });
+}
+
+/**
+ * A hub role's identity policy for its buckets. Same-account access then works from either side alone,
+ * so a bucket policy edited by hand cannot silently cut users off.
+ */
+export function hubBucketAccessPolicy(grants: readonly BucketGrant[]): string {
+    if (grants.length === 0) {
+        throw new Error("hubBucketAccessPolicy: no bucket grants (a hub without buckets needs no bucket policy; skip the call)");
+    }
+    const sorted = [...grants].sort((a, b) => a.bucketArn.localeCompare(b.bucketArn));
+    return stableJson({
+        Version: POLICY_VERSION,
+        Statement: sorted.map(grant => ({
+            Effect: "Allow",
+            Action: actionsFor(grant.access),
+            Resource: bucketResources(grant.bucketArn),
+        })),
+    });
+}
+
+/**
+ * The one policy of a bucket: a statement per hub role that uses it, and a deny of plain-HTTP requests.
+ * One document per bucket, because S3 keeps one policy per bucket and a second resource would overwrite it.
+ */
+export function bucketPolicy(bucketArn: string, grants: readonly BucketPrincipalGrant[]): string {
+    const principals = new Set<string>();
+    for (const grant of grants) {
+        if (principals.has(grant.principalArn)) {
+            throw new Error(`bucketPolicy: ${grant.principalArn} is granted twice on ${bucketArn}; give each role one access level`);
+        }
+        principals.add(grant.principalArn);
+    }
+    const sorted = [...grants].sort((a, b) => a.principalArn.localeCompare(b.principalArn));
+    return stableJson({
+        Version: POLICY_VERSION,
+        Statement: [
+            {
+                Sid: "DenyInsecureTransport",
+                Effect: "Deny",
+                Principal: "*",
+                Action: "s3:*",
+                Resource: bucketResources(bucketArn),
+                Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            ...sorted.map(grant => ({
+                Effect: "Allow",
+                Principal: { AWS: grant.principalArn },
+                Action: actionsFor(grant.access),
+                Resource: bucketResources(bucketArn),
+            })),
+        ],
+    });
+}
+
+/** The ARN partition of a region: managed policy ARNs differ in GovCloud and China. */
+export function partitionOf(region: string): string {
+    if (region.startsWith("us-gov-")) return "aws-us-gov";
+    if (region.startsWith("cn-")) return "aws-cn";
+    return "aws";
+}
+
+/** ARN of an AWS managed policy, e.g. `AmazonEKSClusterPolicy` or `service-role/AmazonEFSCSIDriverPolicy`. */
+export function managedPolicyArn(region: string, policyPath: string): string {
+    return `arn:${partitionOf(region)}:iam::aws:policy/${policyPath}`;
+}
+
+/** A bucket's ARN. S3 ARNs carry neither account nor region: the name alone determines it. */
+export function bucketArn(region: string, bucketName: string): string {
+    return `arn:${partitionOf(region)}:s3:::${bucketName}`;
+}
