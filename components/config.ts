@@ -135,15 +135,16 @@ const clusterSchemas = {
         kubernetesVersion,
         network: z.strictObject({
             /** New VPC: its CIDR block. */
-            vpcCidr: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2[0-4])$/, {
-                error: "must be an IPv4 CIDR block between /16 and /24, such as 10.10.0.0/16",
+            // Public subnets get 1/64 of the VPC and AWS's smallest subnet is a /28, hence /22 at most.
+            vpcCidr: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/(1[6-9]|2[0-2])$/, {
+                error: "must be an IPv4 CIDR block between /16 and /22, such as 10.10.0.0/16",
             }).optional(),
             /** New VPC: 2 or 3 availability zones; defaults to the region's a, b and c zones. */
             availabilityZones: z.array(z.string()).min(2).max(3).optional(),
             /** Existing VPC. */
             vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, { error: "must be a VPC id such as vpc-0abc123" }).optional(),
-            /** Existing VPC: private subnets for nodes and EFS mount targets, in 2–3 zones. */
-            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, { error: "must be a subnet id such as subnet-0abc123" })).min(2).max(6).optional(),
+            /** Existing VPC: private subnets for nodes and EFS mount targets, one per zone, in 2–3 zones (EFS allows one mount target per zone). */
+            subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, { error: "must be a subnet id such as subnet-0abc123" })).min(2).max(3).optional(),
         }).default({}),
         ...commonClusterFields,
     }),
@@ -702,6 +703,10 @@ function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart
         if (pool.minNodes > pool.maxNodes) {
             problems.add([...poolPath, "minNodes"], `${pool.minNodes} is greater than maxNodes (${pool.maxNodes})`,
                 "lower minNodes or raise maxNodes");
+        }
+        if (nodePoolPurpose(poolKey, pool) === "core" && pool.minNodes < 1) {
+            problems.add([...poolPath, "minNodes"], "the core pool runs the hub, the proxy and cluster DNS, so it cannot scale to zero",
+                "set minNodes: 1 or more (user pools may scale to zero)");
         }
         if (pool.spot && cluster.provider !== "aws") {
             problems.add([...poolPath, "spot"], `spot applies to aws clusters only, and this cluster is ${cluster.provider}`, "remove it");

@@ -170,6 +170,12 @@ describe("config: every mistake reported at once", () => {
         expectProblem(problems, /^clusters\.uw1\.nodePools\.core\.spot: the core pool runs the hub and proxy/);
     });
 
+    it("keeps the core pool from scaling to zero and VPCs large enough for their subnets", () => {
+        expectProblem(problemsOf(fleetWith(f => { f.clusters.uw2.nodePools.core.minNodes = 0; })),
+            /^clusters\.uw2\.nodePools\.core\.minNodes: the core pool runs the hub, the proxy and cluster DNS/);
+        expectProblem(problemsOf(fleetWith(f => { f.clusters.uw2.network = { vpcCidr: "10.0.0.0/24" }; })), /^clusters\.uw2\.network\.vpcCidr: string "10\.0\.0\.0\/24" must be an IPv4 CIDR block between \/16 and \/22/);
+    });
+
     it("refuses two buckets with one name across the fleet", () => {
         const problems = problemsOf(fleetWith(f => {
             f.clusters.uw1 = awsCluster({ region: "us-west-1", buckets: { data: { name: "uw2-scratch" } } });
