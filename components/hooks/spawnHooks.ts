@@ -30,3 +30,13 @@ c.Spawner.pre_spawn_hook = fleet_pre_spawn_hook
 export function pythonJson(value: unknown): string {
     return `json.loads(${JSON.stringify(stableJson(value))})`;
 }
+
+/**
+ * `extraConfig` plus the runner when some entry registers a spawn hook: every producer of hooks (auth,
+ * platforms) can contribute snippets without knowing about the others, and the runner is installed once.
+ */
+export function withSpawnHookRunner(extraConfig: Readonly<Record<string, string>>): Record<string, string> {
+    const needsRunner = Object.entries(extraConfig)
+        .some(([key, source]) => key !== SPAWN_HOOK_RUNNER_KEY && source.includes("fleet_spawn_hooks"));
+    return needsRunner ? { [SPAWN_HOOK_RUNNER_KEY]: SPAWN_HOOK_RUNNER, ...extraConfig } : { ...extraConfig };
+}

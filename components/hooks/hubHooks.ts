@@ -1,0 +1,28 @@
+/**
+ * The spawn hooks a hub's own config asks for (as opposed to its platform's): Vault user secrets and OIDC
+ * token exchange, as `hub.extraConfig` entries.
+ */
+import { HubSpec } from "../config";
+import { tokenExchangeHook } from "./tokenExchange";
+import { vaultUserSecretsHook } from "./vaultHook";
+import { withSpawnHookRunner } from "./spawnHooks";
+
+/**
+ * extraConfig keys. z2jh runs entries in key order: Vault first, so a uid from Vault is in place before
+ * anything later looks at the spawner, and both after the runner (`00-…`) that defines their list.
+ */
+export const VAULT_HOOK_KEY = "40-vault-user-secrets";
+export const TOKEN_EXCHANGE_HOOK_KEY = "45-token-exchange";
+
+/** `hub.extraConfig` entries (name -> Python source) for `hub`'s auth hooks, with the runner when there are any. */
+export function hubAuthHooks(hub: HubSpec): Record<string, string> {
+    const entries: Record<string, string> = {};
+    const vault = hub.userSecrets?.vault;
+    if (vault) {
+        entries[VAULT_HOOK_KEY] = vaultUserSecretsHook(vault);
+    }
+    if (hub.auth.type === "oidc" && hub.auth.tokenExchange) {
+        entries[TOKEN_EXCHANGE_HOOK_KEY] = tokenExchangeHook(hub.auth.tokenExchange, hub.auth.tokenUrl);
+    }
+    return withSpawnHookRunner(entries);
+}

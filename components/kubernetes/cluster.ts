@@ -1,0 +1,142 @@
+/**
+ * An existing Kubernetes cluster as a platform: an on-premises or OpenShift cluster run by someone else
+ * (Valeria, CERN VRE), or a laptop cluster (kind, minikube, k3d) for trying the fleet out. Nothing is created
+ * around the cluster: its storage (an NFS server, a storage class) and S3-compatible object storage exist
+ * already, and this component only describes them to the hubs, plus, on OpenShift, the security context
+ * constraints their user servers need (see ../../docs/existing-clusters.md).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { bucketFullName, HubSpec, KubernetesClusterSpec } from "../config";
+import {
+    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, UserVolume, baseHubAccess, bucketEnvVars,
+} from "../platform";
+import { DEFAULT_USER_GID, DEFAULT_USER_UID } from "../z2jhValues";
+import { userSecurityContextConstraints } from "./scc";
+
+export interface KubernetesClusterArgs extends PlatformArgs<KubernetesClusterSpec> {
+    /**
+     * `clusterSecrets.<cluster>.kubeconfig`, as a Pulumi secret. Without it the provider uses the
+     * operator's own kubeconfig (`KUBECONFIG` or ~/.kube/config) with the cluster's `context`, or its
+     * current context.
+     */
+    readonly kubeconfig?: pulumi.Output<string>;
+}
+
+/**
+ * The provider's identity: the cluster key and the context. A rotated token or certificate in the
+ * kubeconfig changes neither, so it updates the provider instead of replacing every resource on it; a
+ * different context is a different cluster, and should.
+ */
+export function clusterIdentifier(clusterKey: string, context: string | undefined): string {
+    return `kubernetes/${clusterKey}/${context ?? "current-context"}`;
+}
+
+/**
+ * `kubeconfig` for a cluster reached through the operator's own kubeconfig: a YAML comment (an empty
+ * document) saying so. The program never reads that file, so no local credential reaches the state.
+ */
+export function operatorKubeconfigNote(clusterKey: string, context: string | undefined): string {
+    const which = context ? `context ${context}` : "its current context";
+    return `# jupyterhub-fleet: cluster ${clusterKey} is reached through the operator's own kubeconfig (${which}); it is not copied into the stack.\n`;
+}
+
+/**
+ * Env for S3-compatible storage. boto3 1.36+ sends new integrity checksums by default, which some
+ * S3-compatible servers (older Ceph RGW among them) reject; sending them only when an operation requires
+ * one works with all of them.
+ */
+function s3EndpointEnv(endpoint: string | undefined): Record<string, string> {
+    return endpoint ? { AWS_ENDPOINT_URL_S3: endpoint, AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED" } : {};
+}
+
+/** The cluster's config key is its component name (`new KubernetesCluster(clusterKey, …)`). */
+export class KubernetesCluster extends pulumi.ComponentResource implements Platform {
+    readonly clusterKey: string;
+    readonly providerName = "kubernetes" as const;
+    readonly kubeProvider: k8s.Provider;
+    /**
+     * The kubeconfig from `clusterSecrets` (secret), or, when the operator's own kubeconfig is used, a
+     * note naming the context (see operatorKubeconfigNote).
+     */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly isLocal: boolean;
+    /** The cluster's existing buckets (not created here), by config key. */
+    readonly buckets: Readonly<Record<string, BucketRef>>;
+    /** OpenShift: each hub's user SecurityContextConstraints, by hub key. */
+    readonly securityContextConstraints: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+    private readonly spec: KubernetesClusterSpec;
+    private readonly hubs: Readonly<Record<string, HubSpec>>;
+
+    constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:kubernetes:Cluster", name, {}, opts);
+        const spec = args.cluster;
+        this.clusterKey = name;
+        this.spec = spec;
+        this.hubs = args.hubs;
+        this.isLocal = spec.local;
+
+        this.kubeconfig = pulumi.secret(args.kubeconfig ?? operatorKubeconfigNote(name, spec.context));
+        this.kubeProvider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: args.kubeconfig ? pulumi.secret(args.kubeconfig) : undefined,
+            context: spec.context,
+            clusterIdentifier: clusterIdentifier(name, spec.context),
+        }, { parent: this });
+
+        this.buckets = Object.fromEntries(Object.entries(spec.buckets).map(([key, bucket]) => {
+            const fullName = bucketFullName(name, "kubernetes", key, bucket);
+            return [key, { name: pulumi.output(fullName), url: pulumi.output(`s3://${fullName}`) }];
+        }));
+
+        const constraints: Record<string, k8s.apiextensions.CustomResource> = {};
+        if (spec.openshift) {
+            for (const [hubKey, hub] of Object.entries(args.hubs)) {
+                constraints[hubKey] = new k8s.apiextensions.CustomResource(`${name}-scc-${hubKey}`,
+                    userSecurityContextConstraints({
+                        hubKey, uid: DEFAULT_USER_UID, gid: DEFAULT_USER_GID,
+                        perUserUids: hub.userSecrets?.vault !== undefined,
+                    }), { parent: this, provider: this.kubeProvider });
+            }
+        }
+        this.securityContextConstraints = constraints;
+
+        this.registerOutputs({ kubeconfig: this.kubeconfig });
+    }
+
+    homeVolume(hubKey: string): HomeVolume {
+        this.hubSpec(hubKey);
+        const home = this.spec.homeStorage;
+        switch (home.type) {
+            case "nfs":
+                return { kind: "nfs", server: home.server, path: home.path, hubDirectory: hubKey };
+            case "dynamic":
+                return { kind: "dynamic", storageClass: home.storageClass, capacity: home.size };
+            default:
+                throw new Error(`cluster ${this.clusterKey}: ${home.type} home storage is not available on an existing cluster`);
+        }
+    }
+
+    hubAccess(hubKey: string): HubAccess {
+        const hub = this.hubSpec(hubKey);
+        const userVolumes: UserVolume[] = this.spec.extraMounts.map(mount => ({
+            name: mount.name, server: mount.server, path: mount.path, mountPath: mount.mountPath, readOnly: mount.readOnly,
+        }));
+        const scc = this.securityContextConstraints[hubKey];
+        return baseHubAccess({
+            env: { ...s3EndpointEnv(this.spec.s3Endpoint), ...bucketEnvVars(hub, this.buckets) },
+            // Existing clusters give user pods no cloud identity through a metadata endpoint.
+            cloudMetadata: "block",
+            userVolumes,
+            userSecurity: scc ? { uid: DEFAULT_USER_UID, gid: DEFAULT_USER_GID, fsGid: DEFAULT_USER_GID } : undefined,
+            dependsOn: scc ? [scc] : [],
+        });
+    }
+
+    private hubSpec(hubKey: string): HubSpec {
+        const hub = this.hubs[hubKey];
+        if (!hub) {
+            throw new Error(`hub ${hubKey} does not run on cluster ${this.clusterKey} (its hubs: ${Object.keys(this.hubs).join(", ") || "none"})`);
+        }
+        return hub;
+    }
+}

@@ -1,0 +1,434 @@
+/**
+ * Existing clusters: the KubernetesCluster platform under mocks (provider per kubeconfig source, OpenShift
+ * SCC, NFS homes and mounts, S3-compatible storage), the config rules that guard it, and the stack files and
+ * snippets operators copy (Pulumi.local.yaml, docs/existing-clusters.md).
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import Ajv from "ajv";
+import { parse as parseYaml } from "yaml";
+import type { KubernetesCluster as KubernetesClusterType } from "../components/kubernetes/cluster";
+import {
+    FleetConfig, FleetConfigError, KubernetesClusterSpec, parseFleetConfig, RawFleetConfig,
+} from "../components/config";
+import { parseStackFile, readStackFile } from "../scripts/stackConfig";
+import { deepMerge, isPlainObject } from "../components/util";
+import { composeSecretValues, composeValues, HomeValues } from "../components/z2jhValues";
+import { hubAuthHooks } from "../components/hooks/hubHooks";
+import { MockRecorder, isSecret, settle, unwrapSecret, useMocks, valueOf } from "./harness";
+
+const ROOT = path.join(__dirname, "..");
+const PROVIDER = "pulumi:providers:kubernetes";
+const SCC = "kubernetes:security.openshift.io/v1:SecurityContextConstraints";
+
+/** A kubeconfig with the given contexts, the first current. */
+function kubeconfig(...contexts: string[]): string {
+    return [
+        "apiVersion: v1", "kind: Config", `current-context: ${contexts[0]}`,
+        `clusters: [${contexts.map(c => `{name: ${c}, cluster: {server: 'https://${c}.example.org:6443'}}`).join(", ")}]`,
+        `contexts: [${contexts.map(c => `{name: ${c}, context: {cluster: ${c}, user: ${c}}}`).join(", ")}]`,
+        `users: [${contexts.map(c => `{name: ${c}, user: {token: token-${c}}}`).join(", ")}]`,
+    ].join("\n");
+}
+
+/** Three existing clusters, one per kubeconfig source: Valeria-like (secret kubeconfig), a lab (context), a laptop. */
+function existingFleet(): RawFleetConfig & { clusters: any; hubs: any; hubSecrets: any; clusterSecrets: any } {
+    return {
+        clusters: {
+            valeria: {
+                provider: "kubernetes", context: "valeria-admin", openshift: true,
+                homeStorage: { type: "nfs", server: "nfs.valeria.example.org", path: "/export/homes" },
+                extraMounts: [{ name: "scratch", server: "nfs.valeria.example.org", path: "/export/scratch", mountPath: "/scratch" }],
+                s3Endpoint: "https://s3.valeria.example.org",
+                buckets: { datalake: { name: "valeria-datalake" }, shared: {} },
+            },
+            lab: { provider: "kubernetes", context: "lab-admin", homeStorage: { type: "dynamic", storageClass: "ceph-rbd", size: "20Gi" } },
+            laptop: { provider: "kubernetes", local: true, homeStorage: { type: "dynamic", size: "1Gi" } },
+        },
+        hubs: {
+            valeria: {
+                cluster: "valeria",
+                auth: {
+                    type: "oidc", clientId: "jupyterhub", allowedGroups: ["valeria-users"],
+                    authorizeUrl: "https://sso.valeria.example.org/realms/valeria/protocol/openid-connect/auth",
+                    tokenUrl: "https://sso.valeria.example.org/realms/valeria/protocol/openid-connect/token",
+                    userdataUrl: "https://sso.valeria.example.org/realms/valeria/protocol/openid-connect/userinfo",
+                },
+                userSecrets: { vault: { address: "https://vault.valeria.example.org", role: "valeria", mount: "valeria", path: "users/{username}/s3" } },
+                bucketEnv: { DATALAKE_BUCKET: "datalake" },
+            },
+            teaching: {
+                cluster: "valeria",
+                auth: { type: "github", clientId: "Iv1.teaching", allowedOrganizations: ["ulaval-teaching"] },
+            },
+            lab: { cluster: "lab", auth: { type: "github", clientId: "Iv1.lab", allowedUsers: ["alice"] } },
+            laptop: { cluster: "laptop", auth: { type: "dummy", adminUsers: ["admin"] } },
+        },
+        hubSecrets: {
+            valeria: { auth: { clientSecret: "keycloak-secret" } },
+            teaching: { auth: { clientSecret: "gh-secret" } },
+            lab: { auth: { clientSecret: "gh-secret" } },
+        },
+        clusterSecrets: { valeria: { kubeconfig: kubeconfig("valeria-admin", "valeria-readonly") } },
+    };
+}
+
+function parse(raw: RawFleetConfig, stack = "onprem"): FleetConfig {
+    return parseFleetConfig(raw, { stack, secretKeys: ["hubSecrets", "clusterSecrets"] });
+}
+
+function problemsOf(raw: RawFleetConfig): string[] {
+    try {
+        parse(raw);
+    } catch (error) {
+        assert.ok(error instanceof FleetConfigError, `expected FleetConfigError, got ${error}`);
+        return [...error.problems];
+    }
+    return [];
+}
+
+function expectProblem(problems: string[], pattern: RegExp): void {
+    assert.ok(problems.some(p => pattern.test(p)), `no problem matches ${pattern}; got:\n${problems.join("\n")}`);
+}
+
+describe("existing Kubernetes clusters", () => {
+    let recorder: MockRecorder;
+    const clusters: Record<string, KubernetesClusterType> = {};
+    const secretKubeconfig = kubeconfig("valeria-admin", "valeria-readonly");
+
+    before(async () => {
+        recorder = useMocks({ stack: "onprem" });
+        const pulumi = await import("@pulumi/pulumi");
+        const { KubernetesCluster } = await import("../components/kubernetes/cluster");
+        const fleet = parse(existingFleet());
+        for (const key of ["valeria", "lab", "laptop"]) {
+            const hubs = Object.fromEntries(Object.entries(fleet.hubs).filter(([, hub]) => hub.cluster === key));
+            const secret = fleet.clusterSecrets[key]?.kubeconfig;
+            clusters[key] = new KubernetesCluster(key, {
+                cluster: fleet.clusters[key] as KubernetesClusterSpec, hubs,
+                kubeconfig: secret === undefined ? undefined : pulumi.secret(secret),
+            });
+        }
+        await settle();
+    });
+
+    it("builds the provider from the secret kubeconfig and its context, keeping the kubeconfig secret", async () => {
+        const provider = recorder.get(PROVIDER, "valeria-k8s").inputs;
+        assert.deepStrictEqual(unwrapSecret(provider.kubeconfig), { secret: true, value: secretKubeconfig });
+        assert.strictEqual(provider.context, "valeria-admin");
+        assert.strictEqual(await valueOf(clusters.valeria.kubeconfig), secretKubeconfig);
+        assert.ok(await isSecret(clusters.valeria.kubeconfig));
+    });
+
+    it("uses a named context, or the current context, of the operator's kubeconfig without copying it into the stack", async () => {
+        const lab = recorder.get(PROVIDER, "lab-k8s").inputs;
+        const laptop = recorder.get(PROVIDER, "laptop-k8s").inputs;
+        assert.strictEqual(lab.context, "lab-admin");
+        assert.strictEqual(laptop.context, undefined);
+        // The SDK passes $KUBECONFIG through when set: a path for the provider to read, never the file's contents.
+        assert.strictEqual(lab.kubeconfig, process.env.KUBECONFIG);
+        assert.strictEqual(laptop.kubeconfig, process.env.KUBECONFIG);
+        for (const key of ["lab", "laptop"]) {
+            const note = await valueOf(clusters[key].kubeconfig);
+            assert.ok(await isSecret(clusters[key].kubeconfig));
+            assert.strictEqual(parseYaml(note), null, "the note is a YAML comment, not a kubeconfig");
+            assert.match(note, key === "lab" ? /operator's own kubeconfig \(context lab-admin\)/ : /operator's own kubeconfig \(its current context\)/);
+        }
+    });
+
+    it("sets clusterIdentifier from the cluster key and context, so rotated credentials do not replace resources", () => {
+        assert.strictEqual(recorder.get(PROVIDER, "valeria-k8s").inputs.clusterIdentifier, "kubernetes/valeria/valeria-admin");
+        assert.strictEqual(recorder.get(PROVIDER, "lab-k8s").inputs.clusterIdentifier, "kubernetes/lab/lab-admin");
+        assert.strictEqual(recorder.get(PROVIDER, "laptop-k8s").inputs.clusterIdentifier, "kubernetes/laptop/current-context");
+    });
+
+    it("gives each OpenShift hub an SCC for its user-sa only: non-root uid, NFS volumes, no escalation, no capabilities", () => {
+        assert.deepStrictEqual(recorder.ofType(SCC).map(r => r.name).sort(), ["valeria-scc-teaching", "valeria-scc-valeria"]);
+        const teaching = recorder.get(SCC, "valeria-scc-teaching");
+        assert.match(teaching.provider ?? "", /::valeria-k8s::/, "created through the cluster's provider");
+        const scc = teaching.inputs;
+        assert.strictEqual(scc.apiVersion, "security.openshift.io/v1");
+        assert.strictEqual(scc.metadata.name, "teaching-user");
+        assert.strictEqual(scc.metadata.namespace, undefined, "SCCs are cluster-scoped");
+        assert.deepStrictEqual(scc.users, ["system:serviceaccount:teaching:user-sa"]);
+        assert.deepStrictEqual(scc.groups, []);
+        assert.deepStrictEqual(scc.runAsUser, { type: "MustRunAsRange", uidRangeMin: 1000, uidRangeMax: 1000 });
+        assert.deepStrictEqual(scc.fsGroup, { type: "MustRunAs", ranges: [{ min: 100, max: 100 }] });
+        assert.deepStrictEqual([...scc.volumes].sort(),
+            ["configMap", "downwardAPI", "emptyDir", "nfs", "persistentVolumeClaim", "projected", "secret"]);
+        assert.ok(!scc.volumes.includes("hostPath") && !scc.volumes.includes("*"));
+        assert.strictEqual(scc.allowPrivilegeEscalation, false);
+        assert.strictEqual(scc.allowPrivilegedContainer, false);
+        assert.deepStrictEqual(scc.requiredDropCapabilities, ["ALL"]);
+        assert.deepStrictEqual(scc.allowedCapabilities, []);
+        assert.strictEqual(scc.allowHostDirVolumePlugin, false);
+        assert.strictEqual(scc.allowHostNetwork, false);
+    });
+
+    it("lets a hub with Vault uids run any non-system uid, which the hub, not the user, picks", () => {
+        const scc = recorder.get(SCC, "valeria-scc-valeria").inputs;
+        assert.deepStrictEqual(scc.users, ["system:serviceaccount:valeria:user-sa"]);
+        assert.deepStrictEqual(scc.runAsUser, { type: "MustRunAsRange", uidRangeMin: 1000, uidRangeMax: 2147483647 });
+    });
+
+    it("runs OpenShift hubs' users as the SCC's uid/gid and makes the release wait for the SCC", () => {
+        const access = clusters.valeria.hubAccess("teaching");
+        assert.deepStrictEqual(access.userSecurity, { uid: 1000, gid: 100, fsGid: 100 });
+        assert.deepStrictEqual(access.dependsOn, [clusters.valeria.securityContextConstraints.teaching]);
+        const lab = clusters.lab.hubAccess("lab");
+        assert.strictEqual(lab.userSecurity, undefined);
+        assert.deepStrictEqual(lab.dependsOn, []);
+        assert.strictEqual(recorder.ofType(SCC).filter(r => r.name.startsWith("lab-") || r.name.startsWith("laptop-")).length, 0);
+    });
+
+    it("serves homes from the NFS export, one directory per hub, and mounts extraMounts in every user server", () => {
+        assert.deepStrictEqual(clusters.valeria.homeVolume("valeria"),
+            { kind: "nfs", server: "nfs.valeria.example.org", path: "/export/homes", hubDirectory: "valeria" });
+        assert.deepStrictEqual(clusters.valeria.homeVolume("teaching"),
+            { kind: "nfs", server: "nfs.valeria.example.org", path: "/export/homes", hubDirectory: "teaching" });
+        assert.deepStrictEqual(clusters.valeria.hubAccess("valeria").userVolumes, [
+            { name: "scratch", server: "nfs.valeria.example.org", path: "/export/scratch", mountPath: "/scratch", readOnly: false },
+        ]);
+        assert.deepStrictEqual(clusters.lab.hubAccess("lab").userVolumes, []);
+    });
+
+    it("gives dynamic homes the configured storage class, or the cluster default", () => {
+        assert.deepStrictEqual(clusters.lab.homeVolume("lab"), { kind: "dynamic", storageClass: "ceph-rbd", capacity: "20Gi" });
+        assert.deepStrictEqual(clusters.laptop.homeVolume("laptop"), { kind: "dynamic", storageClass: undefined, capacity: "1Gi" });
+        assert.throws(() => clusters.lab.homeVolume("valeria"), /hub valeria does not run on cluster lab \(its hubs: lab\)/);
+    });
+
+    it("points users at the S3-compatible endpoint and the existing buckets", async () => {
+        const env = clusters.valeria.hubAccess("valeria").env;
+        assert.deepStrictEqual(Object.keys(env).sort(), ["AWS_ENDPOINT_URL_S3", "AWS_REQUEST_CHECKSUM_CALCULATION", "DATALAKE_BUCKET"]);
+        assert.strictEqual(env.AWS_ENDPOINT_URL_S3, "https://s3.valeria.example.org");
+        assert.strictEqual(env.AWS_REQUEST_CHECKSUM_CALCULATION, "WHEN_REQUIRED");
+        assert.strictEqual(await valueOf(env.DATALAKE_BUCKET), "s3://valeria-datalake/$(JUPYTERHUB_USER)");
+        assert.deepStrictEqual(clusters.lab.hubAccess("lab").env, {});
+        assert.strictEqual(clusters.valeria.hubAccess("valeria").cloudMetadata, "block");
+    });
+
+    it("names existing buckets as configured (no cluster prefix) with s3:// URLs, and creates none", async () => {
+        assert.strictEqual(await valueOf(clusters.valeria.buckets.datalake.name), "valeria-datalake");
+        assert.strictEqual(await valueOf(clusters.valeria.buckets.datalake.url), "s3://valeria-datalake");
+        assert.strictEqual(await valueOf(clusters.valeria.buckets.shared.url), "s3://shared");
+        assert.deepStrictEqual(recorder.resources.map(r => r.type).filter(t => /bucket/i.test(t)), []);
+    });
+
+    it("marks only the laptop cluster local", () => {
+        assert.deepStrictEqual(["valeria", "lab", "laptop"].map(k => clusters[k].isLocal), [false, false, true]);
+        assert.strictEqual(clusters.valeria.providerName, "kubernetes");
+    });
+});
+
+describe("existing Kubernetes clusters: config errors", () => {
+    it("accepts the fixture fleet", () => {
+        assert.deepStrictEqual(problemsOf(existingFleet()), []);
+    });
+
+    it("reports a kubeconfig that does not parse, with the command to set the whole file", () => {
+        const fleet = existingFleet();
+        fleet.clusterSecrets.valeria.kubeconfig = "clusters: [unclosed";
+        expectProblem(problemsOf(fleet),
+            /^clusterSecrets\.valeria\.kubeconfig: does not parse as YAML .*pulumi config set --secret --path 'clusterSecrets\.valeria\.kubeconfig' < kubeconfig\.yaml/);
+        fleet.clusterSecrets.valeria.kubeconfig = "just a token";
+        expectProblem(problemsOf(fleet), /^clusterSecrets\.valeria\.kubeconfig: is not a kubeconfig \(no clusters or contexts list\)/);
+    });
+
+    it("reports a context that is not in the kubeconfig, listing those that are", () => {
+        const fleet = existingFleet();
+        fleet.clusters.valeria.context = "valeria-adm";
+        expectProblem(problemsOf(fleet),
+            /^clusters\.valeria\.context: context "valeria-adm" is not in clusterSecrets\.valeria\.kubeconfig \(use one of: valeria-admin, valeria-readonly\)/);
+    });
+
+    it("reports NFS home storage without a server", () => {
+        const fleet = existingFleet();
+        delete fleet.clusters.valeria.homeStorage.server;
+        expectProblem(problemsOf(fleet), /^clusters\.valeria\.homeStorage\.server: missing required field/);
+    });
+
+    it("reports oidc auth without its endpoints", () => {
+        const fleet = existingFleet();
+        delete fleet.hubs.valeria.auth.tokenUrl;
+        delete fleet.hubs.valeria.auth.userdataUrl;
+        const problems = problemsOf(fleet);
+        expectProblem(problems, /^hubs\.valeria\.auth\.tokenUrl: missing required field/);
+        expectProblem(problems, /^hubs\.valeria\.auth\.userdataUrl: missing required field/);
+    });
+
+    it("refuses dummy auth on a cluster not marked local", () => {
+        const fleet = existingFleet();
+        fleet.hubs.lab.auth = { type: "dummy" };
+        delete fleet.hubSecrets.lab;
+        expectProblem(problemsOf(fleet),
+            /^hubs\.lab\.auth\.type: dummy auth lets anyone log in .*allowed only on a local cluster \(.*clusters\.lab\.local: true\)/);
+    });
+
+    it("refuses a Vault path without {username}", () => {
+        const fleet = existingFleet();
+        fleet.hubs.valeria.userSecrets.vault.path = "users/shared/s3";
+        expectProblem(problemsOf(fleet),
+            /^hubs\.valeria\.userSecrets\.vault\.path: has no \{username\}, so every user would get the same secret \(write it like users\/\{username\}\/s3\)/);
+    });
+});
+
+describe("Pulumi.local.yaml", () => {
+    it("validates: a local kubernetes cluster on the current context and a dummy-auth hub reached by port-forward", () => {
+        const { config, secretKeys, securePaths } = readStackFile("local", ROOT);
+        const raw = Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^jupyterhub-fleet:/, ""), JSON.parse(value)]));
+        const fleet = parseFleetConfig(raw, { stack: "local", secretKeys: secretKeys.map(k => k.replace(/^jupyterhub-fleet:/, "")) });
+        assert.deepStrictEqual(securePaths, []);
+        const cluster = fleet.clusters.local as KubernetesClusterSpec;
+        assert.strictEqual(cluster.provider, "kubernetes");
+        assert.strictEqual(cluster.local, true);
+        assert.strictEqual(cluster.context, undefined);
+        assert.deepStrictEqual(cluster.homeStorage, { type: "dynamic", size: "1Gi" });
+        const hub = fleet.hubs.local;
+        assert.strictEqual(hub.domain, undefined);
+        assert.deepStrictEqual(hub.auth, { type: "dummy", adminUsers: ["admin"], allowAll: true });
+        const values = hub.values as any;
+        assert.strictEqual(values.proxy.service.type, "ClusterIP");
+        assert.strictEqual(values.prePuller.hook.enabled, false);
+        assert.strictEqual(values.scheduling.userScheduler.enabled, false);
+        assert.strictEqual(values.cull.enabled, true);
+    });
+});
+
+/** Sets `value` at a dotted `pulumi config set --path` path inside `root`. */
+function setPath(root: Record<string, any>, dotted: string, value: string): void {
+    const parts = dotted.split(".");
+    let at = root;
+    for (const part of parts.slice(0, -1)) {
+        at[part] = isPlainObject(at[part]) ? at[part] : {};
+        at = at[part];
+    }
+    at[parts[parts.length - 1]] = value;
+}
+
+interface DocStack { title: string; yaml: string; commands: { path: string; value?: string; file?: string }[] }
+
+/** Each `## ` section of docs/existing-clusters.md with a `config:` block: the block and the secret commands after it. */
+function docStacks(): DocStack[] {
+    const markdown = fs.readFileSync(path.join(ROOT, "docs", "existing-clusters.md"), "utf8");
+    return markdown.split(/^## /m).slice(1).flatMap(section => {
+        const yaml = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map(m => m[1]).find(block => block.startsWith("config:"));
+        if (!yaml) return [];
+        const commands = [...section.matchAll(/pulumi config set --secret --path '([^']+)' (?:'([^']*)'|< (\S+))/g)]
+            .map(m => ({ path: m[1], value: m[2], file: m[3] }));
+        return [{ title: section.split("\n")[0], yaml, commands }];
+    });
+}
+
+/** The snippet's config as the loader sees it, with the documented secrets set (files: a kubeconfig with the snippet's context). */
+function docFleet(stack: DocStack, withSecrets: boolean): RawFleetConfig {
+    const { config } = parseStackFile(stack.yaml);
+    const raw: Record<string, any> = Object.fromEntries(Object.entries(config)
+        .map(([key, value]) => [key.replace(/^jupyterhub-fleet:/, ""), JSON.parse(value)]));
+    if (withSecrets) {
+        for (const command of stack.commands) {
+            const clusterKey = command.path.split(".")[1];
+            const context = raw.clusters?.[clusterKey]?.context ?? "default";
+            setPath(raw, command.path, command.file ? kubeconfig(context) : command.value!);
+        }
+    }
+    return raw;
+}
+
+describe("docs/existing-clusters.md", () => {
+    const stacks = docStacks();
+
+    it("has the Valeria and CERN VRE stacks", () => {
+        assert.deepStrictEqual(stacks.map(s => s.title.split(" ")[0]), ["Valeria", "CERN"]);
+    });
+
+    for (const stack of stacks) {
+        describe(stack.title, () => {
+            it("parses with parseFleetConfig once the documented secrets are set", () => {
+                assert.ok(stack.commands.length > 0, "no pulumi config set --secret commands in this section");
+                const fleet = parseFleetConfig(docFleet(stack, true), { stack: "prod", secretKeys: ["hubSecrets", "clusterSecrets"] });
+                assert.ok(Object.keys(fleet.hubs).length > 0);
+            });
+
+            it("fails only for the missing secrets when pasted as is", () => {
+                try {
+                    parseFleetConfig(docFleet(stack, false), { stack: "prod", secretKeys: [] });
+                    assert.fail("expected the secrets to be reported missing");
+                } catch (error) {
+                    assert.ok(error instanceof FleetConfigError, String(error));
+                    for (const problem of error.problems) {
+                        assert.match(problem, /^hubSecrets\.\S+: missing: .*pulumi config set --secret --path/);
+                        const secretPath = problem.split(":")[0];
+                        assert.ok(stack.commands.some(c => c.path === secretPath), `the section does not document ${secretPath}`);
+                    }
+                }
+            });
+        });
+    }
+
+    it("documents Valeria as OpenShift with Keycloak, Vault, postgres, NFS home and /scratch, and S3", () => {
+        const fleet = parseFleetConfig(docFleet(stacks[0], true), { stack: "prod", secretKeys: ["hubSecrets", "clusterSecrets"] });
+        const [clusterKey, cluster] = Object.entries(fleet.clusters)[0] as [string, KubernetesClusterSpec];
+        const hub = Object.values(fleet.hubs)[0];
+        assert.strictEqual(cluster.openshift, true);
+        assert.strictEqual(cluster.homeStorage.type, "nfs");
+        assert.deepStrictEqual(cluster.extraMounts.map(m => m.mountPath), ["/scratch"]);
+        assert.ok(cluster.s3Endpoint);
+        assert.ok(fleet.clusterSecrets[clusterKey]?.kubeconfig);
+        assert.strictEqual(hub.auth.type, "oidc");
+        assert.strictEqual(hub.database?.type, "postgres");
+        assert.match(hub.userSecrets?.vault.path ?? "", /\{username\}/);
+    });
+
+    it("documents the CERN VRE with ESCAPE IAM, allowAll, a Rucio token exchange, Rucio env and a postStart hook", () => {
+        const fleet = parseFleetConfig(docFleet(stacks[1], true), { stack: "prod", secretKeys: ["hubSecrets", "clusterSecrets"] });
+        const hub = Object.values(fleet.hubs)[0];
+        assert.ok(hub.auth.type === "oidc");
+        assert.strictEqual(hub.auth.tokenUrl, "https://iam-escape.cloud.cnaf.infn.it/token");
+        assert.strictEqual(hub.auth.allowAll, true);
+        assert.deepStrictEqual(hub.auth.tokenExchange, { audience: "rucio", scopes: ["openid", "profile"], envVar: "RUCIO_ACCESS_TOKEN" });
+        assert.strictEqual(hub.env.RUCIO_OIDC_ENV_NAME, "RUCIO_ACCESS_TOKEN");
+        assert.ok((hub.values as any).singleuser.lifecycleHooks.postStart.exec.command);
+    });
+});
+
+const SCHEMA_DIR = path.join(__dirname, "fixtures", "z2jh-4.4.0");
+
+/** Helm validates the chart defaults merged with every values source: the public values, then the secret ones. */
+function assertChartAccepts(fleet: FleetConfig, hubKey: string): void {
+    const hub = fleet.hubs[hubKey];
+    const cluster = fleet.clusters[hub.cluster] as KubernetesClusterSpec;
+    const home: HomeValues = cluster.homeStorage.type === "nfs"
+        ? { type: "static", pvcName: "home", subPath: `${hubKey}/{escaped_username}`, fixOwnership: !cluster.openshift }
+        : { type: "dynamic", capacity: "1Gi" };
+    const values = composeValues({
+        hubKey, hub, home, platformEnv: {}, cloudMetadata: "block",
+        userVolumes: cluster.extraMounts, hubExtraConfig: hubAuthHooks(hub),
+        userSecurity: cluster.openshift ? { uid: 1000, gid: 100, fsGid: 100 } : undefined,
+    });
+    const secretValues = composeSecretValues({
+        hub, cookieSecret: "a".repeat(64), proxySecretToken: "b".repeat(64), cryptKey: "c".repeat(64),
+        clientSecret: fleet.hubSecrets[hubKey]?.auth?.clientSecret, databaseUrl: fleet.hubSecrets[hubKey]?.database?.url,
+    });
+    const chartDefaults = parseYaml(fs.readFileSync(path.join(SCHEMA_DIR, "values.yaml"), "utf8"));
+    const validate = new Ajv({ strict: false, allErrors: true })
+        .compile(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, "values.schema.json"), "utf8")));
+    const merged = deepMerge(deepMerge(chartDefaults, values), secretValues);
+    assert.ok(validate(merged), `z2jh 4.4.0 schema rejects ${hubKey}'s values: ${JSON.stringify(validate.errors, null, 1)}`);
+}
+
+describe("existing Kubernetes clusters: values the chart accepts", () => {
+    it("for the local stack", () => {
+        const { config } = readStackFile("local", ROOT);
+        const raw = Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^jupyterhub-fleet:/, ""), JSON.parse(value)]));
+        assertChartAccepts(parseFleetConfig(raw, { stack: "local", secretKeys: [] }), "local");
+    });
+
+    it("for the Valeria and CERN VRE hubs of docs/existing-clusters.md", () => {
+        for (const stack of docStacks()) {
+            const fleet = parseFleetConfig(docFleet(stack, true), { stack: "prod", secretKeys: ["hubSecrets", "clusterSecrets"] });
+            for (const hubKey of Object.keys(fleet.hubs)) assertChartAccepts(fleet, hubKey);
+        }
+    });
+});
