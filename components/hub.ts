@@ -9,7 +9,8 @@ import { stringify as toYaml } from "yaml";
 import { HubSecretsSpec, HubSpec } from "./config";
 import { HomeVolume, Platform, USER_SERVICE_ACCOUNT } from "./platform";
 import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
-import { SPAWN_HOOK_RUNNER, SPAWN_HOOK_RUNNER_KEY } from "./hooks/spawnHooks";
+import { hubAuthHooks } from "./hooks/hubHooks";
+import { withSpawnHookRunner } from "./hooks/spawnHooks";
 import { sortKeysDeep } from "./util";
 
 export const Z2JH_REPOSITORY = "https://hub.jupyter.org/helm-chart/";
@@ -96,7 +97,7 @@ export class Hub extends pulumi.ComponentResource {
             cloudMetadata: access.cloudMetadata,
             userVolumes: access.userVolumes,
             userSecurity: access.userSecurity,
-            hubExtraConfig: hubExtraConfig(access.hubExtraConfig),
+            hubExtraConfig: withSpawnHookRunner({ ...access.hubExtraConfig, ...hubAuthHooks(hub) }),
             platformSecretName: platformSecret ? PLATFORM_SECRET_NAME : undefined,
         });
 
@@ -187,8 +188,3 @@ export function hubBucketKeys(hub: HubSpec, clusterBuckets: readonly string[]): 
     return (hub.cloudAccess ? clusterBuckets.filter(b => referenced.has(b)) : [...clusterBuckets]).sort();
 }
 
-/** The hub's extraConfig: the platform's snippets plus the runner their spawn hooks need. */
-function hubExtraConfig(platformConfig: Record<string, string>): Record<string, string> {
-    const needsRunner = Object.values(platformConfig).some(source => source.includes("fleet_spawn_hooks"));
-    return needsRunner ? { [SPAWN_HOOK_RUNNER_KEY]: SPAWN_HOOK_RUNNER, ...platformConfig } : { ...platformConfig };
-}

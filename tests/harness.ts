@@ -55,6 +55,19 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     }),
     "gcp:storage/bucket:Bucket": (name, i) => ({ url: `gs://${i.name ?? name}`, name: i.name ?? name }),
     "gcp:filestore/instance:Instance": () => ({ networks: [{ network: "default", modes: ["MODE_IPV4"], ipAddresses: ["10.0.0.2"] }] }),
+    "ovh:CloudProject/networkPrivate:NetworkPrivate": (_n, i) => ({
+        regionsOpenstackIds: Object.fromEntries((i.regions ?? []).map((region: string) => [region, `openstack-net-${region.toLowerCase()}`])),
+    }),
+    "ovh:CloudProject/kube:Kube": (name, i) => ({
+        name: i.name ?? name,
+        kubeconfig: [
+            "apiVersion: v1", "kind: Config", `current-context: ${name}`,
+            `clusters: [{name: ${name}, cluster: {server: 'https://${name}.c1.gra.k8s.ovh.net'}}]`,
+            `contexts: [{name: ${name}, context: {cluster: ${name}, user: admin}}]`,
+            "users: [{name: admin, user: {client-certificate-data: LS0t, client-key-data: LS0t}}]",
+        ].join("\n"),
+    }),
+    "ovh:CloudProject/s3Credential:S3Credential": name => ({ accessKeyId: `AK-${name}`, secretAccessKey: `SECRET-${name}` }),
 };
 
 export class MockRecorder {

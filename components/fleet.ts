@@ -1,0 +1,90 @@
+/**
+ * The whole fleet: one platform component per cluster entry, one Hub per hub entry, and the stack outputs.
+ * index.ts calls this with the loaded config; the offline plan calls it under mocks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterSpec, FleetConfig, HubSpec } from "./config";
+import { Hub } from "./hub";
+import { Platform } from "./platform";
+
+export interface ClusterOutputs {
+    readonly provider: string;
+    readonly name: pulumi.Output<string>;
+    readonly region?: string;
+    /** Secret. */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly buckets: pulumi.Output<Record<string, string>>;
+}
+
+export interface HubOutputs {
+    readonly url: pulumi.Output<string>;
+    readonly namespace: pulumi.Output<string>;
+    readonly cluster: string;
+    readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+    /** IAM role ARN (AWS) or Google service account email (GCP). */
+    readonly identity: pulumi.Output<string | undefined>;
+    readonly bucketUrls: pulumi.Output<Record<string, string>>;
+}
+
+export interface Fleet {
+    readonly platforms: Readonly<Record<string, Platform>>;
+    readonly hubs: Readonly<Record<string, Hub>>;
+    readonly outputs: { clusters: Record<string, ClusterOutputs>; hubs: Record<string, HubOutputs> };
+}
+
+type PlatformFactory = (key: string, cluster: ClusterSpec, hubs: Record<string, HubSpec>, config: FleetConfig,
+    opts?: pulumi.ComponentResourceOptions) => Platform;
+
+// Platforms are loaded on first use so a fleet on one cloud never loads the others' SDKs.
+const PLATFORMS: Record<ClusterSpec["provider"], PlatformFactory> = {
+    aws: (key, cluster, hubs, _config, opts) => {
+        const { AwsCluster } = require("./aws/cluster") as typeof import("./aws/cluster");
+        return new AwsCluster(key, { cluster: cluster as Extract<ClusterSpec, { provider: "aws" }>, hubs }, opts);
+    },
+    gcp: (key, cluster, hubs, _config, opts) => {
+        const { GcpCluster } = require("./gcp/cluster") as typeof import("./gcp/cluster");
+        return new GcpCluster(key, { cluster: cluster as Extract<ClusterSpec, { provider: "gcp" }>, hubs }, opts);
+    },
+    ovh: (key, cluster, hubs, _config, opts) => {
+        const { OvhCluster } = require("./ovh/cluster") as typeof import("./ovh/cluster");
+        return new OvhCluster(key, { cluster: cluster as Extract<ClusterSpec, { provider: "ovh" }>, hubs }, opts);
+    },
+    kubernetes: (key, cluster, hubs, config, opts) => {
+        const { KubernetesCluster } = require("./kubernetes/cluster") as typeof import("./kubernetes/cluster");
+        const kubeconfig = config.clusterSecrets[key]?.kubeconfig;
+        return new KubernetesCluster(key, {
+            cluster: cluster as Extract<ClusterSpec, { provider: "kubernetes" }>, hubs,
+            kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
+        }, opts);
+    },
+};
+
+/** Builds every cluster and hub of a validated fleet. `opts` applies to each top-level component. */
+export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResourceOptions): Fleet {
+    const platforms: Record<string, Platform> = {};
+    for (const [key, cluster] of Object.entries(config.clusters)) {
+        const hubs = Object.fromEntries(Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key));
+        platforms[key] = PLATFORMS[cluster.provider](key, cluster, hubs, config, opts);
+    }
+    const hubs: Record<string, Hub> = {};
+    for (const [key, hub] of Object.entries(config.hubs)) {
+        // Hubs are top-level, not children of their cluster, so their URNs don't depend on where they run.
+        hubs[key] = new Hub(key, { hubKey: key, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster] }, opts);
+    }
+    return {
+        platforms, hubs,
+        outputs: {
+            clusters: Object.fromEntries(Object.entries(platforms).map(([key, platform]) => [key, {
+                provider: platform.providerName,
+                name: platform.clusterName ?? pulumi.output(key),
+                region: platform.region,
+                kubeconfig: pulumi.secret(platform.kubeconfig),
+                buckets: pulumi.output(Object.fromEntries(Object.entries(platform.buckets).map(([b, ref]) => [b, ref.url]))),
+            }])),
+            hubs: Object.fromEntries(Object.entries(hubs).map(([key, hub]) => [key, {
+                url: hub.url, namespace: hub.namespace, cluster: config.hubs[key].cluster,
+                serviceAccountAnnotations: hub.serviceAccountAnnotations, identity: hub.identity, bucketUrls: hub.bucketUrls,
+            }])),
+        },
+    };
+}

@@ -1,0 +1,92 @@
+import * as assert from "assert";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type { Fleet } from "../components/fleet";
+import { FleetConfigError } from "../components/config";
+import { listStacks, readStackFile } from "../scripts/stackConfig";
+import { MockRecorder, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
+import { awsFleet } from "./fixtures";
+
+const ROOT = path.join(__dirname, "..");
+
+/** Waits for every output of the fleet, which also waits for the resources they come from. */
+async function settleFleet(fleet: Fleet): Promise<void> {
+    await valueOf(pulumi.output(fleet.outputs as unknown as pulumi.Input<object>));
+    await Promise.all(Object.values(fleet.hubs).map(hub => valueOf(hub.release.status)));
+}
+
+describe("the program on each example stack, under mocks", () => {
+    for (const stack of listStacks(ROOT)) {
+        describe(`stack ${stack}`, () => {
+            let recorder: MockRecorder;
+            let fleet: Fleet;
+
+            before(async () => {
+                const { config, secretKeys } = readStackFile(stack, ROOT);
+                recorder = useMocks({ stack, config, secretKeys });
+                const { loadFleetConfig } = await import("../components/config");
+                const { deployFleet } = await import("../components/fleet");
+                fleet = deployFleet(loadFleetConfig());
+                await settleFleet(fleet);
+            });
+
+            it("installs one pinned jupyterhub release per hub, in the hub's namespace", () => {
+                const releases = recorder.ofType("kubernetes:helm.sh/v3:Release").filter(r => r.inputs.chart === "jupyterhub");
+                assert.deepStrictEqual(releases.map(r => r.inputs.name).sort(), Object.keys(fleet.hubs).sort());
+                for (const release of releases) {
+                    assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
+                    assert.strictEqual(release.inputs.namespace, release.inputs.name);
+                    assert.ok(!unwrapSecret(release.inputs.values).secret, `${release.name}: values must stay reviewable`);
+                    assert.ok(unwrapSecret(release.inputs.valueYamlFiles).secret, `${release.name}: secret values must be secret`);
+                }
+            });
+
+            it("builds one platform per cluster, each with its own Kubernetes provider", () => {
+                const clusters = Object.keys(fleet.platforms);
+                const providers = recorder.ofType("pulumi:providers:kubernetes").map(r => r.name);
+                for (const cluster of clusters) {
+                    assert.ok(providers.includes(`${cluster}-k8s`), `no provider for ${cluster}: ${providers.join(", ")}`);
+                }
+            });
+
+            it("exports kubeconfigs only as secrets, and every hub's URL and namespace", async () => {
+                for (const [key, cluster] of Object.entries(fleet.outputs.clusters)) {
+                    assert.ok(await isSecret(cluster.kubeconfig), `clusters.${key}.kubeconfig is not secret`);
+                }
+                for (const [key, hub] of Object.entries(fleet.outputs.hubs)) {
+                    assert.strictEqual(await valueOf(hub.namespace), key);
+                    assert.ok((await valueOf(hub.url)).length > 0);
+                }
+            });
+
+            it("annotates user-sa with an identity for every hub with cloudAccess", async () => {
+                for (const [key, hub] of Object.entries(fleet.outputs.hubs)) {
+                    const spec = (await import("../components/config")).loadFleetConfig().hubs[key];
+                    const annotations = await valueOf(hub.serviceAccountAnnotations);
+                    if (spec.cloudAccess) {
+                        const identity = await valueOf(hub.identity);
+                        assert.ok(identity, `hub ${key} has cloudAccess but no identity`);
+                        assert.ok(Object.values(annotations).includes(identity!), `hub ${key}: ${JSON.stringify(annotations)}`);
+                    }
+                }
+            });
+        });
+    }
+});
+
+describe("a stack with config errors", () => {
+    it("throws one error listing every problem and registers no resource", async () => {
+        const raw = awsFleet() as Record<string, any>;
+        raw.hubs.staging.cluster = "uw3";
+        raw.clusters.uw2.regoin = "x";
+        const recorder = useMocks({ stack: "staging", config: raw, secretKeys: ["hubSecrets"] });
+        const { loadFleetConfig } = await import("../components/config");
+        assert.throws(() => loadFleetConfig(), (error: unknown) => {
+            assert.ok(error instanceof FleetConfigError);
+            assert.strictEqual(error.problems.length, 2);
+            assert.match(error.message, /^Pulumi\.staging\.yaml: 2 configuration problems/);
+            return true;
+        });
+        assert.strictEqual(recorder.resources.length, 0);
+    });
+});
