@@ -954,6 +954,10 @@ function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster: Cluste
             "add contactEmail (here or in hubDefaults)");
     }
     const vault = hub.userSecrets?.vault;
+    if (vault && auth.type !== "oidc") {
+        problems.add([...path, "userSecrets", "vault"], `Vault logs users in with their OIDC token, and ${auth.type} auth keeps none`,
+            "use auth.type: oidc with the identity provider Vault trusts, or remove userSecrets");
+    }
     if (vault && !vault.path.includes("{username}")) {
         problems.add([...path, "userSecrets", "vault", "path"], "has no {username}, so every user would get the same secret",
             "write it like users/{username}/s3");

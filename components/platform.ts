@@ -12,6 +12,8 @@ import { ClusterSpec, HubSpec, ProviderName } from "./config";
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
 export const USER_SERVICE_ACCOUNT = "user-sa";
 
+export type CloudMetadataAccess = "block" | "network-policy" | "allow";
+
 /** One of the cluster's buckets. */
 export interface BucketRef {
     /** The full bucket name, from the created resource where the platform creates it. */
@@ -67,8 +69,12 @@ export interface HubAccess {
     readonly identity?: pulumi.Output<string>;
     /** Environment variables for user servers (bucket URLs, S3 endpoint, region). */
     readonly env: Record<string, pulumi.Input<string>>;
-    /** Whether user pods may reach the cloud metadata endpoint (GKE Workload Identity needs it). */
-    readonly cloudMetadata: "block" | "allow";
+    /**
+     * How user pods are kept from the cloud metadata endpoint: `block` (network policy and the chart's
+     * iptables init container), `network-policy` (network policy only, where a root NET_ADMIN init container
+     * is refused, as on OpenShift), or `allow` (GKE Workload Identity serves tokens there).
+     */
+    readonly cloudMetadata: CloudMetadataAccess;
     /** Secret files for the hub process (e.g. OVH per-user S3 keys). */
     readonly hubSecretFiles: readonly HubSecretFile[];
     /** Python for `hub.extraConfig`, name -> source; reads the secret files above. */

@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HubSpec, ProfileSpec } from "./config";
-import { UserVolume, USER_SERVICE_ACCOUNT } from "./platform";
+import { CloudMetadataAccess, UserVolume, USER_SERVICE_ACCOUNT } from "./platform";
 import { deepMerge, PlainObject } from "./util";
 
 /** Where the z2jh chart mounts static home storage in user pods; also the name of its volume. */
@@ -47,7 +47,7 @@ export interface ValuesInput {
     readonly home: HomeValues;
     /** Env for user servers from the platform (bucket URLs, endpoints); the hub's own `env` wins over it. */
     readonly platformEnv: Record<string, pulumi.Input<string>>;
-    readonly cloudMetadata: "block" | "allow";
+    readonly cloudMetadata: CloudMetadataAccess;
     readonly userVolumes: readonly UserVolume[];
     readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
     /** Python for hub.extraConfig, name -> source. */
@@ -158,7 +158,6 @@ export function composeValues(input: ValuesInput): PlainObject {
     const { hub } = input;
     const uid = input.userSecurity?.uid ?? DEFAULT_USER_UID;
     const gid = input.userSecurity?.gid ?? DEFAULT_USER_GID;
-    const metadataAllowed = input.cloudMetadata === "allow";
     const env: Record<string, pulumi.Input<string>> = { ...input.platformEnv, ...hub.env };
 
     const hubSection: PlainObject = defined({
@@ -185,9 +184,9 @@ export function composeValues(input: ValuesInput): PlainObject {
         networkPolicy: {
             enabled: true,
             // The chart refuses blockWithIptables together with an egress rule to the metadata server.
-            egressAllowRules: { cloudMetadataServer: metadataAllowed },
+            egressAllowRules: { cloudMetadataServer: input.cloudMetadata === "allow" },
         },
-        cloudMetadata: { blockWithIptables: !metadataAllowed },
+        cloudMetadata: { blockWithIptables: input.cloudMetadata === "block" },
     });
 
     const proxy: PlainObject = {

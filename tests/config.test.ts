@@ -152,6 +152,13 @@ describe("config: every mistake reported at once", () => {
         expectProblem(problems, /^hubs\.staging\.auth: nobody could log in: JupyterHub 5 needs an allow rule/);
     });
 
+    it("requires oidc auth for Vault user secrets", () => {
+        const problems = problemsOf(fleetWith(f => {
+            f.hubs.staging.userSecrets = { vault: { address: "https://vault.example.org", role: "hub", mount: "kv", path: "users/{username}" } };
+        }));
+        expectProblem(problems, /^hubs\.staging\.userSecrets\.vault: Vault logs users in with their OIDC token, and github auth keeps none/);
+    });
+
     it("requires a contact email for https", () => {
         const problems = problemsOf(fleetWith(f => { delete f.hubs.staging.contactEmail; }));
         expectProblem(problems, /^hubs\.staging\.contactEmail: missing: Let's Encrypt needs a contact address/);

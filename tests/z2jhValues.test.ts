@@ -1,23 +1,11 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
-import Ajv from "ajv";
-import { parse as parseYaml } from "yaml";
 import { parseFleetConfig, HubSpec } from "../components/config";
 import { composeSecretValues, composeValues, ValuesInput } from "../components/z2jhValues";
-import { deepMerge } from "../components/util";
+import { assertChartAccepts as chartAccepts } from "./chartSchema";
 import { awsFleet } from "./fixtures";
 
-const SCHEMA_DIR = path.join(__dirname, "fixtures", "z2jh-4.4.0");
-const chartDefaults = parseYaml(fs.readFileSync(path.join(SCHEMA_DIR, "values.yaml"), "utf8"));
-const validate = new Ajv({ strict: false, allErrors: true })
-    .compile(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, "values.schema.json"), "utf8")));
-
-/** Helm validates the chart defaults merged with every values source; so do we. */
 function assertChartAccepts(...sources: object[]): void {
-    const merged = sources.reduce((acc, source) => deepMerge(acc, source), chartDefaults);
-    const valid = validate(merged);
-    assert.ok(valid, `z2jh 4.4.0 schema rejects the values: ${JSON.stringify(validate.errors, null, 1)}`);
+    chartAccepts("the values", ...sources);
 }
 
 function hubFrom(raw: Record<string, unknown>, overrides: Record<string, unknown> = {}, secrets?: Record<string, unknown>): HubSpec {
@@ -70,6 +58,14 @@ describe("z2jh values", () => {
         const values = composeValues(input(hubFrom({}), { cloudMetadata: "allow" })) as any;
         assert.strictEqual(values.singleuser.cloudMetadata.blockWithIptables, false);
         assert.strictEqual(values.singleuser.networkPolicy.egressAllowRules.cloudMetadataServer, true);
+        assertChartAccepts(values);
+    });
+
+    it("can block the metadata server by network policy alone, for clusters that refuse the iptables init container", () => {
+        const values = composeValues(input(hubFrom({}), { cloudMetadata: "network-policy" })) as any;
+        assert.strictEqual(values.singleuser.cloudMetadata.blockWithIptables, false);
+        assert.strictEqual(values.singleuser.networkPolicy.enabled, true);
+        assert.strictEqual(values.singleuser.networkPolicy.egressAllowRules.cloudMetadataServer, false);
         assertChartAccepts(values);
     });
 

@@ -124,8 +124,10 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
         const scc = this.securityContextConstraints[hubKey];
         return baseHubAccess({
             env: { ...s3EndpointEnv(this.spec.s3Endpoint), ...bucketEnvVars(hub, this.buckets) },
-            // Existing clusters give user pods no cloud identity through a metadata endpoint.
-            cloudMetadata: "block",
+            // Existing clusters give user pods no cloud identity through a metadata endpoint. OpenShift's
+            // SCCs refuse the chart's root NET_ADMIN iptables init container, so there only the network
+            // policy keeps pods away from it.
+            cloudMetadata: this.spec.openshift ? "network-policy" : "block",
             userVolumes,
             userSecurity: scc ? { uid: DEFAULT_USER_UID, gid: DEFAULT_USER_GID, fsGid: DEFAULT_USER_GID } : undefined,
             dependsOn: scc ? [scc] : [],
