@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, FleetConfig, HubSpec } from "./config";
 import { Hub } from "./hub";
-import { Platform } from "./platform";
+import { bucketUrls, Platform } from "./platform";
 
 export interface ClusterOutputs {
     readonly provider: string;
@@ -79,7 +79,7 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
                 name: platform.clusterName ?? pulumi.output(key),
                 region: platform.region,
                 kubeconfig: pulumi.secret(platform.kubeconfig),
-                buckets: pulumi.output(Object.fromEntries(Object.entries(platform.buckets).map(([b, ref]) => [b, ref.url]))),
+                buckets: pulumi.output(bucketUrls(platform.buckets)),
             }])),
             hubs: Object.fromEntries(Object.entries(hubs).map(([key, hub]) => [key, {
                 url: hub.url, namespace: hub.namespace, cluster: config.hubs[key].cluster,

@@ -140,6 +140,20 @@ export function bucketEnvVars(hub: HubSpec, buckets: Readonly<Record<string, Buc
     return env;
 }
 
+/** The spec of a hub on this platform; asking a cluster about another cluster's hub is a wiring error. */
+export function hubOnCluster(clusterKey: string, hubs: Readonly<Record<string, HubSpec>>, hubKey: string): HubSpec {
+    const hub = hubs[hubKey];
+    if (!hub) {
+        throw new Error(`hub ${hubKey} does not run on cluster ${clusterKey} (its hubs: ${Object.keys(hubs).join(", ") || "none"})`);
+    }
+    return hub;
+}
+
+/** Bucket key -> URL, for outputs. */
+export function bucketUrls(buckets: Readonly<Record<string, BucketRef>>): Record<string, pulumi.Output<string>> {
+    return Object.fromEntries(Object.entries(buckets).map(([key, ref]) => [key, ref.url]));
+}
+
 /** The empty access a hub has when its platform grants nothing beyond the cluster. */
 export function baseHubAccess(overrides: Partial<HubAccess> = {}): HubAccess {
     return {

@@ -254,7 +254,7 @@ describe("OVH cluster", () => {
         assert.deepStrictEqual(Object.keys(access.hubExtraConfig), ["50-ovh-s3-keys"]);
         assert.match(access.hubExtraConfig["50-ovh-s3-keys"], /\/etc\/jupyterhub\/platform\/s3-credentials\.json/);
         assert.deepStrictEqual(access.serviceAccountAnnotations, {});
-        assert.throws(() => cluster.hubAccess("elsewhere"), /hub elsewhere is not one of cluster gfts's hubs \(gfts\)/);
+        assert.throws(() => cluster.hubAccess("elsewhere"), /hub elsewhere does not run on cluster gfts \(its hubs: gfts\)/);
     });
 
     it("keeps user homes on a protected, retaining, expandable Cinder class", async () => {

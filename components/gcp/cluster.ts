@@ -8,7 +8,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { GcpClusterSpec, HubSpec } from "../config";
 import {
-    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars,
+    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, hubOnCluster,
 } from "../platform";
 import { Buckets } from "./buckets";
 import { WORKLOAD_METADATA_MODE, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings } from "./gke";
@@ -173,10 +173,6 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
     }
 
     private hubSpec(hubKey: string): HubSpec {
-        const hub = this.hubs[hubKey];
-        if (!hub) {
-            throw new Error(`hub ${hubKey} does not run on cluster ${this.clusterKey} (its hubs: ${Object.keys(this.hubs).join(", ") || "none"})`);
-        }
-        return hub;
+        return hubOnCluster(this.clusterKey, this.hubs, hubKey);
     }
 }

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { bucketFullName, HubSpec, KubernetesClusterSpec } from "../config";
 import {
-    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, UserVolume, baseHubAccess, bucketEnvVars,
+    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, UserVolume, baseHubAccess, bucketEnvVars, hubOnCluster,
 } from "../platform";
 import { DEFAULT_USER_GID, DEFAULT_USER_UID } from "../z2jhValues";
 import { userSecurityContextConstraints } from "./scc";
@@ -135,10 +135,6 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
     }
 
     private hubSpec(hubKey: string): HubSpec {
-        const hub = this.hubs[hubKey];
-        if (!hub) {
-            throw new Error(`hub ${hubKey} does not run on cluster ${this.clusterKey} (its hubs: ${Object.keys(this.hubs).join(", ") || "none"})`);
-        }
-        return hub;
+        return hubOnCluster(this.clusterKey, this.hubs, hubKey);
     }
 }

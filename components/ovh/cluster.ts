@@ -8,8 +8,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as ovh from "@ovhcloud/pulumi-ovh";
-import { bucketFullName, nodePoolPurpose, OvhClusterSpec } from "../config";
-import { baseHubAccess, BucketRef, bucketEnvVars, HomeVolume, HubAccess, Platform, PlatformArgs } from "../platform";
+import { bucketFullName, HubSpec, nodePoolPurpose, OvhClusterSpec } from "../config";
+import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, Platform, PlatformArgs } from "../platform";
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
 import { CREDENTIALS_FILE_NAME, s3KeysSpawnHook } from "./credentials";
@@ -163,7 +163,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             kubeconfig: this.kubeconfig,
             clusterName: this.clusterName,
             s3Endpoint: this.s3Endpoint,
-            buckets: Object.fromEntries(Object.entries(this.buckets).map(([key, ref]) => [key, ref.url])),
+            buckets: bucketUrls(this.buckets),
             homeStorageClass: this.homeStorageClass,
         });
     }
@@ -199,12 +199,8 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
         });
     }
 
-    private hubSpec(hubKey: string) {
-        const hub = this.hubs[hubKey];
-        if (!hub) {
-            throw new Error(`hub ${hubKey} is not one of cluster ${this.clusterKey}'s hubs (${Object.keys(this.hubs).join(", ") || "none"})`);
-        }
-        return hub;
+    private hubSpec(hubKey: string): HubSpec {
+        return hubOnCluster(this.clusterKey, this.hubs, hubKey);
     }
 }
 
