@@ -1,0 +1,244 @@
+/**
+ * The offline plan's engine: runs the program for one stack under Pulumi mocks (no cloud, no CLI), records
+ * every resource with its inputs, computed outputs and options, and evaluates the policy pack's rules on
+ * them. Config and mocks are process-global, so one process plans one stack (scripts/plan.ts runs a
+ * subprocess per stack when it needs two).
+ *
+ * Mocks never see resource options or parents, so the plan passes a transformation to `deployFleet`
+ * (inherited by every child) and joins what it sees with what the mocks receive by type and name, the
+ * key the tests' recorders use as well.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE } from "../components/config";
+import { sortKeysDeep } from "../components/util";
+import { rules } from "../policies/rules";
+import { PackConfig, PlannedResource, Violation, evaluatePolicies } from "../policies/evaluate";
+// The tests' mock recorder and computed-output table, so the plan and the tests answer the program alike.
+import { DEFAULT_OUTPUTS, MockRecorder } from "../tests/harness";
+import { placeholderFor, readStackFile } from "./stackConfig";
+
+/** What JSON output shows instead of a secret value. */
+export const REDACTED = "[secret]";
+/** The plan's own check, beside the pack's rules: the engine hides secrets itself, the plan must check they stay secret. */
+export const SECRET_LEAK_POLICY = "plan:secrets-stay-secret";
+const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
+
+
+/** The repository: the nearest directory up from this file with Pulumi.yaml (this file also runs compiled, from bin/). */
+export const REPO_ROOT = (() => {
+    let dir = __dirname;
+    while (!fs.existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    return dir;
+})();
+const POLICY_CONFIG_DIR = path.join(REPO_ROOT, "policies", "config");
+
+/** One resource of the plan. */
+export interface PlanResource extends PlannedResource {
+    readonly retainOnDelete: boolean;
+    /** A custom resource (a cloud object) rather than a component grouping others. */
+    readonly custom: boolean;
+    /** Inputs with every secret value replaced by "[secret]": what the plan prints. */
+    readonly shownInputs: Record<string, unknown>;
+}
+
+export interface Plan {
+    readonly stack: string;
+    /** Sorted by URN. */
+    readonly resources: readonly PlanResource[];
+    /** Stack outputs, secrets redacted. */
+    readonly outputs: unknown;
+    readonly violations: readonly Violation[];
+}
+
+export type PlanOutcome =
+    | { readonly kind: "plan"; readonly plan: Plan }
+    | { readonly kind: "config-error"; readonly message: string };
+
+/** What the transformation sees of a resource; the rest arrives at the mocks. */
+interface Capture {
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    readonly parent?: Capture;
+    readonly protect: boolean;
+    readonly retainOnDelete: boolean;
+    readonly ignoreChanges: readonly string[];
+    /** Package -> provider for this resource and its children, as the SDK resolves it. */
+    readonly providers: Readonly<Record<string, pulumi.ProviderResource>>;
+    readonly provider?: pulumi.ProviderResource;
+}
+
+/** What the mocks saw of a resource. */
+interface Registration {
+    readonly inputs: Record<string, unknown>;
+    readonly outputs: Record<string, unknown>;
+}
+
+function isSecretWrapper(value: unknown): value is { value: unknown } {
+    return !!value && typeof value === "object"
+        && (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+}
+
+/** A serialized tree with its secret wrappers removed: rules see secrets' values, as under the engine. */
+function unwrapSecrets(value: unknown): unknown {
+    if (isSecretWrapper(value)) return unwrapSecrets(value.value);
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, unwrapSecrets(item)]));
+    }
+    return value;
+}
+
+/** `value` with secrets, and plain strings that carry a secret's placeholder, shown as "[secret]". */
+function redact(value: unknown, placeholders: readonly string[]): unknown {
+    if (isSecretWrapper(value)) return REDACTED;
+    if (typeof value === "string") return placeholders.some(p => value.includes(p)) ? REDACTED : value;
+    if (Array.isArray(value)) return value.map(item => redact(item, placeholders));
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redact(item, placeholders)]));
+    }
+    return value;
+}
+
+/** Paths of plain (non-secret) strings in `value` that contain one of `needles`. */
+function leaks(value: unknown, needles: readonly string[], at = ""): string[] {
+    if (typeof value === "string") return needles.some(needle => value.includes(needle)) ? [at || "(value)"] : [];
+    if (isSecretWrapper(value)) return [];
+    if (Array.isArray(value)) return value.flatMap((item, i) => leaks(item, needles, `${at}[${i}]`));
+    if (value && typeof value === "object") {
+        return Object.entries(value).flatMap(([key, item]) => leaks(item, needles, at ? `${at}.${key}` : key));
+    }
+    return [];
+}
+
+function packageOf(type: string): string {
+    return type.split(":")[0];
+}
+
+/** The stack's policy config (`policies/config/<stack>.json`), or none: the pack's own levels apply. */
+export function readPolicyConfig(stack: string): PackConfig {
+    const file = path.join(POLICY_CONFIG_DIR, `${stack}.json`);
+    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) as PackConfig : {};
+}
+
+/** Plans `stack` from `Pulumi.<stack>.yaml` in `dir`. Call once per process. */
+export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> {
+    const stackConfig = readStackFile(stack, dir);
+    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
+
+    const registrations = new Map<string, Registration>();
+    const recorder = new MockRecorder(DEFAULT_OUTPUTS, {});
+    pulumi.runtime.setMocks({
+        newResource: async args => {
+            const result = await recorder.mocks.newResource(args);
+            // An S3 bucket's id is its name on AWS; rules match attachments to buckets by it.
+            const id = S3_BUCKET_TYPES.includes(args.type) ? String(result.state.bucket ?? result.id) : result.id;
+            registrations.set(`${args.type}::${args.name}`, { inputs: args.inputs, outputs: result.state });
+            return { id, state: result.state };
+        },
+        call: recorder.mocks.call,
+    }, CONFIG_NAMESPACE, stack, false);
+
+    // Imported after the config and mocks are set, as the program would be under the CLI.
+    const { FleetConfigError, loadFleetConfig } = await import("../components/config");
+    let config;
+    try {
+        config = loadFleetConfig();
+    } catch (error) {
+        if (error instanceof FleetConfigError) return { kind: "config-error", message: error.message };
+        throw error;
+    }
+    const { deployFleet } = await import("../components/fleet");
+
+    const captures: Capture[] = [];
+    const captureOf = new Map<pulumi.Resource, Capture>();
+    const capture: pulumi.ResourceTransformation = args => {
+        // Reads (`Resource.get`) are looked up, not managed: they are neither planned nor checked.
+        if (args.opts.id !== undefined) return undefined;
+        const parent = args.opts.parent ? captureOf.get(args.opts.parent) : undefined;
+        const own = (args.opts as pulumi.ComponentResourceOptions).providers;
+        const keyed = (list: pulumi.ProviderResource[]) => Object.fromEntries(list
+            .map(p => [captureOf.get(p)?.type.replace(/^pulumi:providers:/, ""), p] as const)
+            .filter((entry): entry is [string, pulumi.ProviderResource] => entry[0] !== undefined));
+        const providers = {
+            ...parent?.providers,
+            ...(Array.isArray(own) ? keyed(own) : own),
+            ...(args.opts.provider ? keyed([args.opts.provider]) : {}),
+        };
+        const custom = args.resource instanceof pulumi.CustomResource;
+        const record: Capture = {
+            type: args.type, name: args.name, custom, parent,
+            // The SDK applies these defaults after transformations run, so the plan applies them itself.
+            protect: args.opts.protect ?? parent?.protect ?? false,
+            retainOnDelete: (args.opts as pulumi.CustomResourceOptions).retainOnDelete ?? false,
+            ignoreChanges: args.opts.ignoreChanges ?? [],
+            providers,
+            provider: custom ? args.opts.provider ?? providers[packageOf(args.type)] : undefined,
+        };
+        captures.push(record);
+        captureOf.set(args.resource, record);
+        return undefined;
+    };
+
+    const fleet = deployFleet(config, { transformations: [capture] });
+    // Serialized as the engine would store them: every secret stays wrapped, so it can be shown as "[secret]".
+    const serializedOutputs = await pulumi.runtime.serializeProperties("outputs", fleet.outputs);
+    await pulumi.runtime.disconnect();
+
+    const urnOf = new Map<Capture, string>();
+    const urn = (c: Capture): string => {
+        let known = urnOf.get(c);
+        if (!known) {
+            const types: string[] = [];
+            for (let at: Capture | undefined = c; at; at = at.parent) types.unshift(at.type);
+            known = `urn:pulumi:${stack}::${CONFIG_NAMESPACE}::${types.join("$")}::${c.name}`;
+            urnOf.set(c, known);
+        }
+        return known;
+    };
+    const providerCapture = (provider: pulumi.ProviderResource | undefined) => provider && captureOf.get(provider);
+
+    const placeholders = stackConfig.securePaths.map(placeholderFor);
+    const violations: Violation[] = [];
+    const resources: PlanResource[] = captures.map(c => {
+        const registration = registrations.get(`${c.type}::${c.name}`);
+        if (!registration) throw new Error(`${c.type} ${c.name} was constructed but never registered`);
+        for (const leak of leaks(registration.inputs, placeholders)) {
+            violations.push({
+                policy: SECRET_LEAK_POLICY, enforcementLevel: "mandatory", urn: urn(c),
+                message: `${c.type.split(":").pop()} "${c.name}" input ${leak} carries a secret from the stack config in plain ` +
+                    "text: wrap the value with pulumi.secret() where it is built",
+            });
+        }
+        const provider = providerCapture(c.provider);
+        const providerRegistration = provider && registrations.get(`${provider.type}::${provider.name}`);
+        return {
+            urn: urn(c), type: c.type, name: c.name, custom: c.custom,
+            inputs: unwrapSecrets(registration.inputs) as Record<string, unknown>,
+            outputs: unwrapSecrets(registration.outputs) as Record<string, unknown>,
+            shownInputs: sortKeysDeep(redact(registration.inputs, placeholders)) as Record<string, unknown>,
+            protect: c.protect, retainOnDelete: c.retainOnDelete, ignoreChanges: [...c.ignoreChanges],
+            ...(c.parent ? { parentUrn: urn(c.parent) } : {}),
+            ...(provider && providerRegistration ? {
+                provider: {
+                    urn: urn(provider), type: provider.type, name: provider.name,
+                    props: unwrapSecrets(providerRegistration.inputs) as Record<string, unknown>,
+                },
+            } : {}),
+        };
+    }).sort((a, b) => a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0);
+
+    for (const leak of leaks(serializedOutputs, placeholders)) {
+        violations.push({
+            policy: SECRET_LEAK_POLICY, enforcementLevel: "mandatory",
+            message: `stack output ${leak} carries a secret from the stack config in plain text: export it with pulumi.secret()`,
+        });
+    }
+    violations.unshift(...await evaluatePolicies(rules, resources, readPolicyConfig(stack)));
+    return {
+        kind: "plan",
+        plan: { stack, resources, outputs: sortKeysDeep(redact(serializedOutputs, placeholders)), violations },
+    };
+}

