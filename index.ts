@@ -1,7 +1,9 @@
 // The Pulumi program: load and validate the stack's fleet config, build it, export what operators need.
 import { loadFleetConfig } from "./components/config";
 import { deployFleet } from "./components/fleet";
+import { assertCompiledProgramCurrent } from "./components/programBuild";
 
+assertCompiledProgramCurrent(__filename);
 const fleet = deployFleet(loadFleetConfig());
 
 /** Per cluster: provider, name, region, kubeconfig (secret), bucket URLs. */

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "./aws/autoscalerRelease";
 import { closestMatch, deepMerge, isPlainObject } from "./util";
 
 export const CONFIG_NAMESPACE = "jupyterhub-fleet";
@@ -749,9 +750,14 @@ function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart
             problems.add([...path, "network", "availabilityZones"], `zones must be in ${cluster.region}`,
                 `use zones such as ${cluster.region}a, ${cluster.region}b`);
         }
-        const longest = `${key}-efs-csi`;
+        const longest = `${key}-autoscaler`;
         if (longest.length > AWS_ROLE_NAME_MAX) {
-            problems.add(path, "cluster key too long for IAM role names", `shorten it below ${AWS_ROLE_NAME_MAX - 8} characters`);
+            problems.add(path, "cluster key too long for IAM role names", `shorten it below ${AWS_ROLE_NAME_MAX - 11} characters`);
+        }
+        if (!(cluster.kubernetesVersion in CLUSTER_AUTOSCALER_IMAGE_TAGS)) {
+            const known = Object.keys(CLUSTER_AUTOSCALER_IMAGE_TAGS);
+            problems.add([...path, "kubernetesVersion"], `no cluster autoscaler release is known for Kubernetes ${cluster.kubernetesVersion}`,
+                `use one of ${known.join(", ")}, or add its cluster-autoscaler image tag to components/aws/autoscalerRelease.ts`);
         }
     }
     if (cluster.provider === "gcp") {

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { AwsClusterSpec, HubSpec, parseFleetConfig } from "../components/config";
 import {
-    bucketPolicy, hubBucketAccessPolicy, irsaTrustPolicy, S3_ADMIN_ACTIONS, S3_READONLY_ACTIONS,
+    bucketPolicy, clusterAutoscalerPolicy, hubBucketAccessPolicy, irsaTrustPolicy, S3_ADMIN_ACTIONS, S3_READONLY_ACTIONS,
 } from "../components/aws/policies";
+import { clusterAutoscalerValues } from "../components/aws/clusterAutoscaler";
 import { subnetPlan } from "../components/aws/network";
 import { eksKubeconfig } from "../components/aws/kubeconfig";
 import { DEFAULT_OUTPUTS, isSecret, MockRecorder, unwrapSecret, useMocks, valueOf } from "./harness";
@@ -92,6 +93,28 @@ describe("aws policy documents", () => {
             assert.strictEqual(await decide(reader, readerPolicy, "s3:GetObject", `${bucket}/alice/x.nc`), "Allowed");
             assert.strictEqual(await decide(reader, readerPolicy, "s3:PutObject", `${bucket}/alice/x.nc`), "ImplicitlyDenied");
             assert.strictEqual(await decide(reader, readerPolicy, "s3:DeleteObject", `${bucket}/alice/x.nc`), "ImplicitlyDenied");
+        });
+
+        it("lets the cluster autoscaler resize only its own cluster's node groups", async () => {
+            const policy = JSON.parse(clusterAutoscalerPolicy("uw2"));
+            const asg = `arn:aws:autoscaling:us-west-2:${account}:autoScalingGroup:1:autoScalingGroupName/eks-uw2-pool-user`;
+            const scale = async (action: string, tags: Record<string, string>) => {
+                const response = await runSimulation({
+                    identityPolicies: [{ name: "cluster-autoscaler", policy }], serviceControlPolicies: [], resourceControlPolicies: [],
+                    request: {
+                        action, principal: `arn:aws:iam::${account}:role/uw2-autoscaler`,
+                        resource: { accountId: account, resource: asg },
+                        contextVariables: Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+                    },
+                }, {});
+                if (response.resultType === "error") throw new Error(JSON.stringify(response.errors));
+                return response.overallResult;
+            };
+            assert.strictEqual(await scale("autoscaling:SetDesiredCapacity", { "k8s.io/cluster-autoscaler/uw2": "owned" }), "Allowed");
+            assert.strictEqual(await scale("autoscaling:TerminateInstanceInAutoScalingGroup", { "k8s.io/cluster-autoscaler/uw2": "owned" }), "Allowed");
+            assert.strictEqual(await scale("autoscaling:SetDesiredCapacity", { "k8s.io/cluster-autoscaler/other": "owned" }), "ImplicitlyDenied");
+            assert.strictEqual(await scale("autoscaling:SetDesiredCapacity", {}), "ImplicitlyDenied");
+            assert.strictEqual(await scale("autoscaling:DeleteAutoScalingGroup", { "k8s.io/cluster-autoscaler/uw2": "owned" }), "ImplicitlyDenied");
         });
 
         it("grants through the bucket policy alone, and denies plain HTTP even to the admin hub", async () => {
@@ -449,6 +472,39 @@ describe("AwsCluster (mocked)", function () {
             });
         });
 
+        it("runs the cluster autoscaler on the core pool, on its own IRSA role, for this cluster's node groups", () => {
+            const role = inputs("aws:iam/role:Role", "uw2-autoscaler-role");
+            assert.strictEqual(role.name, "uw2-autoscaler");
+            assert.deepStrictEqual(policyOf(role.assumeRolePolicy).Statement[0].Condition.StringEquals, {
+                [`${ISSUER_HOST}:sub`]: "system:serviceaccount:kube-system:cluster-autoscaler",
+                [`${ISSUER_HOST}:aud`]: "sts.amazonaws.com",
+            });
+            const policy = inputs("aws:iam/rolePolicy:RolePolicy", "uw2-autoscaler-policy");
+            assert.strictEqual(policy.role, returned.get("aws:iam/role:Role::uw2-autoscaler-role")!.name);
+            assert.strictEqual(policyOf(policy.policy).Statement[0].Condition.StringEquals["aws:ResourceTag/k8s.io/cluster-autoscaler/uw2"], "owned");
+
+            const release = recorder.get("kubernetes:helm.sh/v3:Release", "uw2-autoscaler-release");
+            assert.deepStrictEqual([release.inputs.chart, release.inputs.version, release.inputs.repositoryOpts.repo, release.inputs.namespace],
+                ["cluster-autoscaler", "9.50.1", "https://kubernetes.github.io/autoscaler", "kube-system"]);
+            assert.ok(release.provider?.includes("::uw2-k8s::"), `the release goes through the cluster's provider, not ${release.provider}`);
+            const values = release.inputs.values;
+            assert.deepStrictEqual(values.autoDiscovery, { clusterName: "uw2" });
+            assert.deepStrictEqual([values.cloudProvider, values.awsRegion, values.image.tag], ["aws", "us-west-2", "v1.33.6"]);
+            assert.deepStrictEqual(values.rbac.serviceAccount, {
+                name: "cluster-autoscaler",
+                annotations: { "eks.amazonaws.com/role-arn": returned.get("aws:iam/role:Role::uw2-autoscaler-role")!.arn },
+            });
+            assert.deepStrictEqual(values.nodeSelector, { "hub.jupyter.org/node-purpose": "core" });
+            assert.strictEqual(inputs("aws:eks/nodeGroup:NodeGroup", "uw2-pool-user").scalingConfig.minSize, 0, "the user pool it scales from zero");
+        });
+
+        it("picks the autoscaler image for the control plane's minor version", () => {
+            const base = { clusterName: "c", region: "eu-west-1", roleArn: "arn:aws:iam::1:role/c-autoscaler", nodeSelector: {} };
+            assert.deepStrictEqual((clusterAutoscalerValues({ ...base, kubernetesVersion: "1.34" }).image as any).tag, "v1.34.5");
+            assert.throws(() => clusterAutoscalerValues({ ...base, kubernetesVersion: "1.20" }),
+                /no cluster autoscaler image is known for Kubernetes 1\.20: add it to CLUSTER_AUTOSCALER_IMAGE_TAGS/);
+        });
+
         it("exports a secret kubeconfig and a Kubernetes provider identified by the cluster ARN", async () => {
             assert.strictEqual(await isSecret(cluster.kubeconfig), true);
             const config = JSON.parse(await valueOf(cluster.kubeconfig));
@@ -466,6 +522,7 @@ describe("AwsCluster (mocked)", function () {
         assert.deepStrictEqual(components.map(r => `${r.type} ${r.name}`).sort(), [
             "jupyterhub:aws:Buckets uw2-buckets",
             "jupyterhub:aws:Cluster uw2",
+            "jupyterhub:aws:ClusterAutoscaler uw2-autoscaler",
             "jupyterhub:aws:HomeStorage uw2-homes",
             "jupyterhub:aws:HubIdentity uw2-hub-research",
             "jupyterhub:aws:HubIdentity uw2-hub-teaching",

@@ -183,6 +183,12 @@ describe("config: every mistake reported at once", () => {
         expectProblem(problemsOf(fleetWith(f => { f.clusters.uw2.network = { vpcCidr: "10.0.0.0/24" }; })), /^clusters\.uw2\.network\.vpcCidr: string "10\.0\.0\.0\/24" must be an IPv4 CIDR block between \/16 and \/22/);
     });
 
+    it("runs EKS only on Kubernetes versions the cluster autoscaler has a release for", () => {
+        expectProblem(problemsOf(fleetWith(f => { f.clusters.uw2.kubernetesVersion = "1.29"; })),
+            /^clusters\.uw2\.kubernetesVersion: no cluster autoscaler release is known for Kubernetes 1\.29 \(use one of 1\.30, .*1\.35, or add its cluster-autoscaler image tag to components\/aws\/autoscalerRelease\.ts\)$/);
+        assert.deepStrictEqual(problemsOf(fleetWith(f => { f.clusters.uw2.kubernetesVersion = "1.35"; })), []);
+    });
+
     it("refuses two buckets with one name across the fleet", () => {
         const problems = problemsOf(fleetWith(f => {
             f.clusters.uw1 = awsCluster({ region: "us-west-1", buckets: { data: { name: "uw2-scratch" } } });

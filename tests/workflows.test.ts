@@ -103,6 +103,13 @@ describe("GitHub workflows", () => {
             }
         });
 
+        it("compiles the program before Pulumi runs it", () => {
+            const names = job.steps.map((step: any) => step.name ?? step.uses);
+            const build = job.steps.findIndex((step: any) => step.run === "npm run build");
+            assert.ok(build > 0, `no \`npm run build\` step in ${names.join(", ")}`);
+            assert.ok(build < job.steps.indexOf(pulumiStep), "the build must come before pulumi/actions");
+        });
+
         it("takes cloud credentials from OIDC and backend settings from variables", () => {
             const uses = job.steps.map((step: any) => step.uses).filter(Boolean);
             assert.ok(uses.includes("aws-actions/configure-aws-credentials@v4") && uses.includes("google-github-actions/auth@v2"));

@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
 import { BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, Platform, PlatformArgs } from "../platform";
 import { BucketUser, Buckets } from "./buckets";
+import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { eksKubeconfig } from "./kubeconfig";
@@ -168,6 +169,18 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             // The ARN, not the kubeconfig, identifies the cluster: new credentials must not replace every resource.
             clusterIdentifier: eksCluster.arn,
         }, { parent: this, dependsOn: [...nodeGroups, ...nodeAddons, ...clusterAddons] });
+
+        new ClusterAutoscaler(`${name}-autoscaler`, {
+            clusterName: eksCluster.name,
+            kubernetesVersion: spec.kubernetesVersion,
+            region: spec.region,
+            roleName: `${name}-autoscaler`,
+            oidcProviderArn: oidcProvider.arn,
+            issuerUrl: this.oidcIssuerUrl,
+            nodeSelector: { [NODE_PURPOSE_LABEL]: "core" },
+            kubeProvider: this.kubeProvider,
+            awsProvider: provider,
+        }, { parent: this });
 
         this.homeStorage = new HomeStorage(`${name}-homes`, {
             clusterName: name,

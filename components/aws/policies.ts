@@ -138,6 +138,44 @@ export function bucketPolicy(bucketArn: string, grants: readonly BucketPrincipal
     });
 }
 
+/**
+ * The cluster autoscaler's permissions. It may resize and terminate instances only in the groups EKS tags
+ * as this cluster's (`k8s.io/cluster-autoscaler/<cluster>: owned`, set on every managed node group's Auto
+ * Scaling group); the read-only calls cannot be scoped by resource. `eks:DescribeNodegroup` gives it the
+ * labels and taints of a group scaled to zero, which it needs to scale a user pool up from nothing.
+ */
+export function clusterAutoscalerPolicy(clusterName: string): string {
+    return stableJson({
+        Version: POLICY_VERSION,
+        Statement: [
+            {
+                Sid: "ScaleOwnNodeGroups",
+                Effect: "Allow",
+                Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                Resource: "*",
+                Condition: { StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" } },
+            },
+            {
+                Sid: "DescribeNodeGroups",
+                Effect: "Allow",
+                Action: [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                    "eks:DescribeNodegroup",
+                ],
+                Resource: "*",
+            },
+        ],
+    });
+}
+
 /** The ARN partition of a region: managed policy ARNs differ in GovCloud and China. */
 export function partitionOf(region: string): string {
     if (region.startsWith("us-gov-")) return "aws-us-gov";
