@@ -15,8 +15,8 @@ import { CONFIG_NAMESPACE } from "../components/config";
 import { sortKeysDeep } from "../components/util";
 import { rules } from "../policies/rules";
 import { PackConfig, PlannedResource, Violation, evaluatePolicies } from "../policies/evaluate";
-// The tests' mock recorder and computed-output table, so the plan and the tests answer the program alike.
-import { DEFAULT_OUTPUTS, MockRecorder } from "../tests/harness";
+// The mock recorder and computed-output table the tests use too, so the plan and the tests answer the program alike.
+import { DEFAULT_OUTPUTS, MockRecorder } from "./mocks";
 import { placeholderFor, readStackFile } from "./stackConfig";
 
 /** What JSON output shows instead of a secret value. */
