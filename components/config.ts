@@ -508,7 +508,12 @@ export interface RawFleetConfig {
     hubs?: unknown;
     hubSecrets?: unknown;
     clusterSecrets?: unknown;
+    /** Any other key of the project's namespace: a typo (`hub:` for `hubs:`), reported as a problem. */
+    [unknownKey: string]: unknown;
 }
+
+/** The project's config keys (`jupyterhub-fleet:<key>`). */
+export const FLEET_CONFIG_KEYS = ["clusters", "hubDefaults", "hubs", "hubSecrets", "clusterSecrets"] as const;
 
 export interface ParseOptions {
     /** Stack name, for messages (`Pulumi.<stack>.yaml`). */
@@ -557,6 +562,10 @@ function recordOf(value: unknown, path: readonly PathPart[], problems: Problems,
 export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): FleetConfig {
     const problems = new Problems();
     const stackFile = `Pulumi.${options.stack}.yaml`;
+    for (const key of Object.keys(raw).filter(key => !(FLEET_CONFIG_KEYS as readonly string[]).includes(key))) {
+        // A misspelled top-level key would otherwise leave, say, every hub out of the deployment unnoticed.
+        problems.add([key], `unknown config key ${CONFIG_NAMESPACE}:${key}`, unknownKeyFix(key, FLEET_CONFIG_KEYS, undefined));
+    }
 
     const clusters: Record<string, ClusterSpec> = {};
     const rawClusters = recordOf(raw.clusters, ["clusters"], problems, "clusters");
@@ -1022,17 +1031,22 @@ export function loadFleetConfig(): FleetConfig {
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     // The SDK marks this @internal, but it is the only record of which keys the CLI decrypted.
     const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret(key: string): boolean }).isConfigSecret;
-    const keys = ["clusters", "hubDefaults", "hubs", "hubSecrets", "clusterSecrets"] as const;
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const keys = Object.keys(pulumi.runtime.allConfig()).filter(fullKey => fullKey.startsWith(prefix)).map(fullKey => fullKey.slice(prefix.length));
     const raw: Record<string, unknown> = {};
     const secretKeys: string[] = [];
     const problems: string[] = [];
     for (const key of keys) {
-        const fullKey = `${CONFIG_NAMESPACE}:${key}`;
+        const fullKey = `${prefix}${key}`;
         // Read the raw runtime value: Config.getObject would warn for secret keys, and the loader must see
         // the secrets' plaintext to check them; they are re-wrapped with pulumi.secret before any use.
         const text = pulumi.runtime.getConfig(fullKey);
         if (isConfigSecret(fullKey)) secretKeys.push(key);
         if (text === undefined) continue;
+        if (!(FLEET_CONFIG_KEYS as readonly string[]).includes(key)) {
+            raw[key] = text;  // reported by the parser as unknown, whatever its shape
+            continue;
+        }
         try {
             raw[key] = JSON.parse(text);
         } catch {

@@ -189,6 +189,13 @@ describe("config: every mistake reported at once", () => {
         assert.deepStrictEqual(problemsOf(fleetWith(f => { f.clusters.uw2.kubernetesVersion = "1.35"; })), []);
     });
 
+    it("reports a misspelled top-level key instead of ignoring it", () => {
+        const raw = awsFleet() as Record<string, unknown>;
+        raw.hub = raw.hubs;
+        delete raw.hubs;
+        expectProblem(problemsOf(raw), /^hub: unknown config key jupyterhub-fleet:hub \(did you mean hubs\?\)$/);
+    });
+
     it("refuses two buckets with one name across the fleet", () => {
         const problems = problemsOf(fleetWith(f => {
             f.clusters.uw1 = awsCluster({ region: "us-west-1", buckets: { data: { name: "uw2-scratch" } } });

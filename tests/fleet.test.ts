@@ -79,12 +79,18 @@ describe("a stack with config errors", () => {
         const raw = awsFleet() as Record<string, any>;
         raw.hubs.staging.cluster = "uw3";
         raw.clusters.uw2.regoin = "x";
-        const recorder = useMocks({ stack: "staging", config: raw, secretKeys: ["hubSecrets"] });
+        // A top-level typo set with `pulumi config set jupyterhub-fleet:hubDefault …`, and another namespace's key.
+        const recorder = useMocks({
+            stack: "staging", secretKeys: ["hubSecrets"],
+            config: { ...raw, hubDefault: "{\"image\":{}}", "aws:region": "us-west-2" },
+        });
         const { loadFleetConfig } = await import("../components/config");
         assert.throws(() => loadFleetConfig(), (error: unknown) => {
             assert.ok(error instanceof FleetConfigError);
-            assert.strictEqual(error.problems.length, 2);
-            assert.match(error.message, /^Pulumi\.staging\.yaml: 2 configuration problems/);
+            assert.strictEqual(error.problems.length, 3);
+            assert.match(error.message, /^Pulumi\.staging\.yaml: 3 configuration problems/);
+            assert.ok(error.problems.includes("hubDefault: unknown config key jupyterhub-fleet:hubDefault (did you mean hubDefaults?)"),
+                error.problems.join("\n"));
             return true;
         });
         assert.strictEqual(recorder.resources.length, 0);
