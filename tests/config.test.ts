@@ -118,7 +118,13 @@ describe("config: every mistake reported at once", () => {
             f.clusters.uw2.buckets.Bad_Name = {};
             f.hubs["Staging_Hub"] = githubHub("uw2");
             f.hubs["a-hub-whose-name-makes-the-iam-role-name-longer-than-sixty-four"] = githubHub("uw2");
+            f.hubs["h".repeat(64)] = githubHub("uw2");
+            f.clusters.uw2.buckets.long = { name: "b".repeat(64) };
+            f.clusters.uw2.buckets.short = { name: "bb" };
         }));
+        expectProblem(problems, new RegExp(`^hubs\\.${"h".repeat(64)}: hub key is not a valid namespace name \\(.*at most 63 characters\\)`));
+        expectProblem(problems, new RegExp(`^clusters\\.uw2\\.buckets\\.long\\.name: bucket name "${"b".repeat(64)}" is not allowed by the cloud \\(bucket names are 3–63`));
+        expectProblem(problems, /^clusters\.uw2\.buckets\.short\.name: bucket name "bb" is not allowed by the cloud/);
         expectProblem(problems, /^clusters\.uw2\.buckets\.Bad_Name: bucket name "uw2-Bad_Name" is not allowed by the cloud/);
         expectProblem(problems, /^hubs\.Staging_Hub: hub key is not a valid namespace name/);
         expectProblem(problems, /IAM role name "uw2-a-hub-whose-name.*" has 67 characters; AWS allows 64/);
@@ -137,6 +143,12 @@ describe("config: every mistake reported at once", () => {
             hubSecrets: { "a-very-long-hub-name": { auth: { clientSecret: "s" } } },
         });
         expectProblem(problems, /^hubs\.a-very-long-hub-name: the hub's GCP service account id "pangeo-central-a-very-long-hub-name" has 35 characters; GCP allows 6–30/);
+        const tooShort = problemsOf({
+            clusters: { ab: gcp },
+            hubs: { c: githubHub("ab", { cloudAccess: { bucketAdminAccess: ["scratch"] } }) },
+            hubSecrets: { c: { auth: { clientSecret: "s" } } },
+        });
+        expectProblem(tooShort, /^hubs\.c: the hub's GCP service account id "ab-c" has 4 characters; GCP allows 6–30 \(lengthen the hub key/);
     });
 
     it("allows dummy auth only on a local cluster", () => {

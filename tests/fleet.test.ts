@@ -41,6 +41,22 @@ describe("the program on each example stack, under mocks", () => {
                 }
             });
 
+            it("gives every hub with shared homes a PV on its own platform's volume, claimed in its namespace", async () => {
+                const { loadFleetConfig } = await import("../components/config");
+                for (const [key, spec] of Object.entries(loadFleetConfig().hubs)) {
+                    const volume = fleet.platforms[spec.cluster].homeVolume(key);
+                    if (volume.kind === "dynamic") continue;
+                    const pv = recorder.get("kubernetes:core/v1:PersistentVolume", `${key}-home`).inputs.spec;
+                    if (volume.kind === "csi") {
+                        assert.deepStrictEqual(pv.csi, { driver: volume.driver, volumeHandle: await valueOf(volume.volumeHandle) });
+                    } else {
+                        assert.deepStrictEqual(pv.nfs, { server: await valueOf(volume.server), path: volume.path });
+                    }
+                    const claim = recorder.get("kubernetes:core/v1:PersistentVolumeClaim", `${key}-home-claim`).inputs;
+                    assert.deepStrictEqual([claim.metadata.namespace, claim.spec.volumeName], [key, `${key}-home`]);
+                }
+            });
+
             it("builds one platform per cluster, each with its own Kubernetes provider", () => {
                 const clusters = Object.keys(fleet.platforms);
                 const providers = recorder.ofType("pulumi:providers:kubernetes").map(r => r.name);

@@ -103,6 +103,11 @@ describe("Hub component", () => {
         assert.ok(!JSON.stringify(release.values).includes("gh-client-secret"));
     });
 
+    it("keeps the secret values file secret in the release's outputs, the state Pulumi stores", async () => {
+        assert.strictEqual(await isSecret(hub.release.valueYamlFiles), true);
+        assert.strictEqual(await isSecret(hub.release.values), false, "public values stay reviewable in the state too");
+    });
+
     it("generates cookie secret, proxy token and CryptKeeper key as 32 random bytes each", () => {
         const bytes = recorder.ofType("random:index/randomBytes:RandomBytes").map(r => [r.name, r.inputs.length]);
         assert.deepStrictEqual(bytes.sort(), [["staging-cookie-secret", 32], ["staging-crypt-key", 32], ["staging-proxy-secret-token", 32]]);
