@@ -738,6 +738,11 @@ function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart
                 "remove it, or set the rule on the storage system");
         }
     }
+    if (cluster.provider === "kubernetes" && !cluster.local && cluster.homeStorage.type === "dynamic" && !cluster.homeStorage.storageClass) {
+        // Nothing here knows what the cluster's default class does, and most delete a volume with its claim.
+        problems.add([...path, "homeStorage", "storageClass"], "dynamic homes on an existing cluster need a named storage class",
+            "name one whose reclaimPolicy is Retain (the deployment checks it), or use homeStorage: { type: nfs, … }");
+    }
     if (cluster.provider === "kubernetes" && Object.keys(cluster.buckets).length > 0 && !cluster.s3Endpoint) {
         problems.add([...path, "buckets"], "buckets on an existing cluster need the S3 endpoint that serves them",
             "add s3Endpoint: https://… to the cluster");

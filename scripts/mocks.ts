@@ -50,6 +50,8 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         masterAuth: { clusterCaCertificate: "LS0tLS1CRUdJTi1DRVJU" },
         name: i.name ?? name,
     }),
+    // A class the program reads (an operator's) retains unless the test says otherwise; one it creates says what it set.
+    "kubernetes:storage.k8s.io/v1:StorageClass": (_n, i) => ({ reclaimPolicy: i.reclaimPolicy ?? "Retain" }),
     "gcp:storage/bucket:Bucket": (name, i) => ({ url: `gs://${i.name ?? name}`, name: i.name ?? name }),
     "gcp:filestore/instance:Instance": () => ({ networks: [{ network: "default", modes: ["MODE_IPV4"], ipAddresses: ["10.0.0.2"] }] }),
     "ovh:CloudProject/networkPrivate:NetworkPrivate": (_n, i) => ({

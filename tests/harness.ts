@@ -43,6 +43,14 @@ export function valueOf<T>(value: pulumi.Input<T>): Promise<T> {
     return new Promise(resolve => pulumi.output(value).apply(v => { resolve(v as T); return v; }));
 }
 
+/**
+ * The promise behind an Output, which rejects when the Output fails (valueOf's `apply` never runs then).
+ * `promise()` is the SDK's internal accessor; nothing public exposes a failed Output's error.
+ */
+export function settledValueOf<T>(value: pulumi.Input<T>): Promise<T> {
+    return (pulumi.output(value) as unknown as { promise(): Promise<T> }).promise();
+}
+
 /** Whether `value` (an Output) is marked secret. */
 export function isSecret(value: pulumi.Input<unknown>): Promise<boolean> {
     return pulumi.isSecret(pulumi.output(value));

@@ -127,7 +127,7 @@ class StandIn {
 /** A CERN VRE + Valeria hub: generic OAuth with token exchange, and Vault user secrets. */
 function hubUsing(standIn: string): HubSpec {
     const fleet = parseFleetConfig({
-        clusters: { onprem: { provider: "kubernetes", context: "onprem" } },
+        clusters: { onprem: { provider: "kubernetes", context: "onprem", homeStorage: { type: "dynamic", size: "10Gi", storageClass: "homes-retain" } } },
         hubs: {
             vre: {
                 cluster: "onprem",

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import type * as pulumi from "@pulumi/pulumi";
 import type { KubernetesCluster as KubernetesClusterType } from "../components/kubernetes/cluster";
 import {
     FleetConfig, FleetConfigError, KubernetesClusterSpec, parseFleetConfig, RawFleetConfig,
@@ -16,7 +17,7 @@ import { isPlainObject } from "../components/util";
 import { composeSecretValues, composeValues, HomeValues } from "../components/z2jhValues";
 import { hubAuthHooks } from "../components/hooks/hubHooks";
 import { assertChartAccepts as chartAccepts } from "./chartSchema";
-import { MockRecorder, isSecret, settle, unwrapSecret, useMocks, valueOf } from "./harness";
+import { MockRecorder, isSecret, settle, settledValueOf, unwrapSecret, useMocks, valueOf } from "./harness";
 
 const ROOT = path.join(__dirname, "..");
 const PROVIDER = "pulumi:providers:kubernetes";
@@ -45,6 +46,7 @@ function existingFleet(): RawFleetConfig & { clusters: any; hubs: any; hubSecret
             },
             lab: { provider: "kubernetes", context: "lab-admin", homeStorage: { type: "dynamic", storageClass: "ceph-rbd", size: "20Gi" } },
             laptop: { provider: "kubernetes", local: true, homeStorage: { type: "dynamic", size: "1Gi" } },
+            scratch: { provider: "kubernetes", context: "scratch", homeStorage: { type: "dynamic", storageClass: "standard", size: "5Gi" } },
         },
         hubs: {
             valeria: {
@@ -64,11 +66,13 @@ function existingFleet(): RawFleetConfig & { clusters: any; hubs: any; hubSecret
             },
             lab: { cluster: "lab", auth: { type: "github", clientId: "Iv1.lab", allowedUsers: ["alice"] } },
             laptop: { cluster: "laptop", auth: { type: "dummy", adminUsers: ["admin"] } },
+            scratch: { cluster: "scratch", auth: { type: "github", clientId: "Iv1.scratch", allowedUsers: ["bob"] } },
         },
         hubSecrets: {
             valeria: { auth: { clientSecret: "keycloak-secret" } },
             teaching: { auth: { clientSecret: "gh-secret" } },
             lab: { auth: { clientSecret: "gh-secret" } },
+            scratch: { auth: { clientSecret: "gh-secret" } },
         },
         clusterSecrets: { valeria: { kubeconfig: kubeconfig("valeria-admin", "valeria-readonly") } },
     };
@@ -98,11 +102,15 @@ describe("existing Kubernetes clusters", () => {
     const secretKubeconfig = kubeconfig("valeria-admin", "valeria-readonly");
 
     before(async () => {
-        recorder = useMocks({ stack: "onprem" });
+        recorder = useMocks({
+            stack: "onprem",
+            // The operator's class on cluster "scratch" deletes volumes with their claims, as most defaults do.
+            outputs: { "kubernetes:storage.k8s.io/v1:StorageClass": name => ({ reclaimPolicy: name.startsWith("scratch-") ? "Delete" : "Retain" }) },
+        });
         const pulumi = await import("@pulumi/pulumi");
         const { KubernetesCluster } = await import("../components/kubernetes/cluster");
         const fleet = parse(existingFleet());
-        for (const key of ["valeria", "lab", "laptop"]) {
+        for (const key of ["valeria", "lab", "laptop", "scratch"]) {
             const hubs = Object.fromEntries(Object.entries(fleet.hubs).filter(([, hub]) => hub.cluster === key));
             const secret = fleet.clusterSecrets[key]?.kubeconfig;
             clusters[key] = new KubernetesCluster(key, {
@@ -193,10 +201,32 @@ describe("existing Kubernetes clusters", () => {
         assert.deepStrictEqual(clusters.lab.hubAccess("lab").userVolumes, []);
     });
 
-    it("gives dynamic homes the configured storage class, or the cluster default", () => {
-        assert.deepStrictEqual(clusters.lab.homeVolume("lab"), { kind: "dynamic", storageClass: "ceph-rbd", capacity: "20Gi" });
+    it("gives dynamic homes the configured storage class once it is read to retain, or a laptop's default", async () => {
+        const lab = clusters.lab.homeVolume("lab");
+        assert.deepStrictEqual([lab.kind, lab.kind === "dynamic" && await valueOf(lab.storageClass!), (lab as { capacity: string }).capacity],
+            ["dynamic", "ceph-rbd", "20Gi"]);
+        assert.ok(recorder.get("kubernetes:storage.k8s.io/v1:StorageClass", "lab-home-storage-class").provider?.includes("::lab-k8s::"));
         assert.deepStrictEqual(clusters.laptop.homeVolume("laptop"), { kind: "dynamic", storageClass: undefined, capacity: "1Gi" });
         assert.throws(() => clusters.lab.homeVolume("valeria"), /hub valeria does not run on cluster lab \(its hubs: lab\)/);
+    });
+
+    it("refuses a named storage class that would delete a user's volume with its claim", async () => {
+        const { retainProblem } = await import("../components/homeStorageClass");
+        assert.strictEqual(retainProblem("ceph-rbd", "Retain"), undefined);
+        assert.strictEqual(retainProblem("standard", undefined), "storage class standard has reclaimPolicy Delete, so a user's home " +
+            "volume would be deleted with its claim: name a class with reclaimPolicy: Retain in homeStorage.storageClass, or remove " +
+            "storageClass to use the retaining class the fleet creates (where the platform has one)");
+        assert.match(retainProblem("csi-cinder-high-speed", "Delete")!, /^storage class csi-cinder-high-speed has reclaimPolicy Delete/);
+        const scratch = clusters.scratch.homeVolume("scratch");
+        assert.strictEqual(scratch.kind, "dynamic");
+        await assert.rejects(settledValueOf((scratch as { storageClass: pulumi.Input<string> }).storageClass),
+            /^Error: storage class standard has reclaimPolicy Delete, so a user's home volume would be deleted with its claim/);
+    });
+
+    it("requires a named storage class for dynamic homes on a cluster that is not a laptop", () => {
+        const fleet = existingFleet() as any;
+        delete fleet.clusters.lab.homeStorage.storageClass;
+        expectProblem(problemsOf(fleet), /^clusters\.lab\.homeStorage\.storageClass: dynamic homes on an existing cluster need a named storage class \(name one whose reclaimPolicy is Retain/);
     });
 
     it("points users at the S3-compatible endpoint and the existing buckets", async () => {

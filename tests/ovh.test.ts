@@ -286,7 +286,7 @@ describe("OVH cluster without access groups, with a named storage class and endp
             lab: seedCluster({
                 accessGroups: undefined,
                 s3: { region: "gra", endpoint: "https://s3.gra.perf.cloud.ovh.net" },
-                homeStorage: { type: "dynamic", size: "10Gi", storageClass: "csi-cinder-high-speed" },
+                homeStorage: { type: "dynamic", size: "10Gi", storageClass: "cinder-high-speed-retain" },
                 buckets: { scratch: { deleteAfterDays: 1 } },
             }),
         });
@@ -296,9 +296,10 @@ describe("OVH cluster without access groups, with a named storage class and endp
     });
 
     it("uses the configured class and endpoint, and hands out no keys", async () => {
-        assert.deepStrictEqual(recorder.ofType(T.storageClass), []);
+        // Read, not created: the operator's class, checked to retain volumes (no provisioner of ours).
+        assert.deepStrictEqual(recorder.ofType(T.storageClass).map(r => [r.name, r.inputs.provisioner]), [["lab-homes", undefined]]);
         const home = cluster.homeVolume("lab");
-        assert.deepStrictEqual(home.kind === "dynamic" && [await valueOf(home.storageClass!), home.capacity], ["csi-cinder-high-speed", "10Gi"]);
+        assert.deepStrictEqual(home.kind === "dynamic" && [await valueOf(home.storageClass!), home.capacity], ["cinder-high-speed-retain", "10Gi"]);
         const access = cluster.hubAccess("lab");
         assert.deepStrictEqual([access.hubSecretFiles, access.hubExtraConfig], [[], {}]);
         assert.strictEqual((await valueOf(pulumi.output(access.env))).AWS_ENDPOINT_URL_S3, "https://s3.gra.perf.cloud.ovh.net");

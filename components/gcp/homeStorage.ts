@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { HomeStorageSpec } from "../config";
+import { retainingStorageClass } from "../homeStorageClass";
 import { HomeVolume } from "../platform";
 
 /** The Filestore share, and so the NFS export path, that holds every hub's homes. */
@@ -69,7 +70,7 @@ export class HomeStorage extends pulumi.ComponentResource {
         } else if (spec.type === "dynamic") {
             const capacity = spec.size;
             if (spec.storageClass) {
-                const storageClass = spec.storageClass;
+                const storageClass = retainingStorageClass(`${name}-storage-class`, spec.storageClass, { parent: this, provider: args.kubeProvider });
                 this.volumeFor = () => ({ kind: "dynamic", storageClass, capacity });
             } else {
                 const storageClass = new k8s.storage.v1.StorageClass(`${name}-storage-class`, {

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { bucketFullName, HubSpec, KubernetesClusterSpec } from "../config";
+import { retainingStorageClass } from "../homeStorageClass";
 import {
     BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, UserVolume, baseHubAccess, bucketEnvVars, hubOnCluster,
 } from "../platform";
@@ -67,6 +68,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
     readonly securityContextConstraints: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
     private readonly spec: KubernetesClusterSpec;
     private readonly hubs: Readonly<Record<string, HubSpec>>;
+    /** For dynamic homes: the named class once it is known to retain volumes (the cluster default on a laptop). */
+    private readonly homeStorageClass?: pulumi.Output<string>;
 
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:kubernetes:Cluster", name, {}, opts);
@@ -87,6 +90,11 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
             const fullName = bucketFullName(name, "kubernetes", key, bucket);
             return [key, { name: pulumi.output(fullName), url: pulumi.output(`s3://${fullName}`) }];
         }));
+
+        const home = spec.homeStorage;
+        if (home.type === "dynamic" && home.storageClass) {
+            this.homeStorageClass = retainingStorageClass(`${name}-home-storage-class`, home.storageClass, { parent: this, provider: this.kubeProvider });
+        }
 
         const constraints: Record<string, k8s.apiextensions.CustomResource> = {};
         if (spec.openshift) {
@@ -110,7 +118,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
             case "nfs":
                 return { kind: "nfs", server: home.server, path: home.path, hubDirectory: hubKey };
             case "dynamic":
-                return { kind: "dynamic", storageClass: home.storageClass, capacity: home.size };
+                return { kind: "dynamic", storageClass: this.homeStorageClass, capacity: home.size };
             default:
                 throw new Error(`cluster ${this.clusterKey}: ${home.type} home storage is not available on an existing cluster`);
         }

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import { bucketFullName, HubSpec, nodePoolPurpose, OvhClusterSpec } from "../config";
+import { retainingStorageClass } from "../homeStorageClass";
 import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, Platform, PlatformArgs } from "../platform";
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
@@ -142,7 +143,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
 
         const home = dynamicHome(name, cluster);
         if (home.storageClass) {
-            this.homeStorageClass = pulumi.output(home.storageClass);
+            this.homeStorageClass = retainingStorageClass(`${name}-homes`, home.storageClass, { parent: this, provider: this.kubeProvider });
         } else {
             const storageClass = new k8s.storage.v1.StorageClass(`${name}-homes`, {
                 metadata: { name: HOME_STORAGE_CLASS },
