@@ -84,7 +84,7 @@ function fleet(clusters: Record<string, unknown>) {
 
 /** Every secret value the mocks hand out. */
 function mockedSecrets(recorder: MockRecorder): string[] {
-    return [...recorder.ofType(T.credential).map(c => `SECRET-${c.name}`), "c2VjcmV0"];
+    return [...recorder.ofType(T.credential).flatMap(c => [`SECRET-${c.name}`, `AK-${c.name}`]), "c2VjcmV0"];
 }
 
 describe("OVH cluster", () => {
@@ -225,6 +225,16 @@ describe("OVH cluster", () => {
             accessKeyId: "AK-gfts-access-vliz/davidcasalsvliz", secretAccessKey: "SECRET-gfts-access-vliz/davidcasalsvliz",
         });
         assert.ok(await isSecret(cluster.accessGroups!.credentialsFile));
+    });
+
+    it("stores both halves of every S3 key as secrets in the state, access key ids included", () => {
+        const credentials = recorder.ofType(T.credential).map(c => c.name);
+        assert.ok(credentials.includes("gfts-storage-operator") && credentials.includes("gfts-access-default"));
+        for (const name of credentials) {
+            // The provider schema marks only secretAccessKey secret; the engine applies these to the stored outputs.
+            const secretOutputs = (options.of(T.credential, name) as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [];
+            assert.deepStrictEqual([...new Set(secretOutputs)].sort(), ["accessKeyId", "secretAccessKey"], name);
+        }
     });
 
     it("never passes a key or the kubeconfig to any resource in plain text", () => {

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import { stableJson } from "../util";
 import { credentialsFileContent, S3Keys } from "./credentials";
+import { S3_KEY_OUTPUTS } from "./objectStorage";
 import { AccessPrincipal } from "./s3Policies";
 
 export interface AccessGroupsArgs {
@@ -38,7 +39,8 @@ export class AccessGroups extends pulumi.ComponentResource {
             const user = new ovh.cloudproject.User(resourceName, {
                 ...ovhArgs, description: principal.description, roleNames: ["objectstore_operator"],
             }, { parent: this });
-            const credential = new ovh.cloudproject.S3Credential(resourceName, { ...ovhArgs, userId: user.id }, { parent: this });
+            const credential = new ovh.cloudproject.S3Credential(resourceName, { ...ovhArgs, userId: user.id },
+                { parent: this, additionalSecretOutputs: S3_KEY_OUTPUTS });
             // The user's only policy: OVH keeps one per user, and a second would silently replace it.
             new ovh.cloudproject.S3Policy(resourceName, {
                 ...ovhArgs, userId: user.id, policy: stableJson(principal.policy),

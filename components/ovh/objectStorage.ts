@@ -9,6 +9,12 @@ import { BucketRef } from "../platform";
 import { stableJson } from "../util";
 import { fullControlPolicy } from "./s3Policies";
 
+/**
+ * The provider marks only the secret key secret (and adds it to these itself); the access key id, half of
+ * every credential in the hub's credentials file, stays out of the state's plain text too.
+ */
+export const S3_KEY_OUTPUTS = ["accessKeyId"];
+
 export interface ObjectStorageBucketArgs {
     /** The full bucket name (OVH bucket names are the config key unless `name:` is given). */
     readonly name: string;
@@ -51,7 +57,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
         }, { parent: this });
         const operatorKeys = new ovh.cloudproject.S3Credential(`${name}-operator`, {
             ...ovhArgs, userId: operator.id,
-        }, { parent: this });
+        }, { parent: this, additionalSecretOutputs: S3_KEY_OUTPUTS });
         const bucketNames = Object.values(args.buckets).map(b => b.name);
         const operatorPolicy = new ovh.cloudproject.S3Policy(`${name}-operator`, {
             ...ovhArgs, userId: operator.id, policy: stableJson(fullControlPolicy(bucketNames)),
