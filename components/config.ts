@@ -26,6 +26,8 @@ export const MAX_CLUSTER_KEY_LENGTH = 20;
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** S3 / GCS / OVH bucket names. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** S3, GCS and OVH refuse bucket names shaped like an IP address. */
+const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
 /** GitHub logins, lowercased (access groups are keyed by hub username, which GitHub auth lowercases). */
 const GITHUB_LOGIN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -728,10 +730,10 @@ function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart
     for (const [bucketKey, bucket] of Object.entries(cluster.buckets)) {
         const bucketPath = [...path, "buckets", bucketKey];
         const fullName = bucketFullName(key, cluster.provider, bucketKey, bucket);
-        if (!BUCKET_NAME.test(fullName) || fullName.includes("..")) {
+        if (!BUCKET_NAME.test(fullName) || fullName.includes("..") || IPV4_ADDRESS.test(fullName)) {
             problems.add(bucket.name ? [...bucketPath, "name"] : bucketPath, `bucket name "${fullName}" is not allowed by the cloud`,
-                "bucket names are 3–63 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit" +
-                (bucket.name ? "" : `; shorten the key or set name:`));
+                "bucket names are 3–63 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, and not an IP address" +
+                (bucket.name ? "" : `; change the key or set name:`));
         }
         if (cluster.provider === "kubernetes" && bucket.deleteAfterDays !== undefined) {
             problems.add([...bucketPath, "deleteAfterDays"], "buckets on an existing cluster are not managed here, so no lifecycle rule can be set",

@@ -232,6 +232,54 @@ describe("ovh access: seed 000 groups", () => {
     });
 });
 
+describe("ovh access: bad input", () => {
+    function problemsOf(edit: (raw: any) => void): string[] {
+        const { raw, secretKeys } = rawFromStackText(docsStackWithSecret());
+        edit(raw);
+        try {
+            parseFleetConfig(raw, { stack: "prod", secretKeys });
+        } catch (error) {
+            assert.ok(error instanceof FleetConfigError, String(error));
+            return [...error.problems];
+        }
+        return [];
+    }
+    const expectProblem = (problems: string[], pattern: RegExp) =>
+        assert.ok(problems.some(p => pattern.test(p)), `no problem matches ${pattern}; got:\n${problems.join("\n")}`);
+
+    it("refuses a member in two groups, naming both", () => {
+        const problems = problemsOf(raw => { raw.clusters.gfts.accessGroups["ifremer-users"].members = ["aderrien7"]; });
+        expectProblem(problems, /^clusters\.gfts\.accessGroups\.(ifremer-users|ifremer-developers)\.members\[0\]: aderrien7 is already in group (ifremer-users|ifremer-developers), and OVH keeps one policy per user/);
+    });
+
+    it("refuses a login that is not a lowercase GitHub username", () => {
+        const problems = problemsOf(raw => { raw.clusters.gfts.accessGroups.vliz.members.push("David_Casals", "-dash"); });
+        expectProblem(problems, /^clusters\.gfts\.accessGroups\.vliz\.members\[\d\]: "David_Casals" is not a valid lowercase GitHub username/);
+        expectProblem(problems, /^clusters\.gfts\.accessGroups\.vliz\.members\[\d\]: "-dash" is not a valid lowercase GitHub username/);
+    });
+
+    it("refuses access groups on a cluster that cannot honour them", () => {
+        const problems = problemsOf(raw => {
+            raw.clusters.lab = {
+                provider: "kubernetes", context: "lab", homeStorage: { type: "nfs", server: "nfs.example.org", path: "/homes" },
+                accessGroups: { default: { read: [] } },
+            };
+        });
+        expectProblem(problems, /^clusters\.lab\.accessGroups: .*accessGroups applies to ovh clusters only, and this cluster is kubernetes/);
+    });
+
+    it("refuses bucket names OVH would refuse: bad characters, length, IP addresses", () => {
+        const problems = problemsOf(raw => {
+            Object.assign(raw.clusters.gfts.buckets, { "GFTS_Upper": {}, "ab": {}, "192.168.1.1": {}, "gfts-ok": {} });
+        });
+        for (const name of ["GFTS_Upper", "ab"]) {
+            expectProblem(problems, new RegExp(`^clusters\\.gfts\\.buckets\\.${name}: bucket name "${name}" is not allowed by the cloud`));
+        }
+        expectProblem(problems, /^clusters\.gfts\.buckets\["192\.168\.1\.1"\]: bucket name "192\.168\.1\.1" is not allowed by the cloud \(.*not an IP address/);
+        assert.ok(!problems.some(p => p.includes("gfts-ok")), problems.join("\n"));
+    });
+});
+
 describe("ovh access: report (npm run access)", () => {
     it("prints the seed fleet's table", () => {
         assert.strictEqual(renderAccessTables(fleetAccess(seedFleet())), [
