@@ -125,7 +125,13 @@ export function readPolicyConfig(stack: string): PackConfig {
 
 /** Plans `stack` from `Pulumi.<stack>.yaml` in `dir`. Call once per process. */
 export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> {
-    const stackConfig = readStackFile(stack, dir);
+    let stackConfig;
+    try {
+        stackConfig = readStackFile(stack, dir);
+    } catch (error) {
+        // A missing stack file or broken YAML is the operator's to fix, like any config error.
+        return { kind: "config-error", message: (error as Error).message };
+    }
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
 
     const registrations = new Map<string, Registration>();

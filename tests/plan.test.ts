@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { EXIT, planCommand } from "../scripts/plan";
+import { listStacks } from "../scripts/stackConfig";
 import { PlanJson } from "../scripts/planReport";
 
 interface Run {
@@ -55,7 +56,8 @@ function git(dir: string, ...args: string[]): void {
 describe("offline plan (npm run plan)", function () {
     this.timeout(60000);
     const dirs: string[] = [];
-    let clean: Run, violation: Run, configError: Run, base: Run, newStack: Run;
+    let clean: Run, violation: Run, configError: Run, missing: Run, base: Run, newStack: Run, shrunk: Run;
+    let examples: Record<string, Run>;
 
     before(async () => {
         const stacks = tempDir("fleet-plan-test-");
@@ -70,21 +72,28 @@ describe("offline plan (npm run plan)", function () {
         dirs.push(repo);
         git(repo, "init", "--quiet", "--initial-branch=main");
         fs.writeFileSync(path.join(repo, "Pulumi.fleet.yaml"), stackFile({ research: {} }));
+        fs.writeFileSync(path.join(repo, "Pulumi.shrink.yaml"), stackFile({ research: {}, teaching: {} }));
         git(repo, "add", ".");
         git(repo, "commit", "--quiet", "-m", "base");
+        fs.writeFileSync(path.join(repo, "Pulumi.shrink.yaml"), stackFile({ research: {} }));
         fs.writeFileSync(path.join(repo, "Pulumi.fleet.yaml"),
             stackFile({ research: { values: { cull: { timeout: 7200 } } }, teaching: {} }, "/export/homes2"));
         fs.writeFileSync(path.join(repo, "Pulumi.added.yaml"), stackFile({ research: {} }));
         git(repo, "add", ".");
         git(repo, "commit", "--quiet", "-m", "head");
 
-        [clean, violation, configError, base, newStack] = await Promise.all([
+        const exampleStacks = listStacks(path.join(__dirname, ".."));
+        let exampleRuns: Run[];
+        [[clean, violation, configError, missing, base, newStack, shrunk], exampleRuns] = await Promise.all([Promise.all([
             plan(["--stack", "clean", "--dir", stacks, "--json"]),
             plan(["--stack", "culled", "--dir", stacks]),
             plan(["--stack", "broken", "--dir", stacks]),
+            plan(["--stack", "nowhere", "--dir", stacks]),
             plan(["--stack", "fleet", "--dir", repo, "--base", "HEAD~1"]),
             plan(["--stack", "added", "--dir", repo, "--base", "HEAD~1"]),
-        ]);
+            plan(["--stack", "shrink", "--dir", repo, "--base", "HEAD~1"]),
+        ]), Promise.all(exampleStacks.map(stack => plan(["--stack", stack])))]);
+        examples = Object.fromEntries(exampleStacks.map((stack, i) => [stack, exampleRuns[i]]));
     });
 
     after(() => {
@@ -139,6 +148,26 @@ describe("offline plan (npm run plan)", function () {
         assert.match(base.stdout, /:warning: replaces protected PersistentVolume "research-home" \(changed spec\.nfs\.path\)/);
         assert.ok(!base.stdout.includes("removes"), base.stdout);
         for (const needle of [CIPHERTEXT, "[secret hubSecrets"]) assert.ok(!base.stdout.includes(needle));
+    });
+
+    it("exits 2 when the stack file does not exist, naming the stacks that do", () => {
+        assert.strictEqual(missing.code, EXIT.configError, missing.stderr);
+        assert.match(missing.stderr, /Pulumi\.nowhere\.yaml does not exist \(stacks here: broken, clean, culled\)/);
+    });
+
+    it("--base lists a removed hub's resources and flags the deletion of its protected home", () => {
+        assert.strictEqual(shrunk.code, EXIT.ok, shrunk.stderr);
+        assert.match(shrunk.stdout, /- \*\*hub teaching\*\*: removes .*Release teaching-release/);
+        assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolume "teaching-home" .*pulumi up will refuse/);
+        assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolumeClaim "teaching-home-claim"/);
+    });
+
+    it("plans every example stack clean: no config error, no policy violation", () => {
+        assert.deepStrictEqual(Object.keys(examples), ["local", "prod", "staging"]);
+        for (const [stack, run] of Object.entries(examples)) {
+            assert.strictEqual(run.code, EXIT.ok, `${stack}: ${run.stderr}\n${run.stdout.slice(-2000)}`);
+            assert.match(run.stdout, /Policy: 0 mandatory, 0 advisory violations/, stack);
+        }
     });
 
     it("--base shows a stack that is new in the pull request as all added", () => {
