@@ -359,7 +359,7 @@ describe("policy evaluation (offline plan)", () => {
         const summary = (violations: { policy: string; enforcementLevel: string }[]) => violations.map(v => `${v.policy}:${v.enforcementLevel}`);
         assert.deepStrictEqual(summary(await evaluatePolicies(rules, resources, load("staging"))), [
             "s3-buckets-private-and-encrypted:mandatory", "s3-buckets-private-and-encrypted:mandatory",
-            "z2jh-auth-restricted:advisory", "user-pools-scale-to-zero:advisory",
+            "z2jh-auth-restricted:mandatory", "user-pools-scale-to-zero:advisory",
         ]);
         assert.deepStrictEqual(summary(await evaluatePolicies(rules, resources, load("prod"))), [
             "s3-buckets-private-and-encrypted:mandatory", "s3-buckets-private-and-encrypted:mandatory", "z2jh-auth-restricted:mandatory",
