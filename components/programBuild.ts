@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 /**
- * Pulumi runs the compiled program (Pulumi.yaml `main: bin/index.js`): previews take about a third of the
+ * Pulumi runs the compiled program (Pulumi.yaml `main: bin/index.js`): previews take about 40% of the
  * time they take through ts-node (see `npm run bench`). A compiled program older than its sources would
  * deploy yesterday's code, so it refuses to run until rebuilt.
  */

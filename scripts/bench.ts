@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: how the offline plan scales. Plans synthetic fleets of 25, 100 and 400 hubs spread over
- * clusters on every platform, each in a fresh process, and runs a bare program that registers as many
- * plain resources under the same mocks, which is the SDK's own cost; both through ts-node and precompiled
- * with tsc (to bin/). Not part of `npm test`.
+ * clusters on every platform, each in a fresh process, both through ts-node and precompiled with tsc (to
+ * bin/). Two baselines give the SDK's own cost: "sdk" registers the plan's cloud resources again, flat,
+ * through the providers' own classes with the same inputs and mocked outputs (what these resources cost the
+ * SDK, without our components, outputs and checks); "bare" registers as many plain three-input resources.
+ * Not part of `npm test`.
  *
  * Each child reports its own figures: the time from before the program is loaded to the end of the plan,
  * and its peak RSS; the parent adds the process's wall time (start-up and TypeScript compilation included).
