@@ -12,6 +12,11 @@ import { ClusterSpec, HubSpec, ProviderName } from "./config";
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
 export const USER_SERVICE_ACCOUNT = "user-sa";
 
+/** z2jh's scheduling label (`scheduling.corePods` / `scheduling.userPods`): every platform's pools carry it. */
+export const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
+/** The taint of user pools: only z2jh user pods tolerate it, so hub, proxy and system pods stay on core nodes. */
+export const USER_TAINT = { key: "hub.jupyter.org/dedicated", value: "user" } as const;
+
 export type CloudMetadataAccess = "block" | "network-policy" | "allow";
 
 /** One of the cluster's buckets. */

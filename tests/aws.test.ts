@@ -8,6 +8,7 @@ import {
 import { clusterAutoscalerValues } from "../components/aws/clusterAutoscaler";
 import { subnetPlan } from "../components/aws/network";
 import { eksKubeconfig } from "../components/aws/kubeconfig";
+import { awsCluster } from "./fixtures";
 import { DEFAULT_OUTPUTS, isSecret, MockRecorder, unwrapSecret, useMocks, valueOf } from "./harness";
 
 const ISSUER = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
@@ -193,18 +194,10 @@ function fleet() {
     });
     return parseFleetConfig({
         clusters: {
-            uw2: {
-                provider: "aws",
-                region: "us-west-2",
-                kubernetesVersion: "1.33",
-                nodePools: {
-                    core: { machineType: "r5.xlarge", minNodes: 1, maxNodes: 3 },
-                    user: { machineType: "r5.4xlarge", minNodes: 0, maxNodes: 20, spot: true },
-                    arm: { machineType: "r7g.2xlarge", minNodes: 0, maxNodes: 5 },
-                },
-                homeStorage: { type: "efs" },
-                buckets: { scratch: { deleteAfterDays: 7 }, persistent: {} },
-            },
+            // The shared research cluster, plus a Graviton user pool.
+            uw2: awsCluster({
+                nodePools: { ...awsCluster().nodePools as object, arm: { machineType: "r7g.2xlarge", minNodes: 0, maxNodes: 5 } },
+            }),
             ex1: {
                 provider: "aws",
                 region: "eu-west-1",

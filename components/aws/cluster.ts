@@ -7,7 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
-import { BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, Platform, PlatformArgs } from "../platform";
+import {
+    BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
+} from "../platform";
 import { BucketUser, Buckets } from "./buckets";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { HomeStorage } from "./homeStorage";
@@ -18,9 +20,6 @@ import { BucketAccessLevel, bucketArn, irsaTrustPolicy, managedPolicyArn, servic
 
 const EFS_CSI_NAMESPACE = "kube-system";
 const EFS_CSI_SERVICE_ACCOUNT = "efs-csi-controller-sa";
-/** z2jh's scheduling label and taint (`scheduling.corePods` / `scheduling.userPods`). */
-const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
-const USER_TAINT_KEY = "hub.jupyter.org/dedicated";
 /** A stable handle on a pool for profiles' nodeSelector (EKS's own nodegroup label has a random suffix). */
 const NODE_POOL_LABEL = "jupyterhub-fleet/node-pool";
 
@@ -50,7 +49,7 @@ export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec) {
         // Created at the minimum; from then on the cluster autoscaler owns desiredSize (see ignoreChanges).
         scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize: pool.minNodes },
         labels: { [NODE_PURPOSE_LABEL]: purpose, [NODE_POOL_LABEL]: poolKey },
-        taints: purpose === "user" ? [{ key: USER_TAINT_KEY, value: "user", effect: "NO_SCHEDULE" }] : [],
+        taints: purpose === "user" ? [{ ...USER_TAINT, effect: "NO_SCHEDULE" }] : [],
     };
 }
 

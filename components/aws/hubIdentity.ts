@@ -5,10 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { stableJson } from "../util";
+import { USER_SERVICE_ACCOUNT } from "../platform";
 import { BucketAccessLevel, hubBucketAccessPolicy, irsaTrustPolicy } from "./policies";
-
-/** The service account z2jh user servers run as (hub.ts creates it). */
-export const USER_SERVICE_ACCOUNT = "user-sa";
 
 export interface HubIdentityArgs {
     /** IAM role name (`hubIdentityName`). */

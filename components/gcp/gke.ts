@@ -3,15 +3,14 @@
  * cluster, and the kubeconfig text. No resources here, so the rules are tested without mocks.
  */
 import { GcpClusterSpec, NodePoolSpec, nodePoolPurpose } from "../config";
+import { NODE_PURPOSE_LABEL, USER_TAINT } from "../platform";
 import { stableJson } from "../util";
-
-export const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
 
 /**
  * The user-pool taint, in the underscore form the 2i2c GKE clusters use (their node pools carry it
  * already, so adopting one changes nothing); z2jh user pods tolerate it as well as the `/` form.
  */
-export const USER_TAINT = { key: "hub.jupyter.org_dedicated", value: "user", effect: "NO_SCHEDULE" } as const;
+export const GKE_USER_TAINT = { key: USER_TAINT.key.replace("/", "_"), value: USER_TAINT.value, effect: "NO_SCHEDULE" } as const;
 
 /** Pods only see the GKE metadata server, which serves Workload Identity tokens and hides the node's own credentials. */
 export const WORKLOAD_METADATA_MODE = "GKE_METADATA";
@@ -26,7 +25,7 @@ export function nodePoolSettings(poolKey: string, pool: NodePoolSpec): NodePoolS
     const purpose = nodePoolPurpose(poolKey, pool);
     return {
         labels: { [NODE_PURPOSE_LABEL]: purpose },
-        taints: purpose === "user" ? [{ ...USER_TAINT }] : [],
+        taints: purpose === "user" ? [{ ...GKE_USER_TAINT }] : [],
     };
 }
 

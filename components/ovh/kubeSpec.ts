@@ -1,5 +1,6 @@
 /** Pure: the shapes OVH's managed Kubernetes resources take, computed from config. */
 import * as ovh from "@ovhcloud/pulumi-ovh";
+import { NODE_PURPOSE_LABEL, USER_TAINT } from "../platform";
 
 /** The DHCP range of a private subnet: all of `cidr` but the network address, the gateway slot and broadcast. */
 export function subnetRange(cidr: string): { readonly start: string; readonly end: string } {
@@ -23,10 +24,10 @@ export function nodePoolTemplate(purpose: "core" | "user"): ovh.types.input.Clou
         metadata: {
             annotations: {},
             finalizers: [],
-            labels: { "hub.jupyter.org/node-purpose": purpose },
+            labels: { [NODE_PURPOSE_LABEL]: purpose },
         },
         spec: {
-            taints: purpose === "user" ? [{ key: "hub.jupyter.org/dedicated", value: "user", effect: "NoSchedule" }] : [],
+            taints: purpose === "user" ? [{ ...USER_TAINT, effect: "NoSchedule" }] : [],
             unschedulable: false,
         },
     };
