@@ -23,6 +23,28 @@ export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, pr
     }
 }
 
+/**
+ * `renamedFrom` names a key that is gone: resources of a key that still exists cannot also become another
+ * entry's aliases, and one old key's resources can go to one new entry only.
+ */
+export function checkRenames(kind: "hubs" | "clusters", renamedFrom: Record<string, unknown>, problems: Problems): void {
+    const claimedBy = new Map<string, string>();
+    for (const [key, previous] of Object.entries(renamedFrom)) {
+        if (typeof previous !== "string") continue;  // absent, or a wrong type the schema reports
+        const path = [kind, key, "renamedFrom"];
+        if (previous in renamedFrom) {
+            problems.add(path, previous === key ? "names this entry's own key" : `${kind}.${previous} still exists`,
+                previous === key ? "remove renamedFrom" : `renamedFrom names the key before the rename, which must be gone from ${kind}; remove renamedFrom, or remove ${kind}.${previous}`);
+        }
+        const earlier = claimedBy.get(previous);
+        if (earlier) {
+            problems.add(path, `${kind}.${earlier}.renamedFrom already claims "${previous}"`,
+                `one entry only can take over the resources of ${previous}; remove one of them`);
+        }
+        claimedBy.set(previous, key);
+    }
+}
+
 export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster: ClusterSpec, path: readonly PathPart[], problems: Problems): void {
     const provider = cluster.provider;
     const bucketKeys = Object.keys(cluster.buckets);

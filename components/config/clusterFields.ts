@@ -1,5 +1,6 @@
-/** Cluster fields every cloud platform shares: Kubernetes version, node pools, buckets. */
+/** Cluster fields every cloud platform shares: Kubernetes version, node pools, buckets, protection, renames. */
 import { z } from "zod";
+import { CLUSTER_KEY, MAX_CLUSTER_KEY_LENGTH } from "./names";
 
 export const kubernetesVersion = z.string().regex(/^1\.\d{2}$/, {
     error: "must be a minor version such as \"1.33\" (quote it in YAML so it stays a string)",
@@ -30,8 +31,16 @@ export const bucketSchema = z.strictObject({
 });
 export type BucketSpec = z.infer<typeof bucketSchema>;
 
+/** Any cluster: the key this cluster had before a rename, so its resources are kept (become aliases). */
+export const clusterRenamedFrom = z.string()
+    .regex(CLUSTER_KEY, { error: "is not a valid cluster key (give the cluster's previous key, as it was written under clusters)" })
+    .max(MAX_CLUSTER_KEY_LENGTH);
+
 /** Fields of every cluster the fleet creates (aws, gcp, ovh). */
 export const commonClusterFields = {
+    /** `protect` the cluster (and on OVH its private network): an edit that would delete or replace it fails. Staging may set false. */
+    deletionProtection: z.boolean().default(true),
+    renamedFrom: clusterRenamedFrom.optional(),
     nodePools: z.record(z.string(), nodePoolSchema),
     /** Parsed separately per provider; see HOME_STORAGE_TYPES. */
     homeStorage: z.unknown().optional(),

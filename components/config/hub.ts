@@ -1,6 +1,6 @@
 /** Hubs: the hub schema (shared by hubDefaults), its auth, cloud access and profiles, and hubSecrets. */
 import { z } from "zod";
-import { ENV_NAME, EXACT_SEMVER } from "./names";
+import { DNS_LABEL, ENV_NAME, EXACT_SEMVER, MAX_HUB_KEY_LENGTH } from "./names";
 
 export const DEFAULT_CHART_VERSION = "4.4.2";
 
@@ -121,6 +121,10 @@ export const hubSchema = z.strictObject({
     }).optional(),
     /** Raw z2jh values, deep-merged last: the escape hatch. */
     values: z.record(z.string(), z.unknown()).default({}),
+    /** The key this hub had before a rename, so its resources (namespace, homes, identity) are kept as aliases. */
+    renamedFrom: z.string()
+        .regex(DNS_LABEL, { error: "is not a valid hub key (give the hub's previous key, as it was written under hubs)" })
+        .max(MAX_HUB_KEY_LENGTH).optional(),
 });
 export type HubSpec = Omit<z.infer<typeof hubSchema>, "auth"> & { auth: AuthSpec };
 

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { isPlainObject } from "../util";
-import { bucketSchema } from "./clusterFields";
+import { bucketSchema, clusterRenamedFrom } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { WithHome } from "./homeStorage";
 import { DNS_LABEL } from "./names";
@@ -29,6 +29,7 @@ export const kubernetesClusterSchema = z.strictObject({
     extraMounts: z.array(extraMountSchema).default([]),
     homeStorage: z.unknown().optional(),
     buckets: z.record(z.string(), bucketSchema).default({}),
+    renamedFrom: clusterRenamedFrom.optional(),
 });
 export type KubernetesClusterSpec = WithHome<z.infer<typeof kubernetesClusterSchema>>;
 

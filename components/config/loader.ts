@@ -5,13 +5,13 @@
  * reaches a provider.
  */
 import { closestMatch, deepMerge, isPlainObject } from "../util";
-import { checkBucketNamesUnique, checkHub, checkHubSecrets } from "./checks";
+import { checkBucketNamesUnique, checkHub, checkHubSecrets, checkRenames } from "./checks";
 import { checkCluster, checkClusterKey, clusterSchemas, ClusterSpec } from "./clusters";
 import { check, checkTagged, describe, FleetConfigError, ProviderContext, Problems, recordOf, secretCommand, unknownKeyFix } from "./errors";
 import { HOME_STORAGE_TYPES, homeStorageSchemas, HomeStorageSpec } from "./homeStorage";
 import { AuthSpec, authSchemas, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec } from "./hub";
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
-import { CONFIG_NAMESPACE, DNS_LABEL, FLEET_CONFIG_KEYS, PROVIDERS, ProviderName } from "./names";
+import { CONFIG_NAMESPACE, DNS_LABEL, FLEET_CONFIG_KEYS, MAX_HUB_KEY_LENGTH, PROVIDERS, ProviderName } from "./names";
 import { checkValuesForSecrets } from "./values";
 
 export interface RawFleetConfig {
@@ -75,6 +75,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         checkCluster(key, clusters[key], path, problems);
     }
     checkBucketNamesUnique(clusters, problems);
+    checkRenames("clusters", Object.fromEntries(Object.entries(rawClusters).map(([key, value]) => [key, isPlainObject(value) ? value.renamedFrom : undefined])), problems);
 
     const clusterSecrets: Record<string, ClusterSecretsSpec> = {};
     for (const [key, value] of Object.entries(recordOf(raw.clusterSecrets, ["clusterSecrets"], problems, "clusters"))) {
@@ -95,6 +96,11 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
     }
 
     let hubDefaults: Record<string, unknown> = recordOf(raw.hubDefaults, ["hubDefaults"], problems, "hub fields");
+    if ("renamedFrom" in hubDefaults) {
+        problems.add(["hubDefaults", "renamedFrom"], "would make every hub claim the same previous key",
+            "set it on the renamed hub only: hubs.<key>.renamedFrom");
+        hubDefaults = Object.fromEntries(Object.entries(hubDefaults).filter(([field]) => field !== "renamedFrom"));
+    }
     if (!check(hubSchema.partial(), hubDefaults, ["hubDefaults"], problems)) {
         hubDefaults = {};
     }
@@ -115,9 +121,10 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
 
     const hubs: Record<string, HubSpec> = {};
     const rawHubs = recordOf(raw.hubs, ["hubs"], problems, "hubs");
+    checkRenames("hubs", Object.fromEntries(Object.entries(rawHubs).map(([key, value]) => [key, isPlainObject(value) ? value.renamedFrom : undefined])), problems);
     for (const [key, value] of Object.entries(rawHubs)) {
         const path = ["hubs", key];
-        if (!DNS_LABEL.test(key) || key.length > 63) {
+        if (!DNS_LABEL.test(key) || key.length > MAX_HUB_KEY_LENGTH) {
             problems.add(path, "hub key is not a valid namespace name",
                 "use lowercase letters, digits and '-', start with a letter, at most 63 characters");
         }

@@ -14,6 +14,7 @@ export const CLUSTER_KEY = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 export const MAX_CLUSTER_KEY_LENGTH = 20;
 /** Hub key = namespace = helm release name: an RFC 1123 DNS label. */
 export const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+export const MAX_HUB_KEY_LENGTH = 63;
 /** S3 / GCS / OVH bucket names. */
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** S3, GCS and OVH refuse bucket names shaped like an IP address. */
