@@ -2,11 +2,14 @@
  * Reads a stack file (Pulumi.<stack>.yaml) the way the Pulumi CLI hands it to the program, without the CLI:
  * project-namespaced keys become JSON strings, and every `secure:` value becomes a placeholder that is
  * still reported as secret. Used by the offline plan and by tests.
+ *
+ * What only the file shows is checked here, because the CLI decrypts before the program runs: a `secure:`
+ * value that is not ciphertext (the CLI would fail to decrypt it, or worse, the plan would pass).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { CONFIG_NAMESPACE } from "../components/config";
+import { CONFIG_NAMESPACE, FleetConfigError, formatPath } from "../components/config";
 import { isPlainObject } from "../components/util";
 
 export interface StackConfig {
@@ -16,6 +19,8 @@ export interface StackConfig {
     readonly secretKeys: string[];
     /** Dotted paths of every secure leaf, e.g. `hubSecrets.staging.auth.clientSecret`. */
     readonly securePaths: string[];
+    /** What is wrong in the file itself, as `<key path>: <what is wrong> (<how to fix>)`. */
+    readonly problems: string[];
 }
 
 /** A stand-in for a secret the offline plan cannot decrypt; shaped so format checks still pass. */
@@ -32,46 +37,79 @@ export function placeholderFor(securePath: string): string {
     return `[secret ${securePath}]`;
 }
 
-function replaceSecure(value: unknown, at: string[], securePaths: string[]): unknown {
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Whether `value` has the shape of a secrets provider's ciphertext. The passphrase and cloud KMS providers
+ * encrypt with Pulumi's symmetric crypter: `v1:<12-byte nonce>:<AES-256-GCM ciphertext and 16-byte tag>`
+ * (pulumi/pulumi sdk/go/common/resource/config/crypt.go, symmetricCrypter.EncryptValue); Pulumi Cloud's
+ * service crypter returns the service's ciphertext in base64.
+ */
+function isCiphertext(value: unknown): boolean {
+    if (typeof value !== "string" || value === "") return false;
+    const [version, nonce, sealed, ...rest] = value.split(":");
+    const symmetric = version === "v1" && rest.length === 0 && nonce !== undefined && sealed !== undefined &&
+        BASE64.test(nonce) && Buffer.from(nonce, "base64").length === 12 &&
+        BASE64.test(sealed) && Buffer.from(sealed, "base64").length >= 16;
+    return symmetric || BASE64.test(value);
+}
+
+interface Reader {
+    readonly securePaths: string[];
+    readonly problems: string[];
+}
+
+function replaceSecure(value: unknown, at: string[], reader: Reader): unknown {
     if (isPlainObject(value)) {
         const keys = Object.keys(value);
         if (keys.length === 1 && keys[0] === "secure") {
             const dotted = at.join(".");
-            securePaths.push(dotted);
+            reader.securePaths.push(dotted);
+            if (!isCiphertext(value.secure)) {
+                reader.problems.push(`${formatPath(at)}: the secure: value is not ciphertext ` +
+                    `(set it with pulumi config set --secret --path '${dotted}' '<value>', which encrypts it)`);
+            }
             return placeholderFor(dotted);
         }
-        return Object.fromEntries(keys.map(k => [k, replaceSecure(value[k], [...at, k], securePaths)]));
+        return Object.fromEntries(keys.map(k => [k, replaceSecure(value[k], [...at, k], reader)]));
     }
     if (Array.isArray(value)) {
-        return value.map((item, i) => replaceSecure(item, [...at, String(i)], securePaths));
+        return value.map((item, i) => replaceSecure(item, [...at, String(i)], reader));
     }
     return value;
 }
 
-/** Parses the text of a stack file. */
+/**
+ * Parses the text of a stack file. YAML merge keys (`<<: *defaults`) are resolved, as the Pulumi CLI's YAML
+ * reader does (pulumi/pulumi sdk/go/common/encoding/marshal.go reads stack files with gopkg.in/yaml.v2).
+ */
 export function parseStackFile(text: string): StackConfig {
-    const document = parseYaml(text) as { config?: Record<string, unknown> } | null;
+    const document = parseYaml(text, { merge: true }) as Record<string, unknown> | null;
+    const reader: Reader = { securePaths: [], problems: [] };
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
-    const securePaths: string[] = [];
-    for (const [fullKey, rawValue] of Object.entries(document?.config ?? {})) {
+    for (const [fullKey, rawValue] of Object.entries(isPlainObject(document?.config) ? document.config : {})) {
         const key = fullKey.includes(":") ? fullKey : `${CONFIG_NAMESPACE}:${fullKey}`;
-        const before = securePaths.length;
-        const shortKey = key.slice(key.indexOf(":") + 1);
-        const value = replaceSecure(rawValue, [shortKey], securePaths);
-        if (securePaths.length > before) secretKeys.push(key);
+        const before = reader.securePaths.length;
+        const shortKey = key.startsWith(`${CONFIG_NAMESPACE}:`) ? key.slice(CONFIG_NAMESPACE.length + 1) : key;
+        const value = replaceSecure(rawValue, [shortKey], reader);
+        if (reader.securePaths.length > before) secretKeys.push(key);
         config[key] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    return { config, secretKeys, securePaths };
+    return { config, secretKeys, securePaths: reader.securePaths, problems: reader.problems };
 }
 
-/** Reads `Pulumi.<stack>.yaml` from `dir`. */
+/** Reads `Pulumi.<stack>.yaml` from `dir`; throws FleetConfigError for problems in the file itself. */
 export function readStackFile(stack: string, dir = process.cwd()): StackConfig {
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) {
         throw new Error(`${file} does not exist (stacks here: ${listStacks(dir).join(", ") || "none"})`);
     }
-    return parseStackFile(fs.readFileSync(file, "utf8"));
+    const stackConfig = parseStackFile(fs.readFileSync(file, "utf8"));
+    if (stackConfig.problems.length > 0) {
+        throw new FleetConfigError(`Pulumi.${stack}.yaml`, stackConfig.problems);
+    }
+    return stackConfig;
 }
 
 export function listStacks(dir = process.cwd()): string[] {

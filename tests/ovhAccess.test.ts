@@ -29,7 +29,8 @@ function docsStackText(): string {
 
 /** The stack file after the operator ran the documented `pulumi config set --secret` for the client secret. */
 function docsStackWithSecret(): string {
-    return docsStackText() + "  jupyterhub-fleet:hubSecrets:\n    gfts:\n      auth:\n        clientSecret:\n          secure: v1:AAAA\n";
+    // Shaped like the CLI's ciphertext (v1:<12-byte nonce>:<sealed>), which the stack file reader checks.
+    return docsStackText() + "  jupyterhub-fleet:hubSecrets:\n    gfts:\n      auth:\n        clientSecret:\n          secure: v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==\n";
 }
 
 function rawFromStackText(text: string): { raw: RawFleetConfig; secretKeys: string[] } {

@@ -3,7 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { listStacks, readStackFile } from "../scripts/stackConfig";
+import { listStacks, parseStackFile, readStackFile } from "../scripts/stackConfig";
 import { CONFIG_NAMESPACE, parseFleetConfig } from "../components/config";
 
 const ROOT = path.join(__dirname, "..");
@@ -58,4 +58,32 @@ describe("example stack files", () => {
             });
         });
     }
+});
+
+describe("stack file reader", () => {
+    it("resolves YAML merge keys, as the Pulumi CLI does", () => {
+        const { config } = parseStackFile([
+            "config:",
+            "  jupyterhub-fleet:clusters:",
+            "    a: &cluster { provider: aws, region: us-west-2, nodePools: { core: { machineType: r5.large, minNodes: 1, maxNodes: 2 } } }",
+            "    b:",
+            "      <<: *cluster",
+            "      region: us-east-1",
+        ].join("\n"));
+        assert.deepStrictEqual(JSON.parse(config["jupyterhub-fleet:clusters"]).b,
+            { provider: "aws", region: "us-east-1", nodePools: { core: { machineType: "r5.large", minNodes: 1, maxNodes: 2 } } });
+    });
+
+    it("refuses a secure: value that is not ciphertext, and accepts both ciphertext shapes", () => {
+        const { problems } = parseStackFile([
+            "config:",
+            "  jupyterhub-fleet:hubSecrets:",
+            "    a: { auth: { clientSecret: { secure: my-client-secret } } }",
+            "    b: { auth: { clientSecret: { secure: \"v1:AAAA\" } } }",
+            "    c: { auth: { clientSecret: { secure: \"v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==\" } } }",
+            "    d: { auth: { clientSecret: { secure: AAABAHc2dW9Zb3pMQ0V5Q1R6dGJNa3F6 } } }",
+        ].join("\n"));
+        assert.deepStrictEqual(problems, ["a", "b"].map(hub => `hubSecrets.${hub}.auth.clientSecret: the secure: value is not ciphertext ` +
+            `(set it with pulumi config set --secret --path 'hubSecrets.${hub}.auth.clientSecret' '<value>', which encrypts it)`));
+    });
 });

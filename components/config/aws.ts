@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../aws/autoscalerRelease";
 import { commonClusterFields, kubernetesVersion } from "./clusterFields";
+import { checkCidrs } from "./cidr";
 import { PathPart, Problems } from "./errors";
 import { WithHome } from "./homeStorage";
 import { AWS_ROLE_NAME_MAX } from "./names";
@@ -40,10 +41,27 @@ export function checkAwsCluster(key: string, cluster: AwsClusterSpec, path: read
     if (network.subnetIds && !network.vpcId) {
         problems.add([...path, "network", "vpcId"], "missing required field with subnetIds", "add the VPC those subnets belong to");
     }
+    if (network.vpcCidr) checkCidrs([[[...path, "network", "vpcCidr"], network.vpcCidr]], problems);
     if (network.availabilityZones?.some(zone => !zone.startsWith(cluster.region))) {
         problems.add([...path, "network", "availabilityZones"], `zones must be in ${cluster.region}`,
             `use zones such as ${cluster.region}a, ${cluster.region}b`);
     }
+    network.availabilityZones?.forEach((zone, i) => {
+        const at = [...path, "network", "availabilityZones", i];
+        // Subnets are placed by zone letter (components/aws/network.ts), so only regular zones a–f have a slot.
+        if (zone.startsWith(cluster.region) && !/^[a-f]$/.test(zone.slice(cluster.region.length))) {
+            problems.add(at, `"${zone}" is not a zone ${cluster.region}a … ${cluster.region}f`,
+                "local and wavelength zones are not supported; list regular zones only");
+        }
+        if (network.availabilityZones!.indexOf(zone) < i) {
+            problems.add(at, `"${zone}" is listed twice`, "list each zone once");
+        }
+    });
+    network.subnetIds?.forEach((subnet, i) => {
+        if (network.subnetIds!.indexOf(subnet) < i) {
+            problems.add([...path, "network", "subnetIds", i], `"${subnet}" is listed twice`, "list one subnet per zone, each once");
+        }
+    });
     const longest = `${key}-autoscaler`;
     if (longest.length > AWS_ROLE_NAME_MAX) {
         problems.add(path, "cluster key too long for IAM role names", `shorten it below ${AWS_ROLE_NAME_MAX - 11} characters`);

@@ -2,11 +2,12 @@
  * Rules that span config entries: a hub against its cluster (bucket references, identities, auth), hubs
  * against hubSecrets, and names that must be unique across the fleet.
  */
-import { closestMatch } from "../util";
+import { closestMatch, isPlainObject } from "../util";
 import { ClusterSpec } from "./clusters";
-import { PathPart, Problems, secretCommand } from "./errors";
+import { formatPath, PathPart, Problems, secretCommand } from "./errors";
 import { HubSecretsSpec, HubSpec } from "./hub";
-import { AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
+import { AWS_CLUSTER_ROLE_SUFFIXES, AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
+import { valuesOrigin } from "./values";
 
 export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, problems: Problems): void {
     const owners = new Map<string, string>();
@@ -65,12 +66,17 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
             problems.add(accessPath, `${provider} clusters have no workload identity for per-hub cloud roles`,
                 provider === "ovh" ? `remove it; grant buckets through clusters.${clusterKey}.accessGroups` : "remove it; give users keys through userSecrets.vault");
         }
-        access.bucketAdminAccess.forEach((b, i) => bucketRef([...accessPath, "bucketAdminAccess", i], b));
-        access.bucketReadonlyAccess.forEach((b, i) => {
-            if (bucketRef([...accessPath, "bucketReadonlyAccess", i], b) && access.bucketAdminAccess.includes(b)) {
-                problems.add([...accessPath, "bucketReadonlyAccess", i], `bucket ${b} is also in bucketAdminAccess`, "list it in one of them");
-            }
-        });
+        for (const list of ["bucketAdminAccess", "bucketReadonlyAccess"] as const) {
+            access[list].forEach((b, i) => {
+                if (!bucketRef([...accessPath, list, i], b)) return;
+                // A bucket policy holds one statement per role and bucket: a second grant would be refused there.
+                if (access[list].indexOf(b) < i) {
+                    problems.add([...accessPath, list, i], `bucket ${b} is listed twice`, "list it once");
+                } else if (list === "bucketReadonlyAccess" && access.bucketAdminAccess.includes(b)) {
+                    problems.add([...accessPath, list, i], `bucket ${b} is also in bucketAdminAccess`, "list it in one of them");
+                }
+            });
+        }
         if (access.requestorPays && provider !== "gcp") {
             problems.add([...accessPath, "requestorPays"], `requestorPays applies to gcp clusters only, and ${clusterKey} is ${provider}`,
                 "remove it; AWS requester-pays buckets need only the s3 permissions");
@@ -141,9 +147,92 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
         problems.add([...path, "profiles"], `${defaults.length} profiles are marked default (${defaults.map(([k]) => k).join(", ")})`,
             "mark one");
     }
-    for (const [profileKey, profile] of Object.entries(hub.profiles)) {
-        if (profile.cpu?.guarantee && profile.cpu.limit && profile.cpu.guarantee > profile.cpu.limit) {
-            problems.add([...path, "profiles", profileKey, "cpu"], "guarantee is above limit", "lower the guarantee or raise the limit");
+}
+
+/** Bytes in a KubeSpawner memory quantity (a number of bytes, or "4G", "512Mi"…); undefined when unreadable. */
+function bytes(quantity: unknown): number | undefined {
+    if (typeof quantity === "number") return quantity;
+    const match = typeof quantity === "string" ? /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(quantity) : null;
+    return match ? Number(match[1]) * 1024 ** (match[2] ? "KMGT".indexOf(match[2][0]) + 1 : 0) : undefined;
+}
+
+const RESOURCE_AMOUNT = {
+    cpu: (amount: unknown) => typeof amount === "number" ? amount : undefined,
+    memory: bytes,
+};
+
+/**
+ * A guarantee above its limit: Kubernetes refuses the pod at spawn. A profile's own guarantee or limit is
+ * set over the hub's `values.singleuser`, so each profile is checked with what it inherits.
+ */
+export function checkResources(key: string, hub: HubSpec, ownValues: unknown, path: readonly PathPart[], problems: Problems): void {
+    const singleuser = isPlainObject(hub.values.singleuser) ? hub.values.singleuser : {};
+    const fix = "lower the guarantee or raise the limit";
+    for (const [resource, amount] of Object.entries(RESOURCE_AMOUNT)) {
+        const base = isPlainObject(singleuser[resource]) ? singleuser[resource] : {};
+        const basePath = valuesOrigin(key, ownValues, ["singleuser", resource]);
+        const above = (guarantee: unknown, limit: unknown) =>
+            (amount(guarantee) ?? 0) > (amount(limit) ?? Infinity);
+        if (above(base.guarantee, base.limit)) {
+            problems.add(basePath, `guarantee ${base.guarantee} is above limit ${base.limit}`, fix);
+        }
+        for (const [profileKey, profile] of Object.entries(hub.profiles)) {
+            const own: { guarantee?: unknown; limit?: unknown } = profile[resource as keyof typeof RESOURCE_AMOUNT] ?? {};
+            if (own.guarantee === undefined && own.limit === undefined) continue;
+            const guarantee = own.guarantee ?? base.guarantee;
+            const limit = own.limit ?? base.limit;
+            if (!above(guarantee, limit)) continue;
+            const profilePath = [...path, "profiles", profileKey, resource];
+            if (own.guarantee !== undefined && own.limit !== undefined) {
+                problems.add(profilePath, "guarantee is above limit", fix);
+            } else {
+                const inherited = own.limit === undefined ? `limit ${limit}` : `guarantee ${guarantee}`;
+                problems.add(profilePath, `guarantee ${guarantee} is above limit ${limit}; the ${inherited} comes from ${formatPath(basePath)}`,
+                    own.limit === undefined ? "set the profile's own limit, or lower its guarantee" : "set the profile's own guarantee, or raise its limit");
+            }
+        }
+    }
+}
+
+/**
+ * Names the clouds keep unique: IAM role names in an AWS account, service-account ids in a GCP project,
+ * and the host names hubs answer on.
+ */
+export function checkFleetNames(clusters: Record<string, ClusterSpec>, hubs: Record<string, HubSpec>, problems: Problems): void {
+    const roles = new Map<string, string>();
+    for (const [key, cluster] of Object.entries(clusters)) {
+        if (cluster.provider !== "aws") continue;
+        for (const suffix of AWS_CLUSTER_ROLE_SUFFIXES) roles.set(`${key}-${suffix}`, `the ${suffix} role of cluster ${key}`);
+    }
+    const serviceAccounts = new Map<string, string>();
+    const domains = new Map<string, string>();
+    for (const [key, hub] of Object.entries(hubs)) {
+        if (hub.domain) {
+            const other = domains.get(hub.domain);
+            if (other) {
+                problems.add(["hubs", key, "domain"], `${hub.domain} is also the domain of hubs.${other}`, "give each hub its own host name");
+            }
+            domains.set(hub.domain, key);
+        }
+        const cluster = clusters[hub.cluster];
+        if (!cluster || !hub.cloudAccess) continue;
+        const identity = hubIdentityName(hub.cluster, key);
+        if (cluster.provider === "aws") {
+            const other = roles.get(identity);
+            if (other) {
+                problems.add(["hubs", key], `the hub's IAM role name "${identity}" is also ${other}`,
+                    "IAM role names are unique in an AWS account: rename one of them");
+            }
+            roles.set(identity, `the role of hubs.${key}`);
+        }
+        if (cluster.provider === "gcp") {
+            const account = `${cluster.project}/${identity}`;
+            const other = serviceAccounts.get(account);
+            if (other) {
+                problems.add(["hubs", key], `the hub's GCP service account id "${identity}" is also the one of hubs.${other} in project ${cluster.project}`,
+                    "service account ids are unique in a GCP project: rename one of the hubs");
+            }
+            serviceAccounts.set(account, key);
         }
     }
 }

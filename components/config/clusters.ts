@@ -4,7 +4,9 @@ import { nodePoolPurpose } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { checkGcpCluster, gcpClusterSchema, GcpClusterSpec } from "./gcp";
 import { checkKubernetesCluster, kubernetesClusterSchema, KubernetesClusterSpec } from "./kubernetes";
-import { BUCKET_NAME, bucketFullName, CLUSTER_KEY, DNS_LABEL, IPV4_ADDRESS, MAX_CLUSTER_KEY_LENGTH, PROVIDERS, ProviderName } from "./names";
+import {
+    BUCKET_NAME, bucketFullName, CLUSTER_KEY, DNS_LABEL, IPV4_ADDRESS, MAX_CLUSTER_KEY_LENGTH, PROVIDERS, ProviderName, reservedBucketName,
+} from "./names";
 import { checkOvhCluster, ovhClusterSchema, OvhClusterSpec } from "./ovh";
 
 export const clusterSchemas = {
@@ -71,10 +73,14 @@ export function checkCluster(key: string, cluster: ClusterSpec, path: readonly P
     for (const [bucketKey, bucket] of Object.entries(cluster.buckets)) {
         const bucketPath = [...path, "buckets", bucketKey];
         const fullName = bucketFullName(key, cluster.provider, bucketKey, bucket);
+        const reserved = reservedBucketName(fullName, cluster.provider);
         if (!BUCKET_NAME.test(fullName) || fullName.includes("..") || IPV4_ADDRESS.test(fullName)) {
             problems.add(bucket.name ? [...bucketPath, "name"] : bucketPath, `bucket name "${fullName}" is not allowed by the cloud`,
                 "bucket names are 3–63 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, and not an IP address" +
                 (bucket.name ? "" : `; change the key or set name:`));
+        } else if (reserved) {
+            problems.add(bucket.name ? [...bucketPath, "name"] : bucketPath, `bucket name "${fullName}" is refused: ${reserved}`,
+                bucket.name ? "choose another name" : "change the key or set name:");
         }
         if (cluster.provider === "kubernetes" && bucket.deleteAfterDays !== undefined) {
             problems.add([...bucketPath, "deleteAfterDays"], "buckets on an existing cluster are not managed here, so no lifecycle rule can be set",

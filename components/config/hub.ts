@@ -1,6 +1,7 @@
 /** Hubs: the hub schema (shared by hubDefaults), its auth, cloud access and profiles, and hubSecrets. */
 import { z } from "zod";
-import { DNS_LABEL, ENV_NAME, EXACT_SEMVER, MAX_HUB_KEY_LENGTH } from "./names";
+import { PathPart, Problems } from "./errors";
+import { DNS_LABEL, ENV_NAME, EXACT_SEMVER, HELM_RELEASE_NAME_MAX, MAX_HUB_KEY_LENGTH, RESERVED_NAMESPACE } from "./names";
 
 export const DEFAULT_CHART_VERSION = "4.4.2";
 
@@ -135,3 +136,20 @@ export const hubSecretsSchema = z.strictObject({
     values: z.record(z.string(), z.unknown()).optional(),
 });
 export type HubSecretsSpec = z.infer<typeof hubSecretsSchema>;
+
+/** The hub key names the hub's namespace and its helm release. */
+export function checkHubKey(key: string, path: readonly PathPart[], problems: Problems): void {
+    if (!DNS_LABEL.test(key) || key.length > MAX_HUB_KEY_LENGTH) {
+        problems.add(path, "hub key is not a valid namespace name",
+            `use lowercase letters, digits and '-', start with a letter, at most ${MAX_HUB_KEY_LENGTH} characters`);
+        return;
+    }
+    if (RESERVED_NAMESPACE.test(key)) {
+        problems.add(path, `${key} is a namespace Kubernetes or OpenShift keeps for itself`,
+            "choose another hub key: default, openshift, kube-* and openshift-* are reserved");
+    }
+    if (key.length > HELM_RELEASE_NAME_MAX) {
+        problems.add(path, `the hub key is also its helm release name, which helm limits to ${HELM_RELEASE_NAME_MAX} characters, and has ${key.length}`,
+            "shorten the hub key");
+    }
+}

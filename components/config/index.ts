@@ -3,7 +3,8 @@
  * contract with their stack files and runbooks. Where each part lives:
  *
  * - loader.ts       parseFleetConfig (pure) and loadFleetConfig (reads the stack's config)
- * - errors.ts       FleetConfigError and `<key path>: <what is wrong> (<how to fix>)` lines from zod issues
+ * - errors.ts       FleetConfigError and its `<key path>: <what is wrong> (<how to fix>)` lines
+ * - parse.ts        zod issues turned into such lines (typos named, fields of another provider named)
  * - names.ts        config keys and the cloud's name rules (lengths, patterns, derived names)
  * - hub.ts          hub, auth, profile and hubSecrets schemas
  * - clusters.ts     the schema per provider and the rules every cluster shares (node pools, buckets)

@@ -1,4 +1,5 @@
 /** Existing clusters (`provider: kubernetes`, OpenShift included): schema, kubeconfig, and their own rules. */
+import * as posix from "path/posix";
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { isPlainObject } from "../util";
@@ -44,16 +45,29 @@ export function checkKubernetesCluster(cluster: KubernetesClusterSpec, path: rea
             "add s3Endpoint: https://… to the cluster");
     }
     const seen = new Set<string>();
+    const mountPaths = new Set<string>();
     cluster.extraMounts.forEach((mount, i) => {
         if (seen.has(mount.name)) {
             problems.add([...path, "extraMounts", i, "name"], `mount name "${mount.name}" is used twice`, "give each mount its own name");
         }
         seen.add(mount.name);
-        if (mount.mountPath === "/home/jovyan" || mount.mountPath.startsWith("/home/jovyan/..")) {
-            problems.add([...path, "extraMounts", i, "mountPath"], "would hide the user's home directory", "mount it elsewhere, e.g. /scratch");
+        const mountPath = posix.normalize(mount.mountPath).replace(/(.)\/$/, "$1");
+        const at = [...path, "extraMounts", i, "mountPath"];
+        if (mountPath === HOME_MOUNT_PATH) {
+            problems.add(at, "would hide the user's home directory", "mount it elsewhere, e.g. /scratch");
+        } else if (mountPath.startsWith(`${HOME_MOUNT_PATH}/`)) {
+            problems.add(at, `is inside the user's home directory ${HOME_MOUNT_PATH}, which is the user's own volume`,
+                "mount it elsewhere, e.g. /scratch");
         }
+        if (mountPaths.has(mountPath)) {
+            problems.add(at, `mount path ${mountPath} is used twice`, "give each mount its own mountPath");
+        }
+        mountPaths.add(mountPath);
     });
 }
+
+/** Where z2jh mounts each user's home (the chart's singleuser.storage.homeMountPath default). */
+const HOME_MOUNT_PATH = "/home/jovyan";
 
 /** A kubeconfig in clusterSecrets must parse and hold the context the cluster names (or a current one). */
 export function checkKubeconfig(key: string, cluster: KubernetesClusterSpec, kubeconfig: string | undefined, problems: Problems): void {

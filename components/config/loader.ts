@@ -5,13 +5,14 @@
  * reaches a provider.
  */
 import { closestMatch, deepMerge, isPlainObject } from "../util";
-import { checkBucketNamesUnique, checkHub, checkHubSecrets, checkRenames } from "./checks";
+import { checkBucketNamesUnique, checkFleetNames, checkHub, checkHubSecrets, checkRenames, checkResources } from "./checks";
 import { checkCluster, checkClusterKey, clusterSchemas, ClusterSpec } from "./clusters";
-import { check, checkTagged, describe, FleetConfigError, ProviderContext, Problems, recordOf, secretCommand, unknownKeyFix } from "./errors";
+import { describe, FleetConfigError, Problems, recordOf, secretCommand } from "./errors";
 import { HOME_STORAGE_TYPES, homeStorageSchemas, HomeStorageSpec } from "./homeStorage";
-import { AuthSpec, authSchemas, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec } from "./hub";
+import { AuthSpec, authSchemas, checkHubKey, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec } from "./hub";
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
-import { CONFIG_NAMESPACE, DNS_LABEL, FLEET_CONFIG_KEYS, MAX_HUB_KEY_LENGTH, PROVIDERS, ProviderName } from "./names";
+import { CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, PROVIDERS, ProviderName } from "./names";
+import { check, checkTagged, ProviderContext, unknownKeyFix } from "./parse";
 import { checkValuesForSecrets } from "./values";
 
 export interface RawFleetConfig {
@@ -124,10 +125,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
     checkRenames("hubs", Object.fromEntries(Object.entries(rawHubs).map(([key, value]) => [key, isPlainObject(value) ? value.renamedFrom : undefined])), problems);
     for (const [key, value] of Object.entries(rawHubs)) {
         const path = ["hubs", key];
-        if (!DNS_LABEL.test(key) || key.length > MAX_HUB_KEY_LENGTH) {
-            problems.add(path, "hub key is not a valid namespace name",
-                "use lowercase letters, digits and '-', start with a letter, at most 63 characters");
-        }
+        checkHubKey(key, path, problems);
         if (!isPlainObject(value)) {
             problems.add(path, `expected a map, got ${describe(value)}`, "give the hub's fields as a map");
             continue;
@@ -151,6 +149,12 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
                 guess ? `did you mean ${guess}?` : `use one of: ${Object.keys(rawClusters).join(", ") || "(none: add clusters first)"}`);
         }
         if (cluster) checkHub(key, hubs[key], clusterKey as string, cluster, path, problems);
+        checkResources(key, hubs[key], value.values, path, problems);
+    }
+    checkFleetNames(clusters, hubs, problems);
+    if (Object.keys(rawClusters).length === 0 && Object.keys(rawHubs).length === 0 && !isPlainObject(raw.clusters)) {
+        problems.add([CONFIG_NAMESPACE], "no clusters and no hubs: this config would deploy nothing and delete whatever the stack has",
+            `add ${CONFIG_NAMESPACE}:clusters and ${CONFIG_NAMESPACE}:hubs, see README.md; to tear a stack down, run pulumi destroy`);
     }
 
     const hubSecrets: Record<string, HubSecretsSpec> = {};

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { closestMatch } from "../util";
 import { commonClusterFields, kubernetesVersion } from "./clusterFields";
+import { checkCidrs } from "./cidr";
 import { PathPart, Problems } from "./errors";
 import { WithHome } from "./homeStorage";
 import { DNS_LABEL, GITHUB_LOGIN } from "./names";
@@ -42,6 +43,7 @@ export const ovhClusterSchema = z.strictObject({
 export type OvhClusterSpec = WithHome<z.infer<typeof ovhClusterSchema>>;
 
 export function checkOvhCluster(cluster: OvhClusterSpec, path: readonly PathPart[], problems: Problems): void {
+    checkCidrs([[[...path, "network", "cidr"], cluster.network.cidr]], problems);
     checkAccessGroups(cluster, path, problems);
 }
 
@@ -73,11 +75,16 @@ function checkAccessGroups(cluster: OvhClusterSpec, path: readonly PathPart[], p
             memberOf.set(member, groupKey);
         });
         for (const mode of ["read", "write"] as const) {
-            (group[mode] ?? []).forEach((bucketKey, i) => {
+            (group[mode] ?? []).forEach((bucketKey, i, list) => {
                 if (!(bucketKey in cluster.buckets)) {
                     const guess = closestMatch(bucketKey, Object.keys(cluster.buckets));
                     problems.add([...groupPath, mode, i], `no bucket "${bucketKey}" on this cluster`,
                         guess ? `did you mean ${guess}?` : `add it under buckets, or use one of: ${Object.keys(cluster.buckets).join(", ")}`);
+                }
+                if (list.indexOf(bucketKey) < i) {
+                    problems.add([...groupPath, mode, i], `bucket ${bucketKey} is listed twice`, "list it once");
+                } else if (mode === "read" && group.write?.includes(bucketKey)) {
+                    problems.add([...groupPath, mode, i], `bucket ${bucketKey} is also in write`, "list it in one of them");
                 }
             });
         }

@@ -2,6 +2,16 @@
 import { isPlainObject } from "../util";
 import { PathPart, Problems, secretCommand } from "./errors";
 
+/**
+ * The config path that sets `valuesPath` of a hub's merged values: the hub's own `values` when they set it,
+ * `hubDefaults.values` otherwise, so a problem names the line to edit.
+ */
+export function valuesOrigin(hubKey: string, ownValues: unknown, valuesPath: readonly PathPart[]): PathPart[] {
+    let current = ownValues;
+    for (const part of valuesPath) current = isPlainObject(current) ? current[part] : undefined;
+    return current === undefined ? ["hubDefaults", "values", ...valuesPath] : ["hubs", hubKey, "values", ...valuesPath];
+}
+
 const SECRET_VALUE_KEYS = /^(client_secret|clientSecret|cookieSecret|cookie_secret|secretToken|secret_token|password|api_token|apiToken|keys|url)$/;
 
 /** Raw values are public (they show in previews and state); secrets there belong in hubSecrets.<hub>.values. */
