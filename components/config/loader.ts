@@ -13,7 +13,7 @@ import { AuthSpec, authSchemas, checkHubKey, hubSchema, hubSecretsSchema, HubSec
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
 import { CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, PROVIDERS, ProviderName } from "./names";
 import { check, checkTagged, ProviderContext, unknownKeyFix } from "./parse";
-import { checkValuesForSecrets } from "./values";
+import { checkTypedFieldsKept, checkValuesForSecrets } from "./values";
 
 export interface RawFleetConfig {
     clusters?: unknown;
@@ -150,6 +150,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         }
         if (cluster) checkHub(key, hubs[key], clusterKey as string, cluster, path, problems);
         checkResources(key, hubs[key], value.values, path, problems);
+        checkTypedFieldsKept(key, hubs[key], value.values, problems);
     }
     checkFleetNames(clusters, hubs, problems);
     if (Object.keys(rawClusters).length === 0 && Object.keys(rawHubs).length === 0 && !isPlainObject(raw.clusters)) {

@@ -1,6 +1,7 @@
-/** Rules for a hub's raw z2jh `values`, the escape hatch. */
+/** Rules for a hub's raw z2jh `values`, the escape hatch: no secrets, and no undoing of typed fields. */
 import { isPlainObject } from "../util";
 import { PathPart, Problems, secretCommand } from "./errors";
+import { HubSpec } from "./hub";
 
 /**
  * The config path that sets `valuesPath` of a hub's merged values: the hub's own `values` when they set it,
@@ -26,5 +27,86 @@ export function checkValuesForSecrets(values: unknown, path: readonly PathPart[]
         } else {
             checkValuesForSecrets(value, [...path, key], hubKey, problems);
         }
+    }
+}
+
+/** The authenticator section z2jhValues.ts writes for each auth type, and the hub field behind each key. */
+const AUTH_SECTION_FIELDS: Record<string, { readonly section: string; readonly keys: Record<string, (hub: HubSpec) => string | undefined> }> = {
+    github: {
+        section: "GitHubOAuthenticator",
+        keys: {
+            client_id: () => "auth.clientId",
+            oauth_callback_url: hub => hub.domain ? "domain" : undefined,
+            allowed_organizations: () => "auth.allowedOrganizations",
+            scope: () => "auth.allowedOrganizations",
+        },
+    },
+    oidc: {
+        section: "GenericOAuthenticator",
+        keys: {
+            client_id: () => "auth.clientId",
+            oauth_callback_url: hub => hub.domain ? "domain" : undefined,
+            authorize_url: () => "auth.authorizeUrl",
+            token_url: () => "auth.tokenUrl",
+            userdata_url: () => "auth.userdataUrl",
+            username_claim: () => "auth.usernameClaim",
+            scope: () => "auth.scopes",
+            login_service: () => "auth.loginService",
+            allowed_groups: () => "auth.allowedGroups",
+            admin_groups: () => "auth.adminGroups",
+            auth_state_groups_key: () => "auth.groupsClaim",
+            enable_auth_state: () => "auth.type",
+        },
+    },
+};
+
+/**
+ * Values paths a typed hub field sets (components/z2jhValues.ts), each with the field that owns it for this
+ * hub. Raw values are merged last, so setting one of these would silently undo the typed field and every
+ * check made on it.
+ */
+function typedValuePaths(hub: HubSpec): [path: string[], field: string][] {
+    const owned: [string, string | undefined][] = [
+        ["hub.config.JupyterHub.authenticator_class", "auth.type"],
+        ["hub.config.Authenticator.admin_users", "auth.adminUsers"],
+        ["hub.config.Authenticator.allowed_users", "auth.allowedUsers"],
+        ["hub.config.Authenticator.allow_all", "auth.allowAll"],
+        ["hub.db", hub.database && "database"],
+        ["singleuser.image", hub.image && "image"],
+        ["singleuser.profileList", Object.keys(hub.profiles).length ? "profiles" : undefined],
+        ["proxy.https.enabled", hub.domain && "domain"],
+        ["proxy.https.type", hub.domain && "domain"],
+        ["proxy.https.hosts", hub.domain && "domain"],
+        ["proxy.https.letsencrypt.contactEmail", hub.domain && "contactEmail"],
+        ...Object.keys(hub.env).map(name => [`singleuser.extraEnv.${name}`, `env.${name}`] as [string, string]),
+        ...Object.keys(hub.bucketEnv).map(name => [`singleuser.extraEnv.${name}`, `bucketEnv.${name}`] as [string, string]),
+    ];
+    const auth = AUTH_SECTION_FIELDS[hub.auth.type];
+    for (const [key, field] of Object.entries(auth?.keys ?? {})) {
+        owned.push([`hub.config.${auth.section}.${key}`, field(hub)]);
+    }
+    return owned.filter((entry): entry is [string, string] => entry[1] !== undefined).map(([path, field]) => [path.split("."), field]);
+}
+
+/** Refuses raw values (hubDefaults.values merged with hubs.<key>.values) that set what a typed field owns. */
+export function checkTypedFieldsKept(key: string, hub: HubSpec, ownValues: unknown, problems: Problems): void {
+    for (const [path, field] of typedValuePaths(hub)) {
+        let value: unknown = hub.values;
+        for (const part of path) value = isPlainObject(value) ? value[part] : undefined;
+        if (value === undefined) continue;
+        problems.add(valuesOrigin(key, ownValues, path), `would override what the hub's ${field} sets`,
+            `set ${field} instead and remove this value: raw values are merged last and would silently undo it`);
+    }
+    const singleuser = isPlainObject(hub.values.singleuser) ? hub.values.singleuser : {};
+    if (singleuser.serviceAccountName !== undefined) {
+        problems.add(valuesOrigin(key, ownValues, ["singleuser", "serviceAccountName"]),
+            "would replace the fleet's user-sa service account, which carries the hub's cloud identity",
+            "remove it; grant cloud access with cloudAccess");
+    }
+    const extraEnv = singleuser.extraEnv;
+    if (extraEnv !== undefined && !isPlainObject(extraEnv)) {
+        problems.add(valuesOrigin(key, ownValues, ["singleuser", "extraEnv"]),
+            "as a list it replaces every variable the fleet sets: env, bucketEnv and the platform's",
+            "write it as a map of name to value, or move the variables to env");
     }
 }

@@ -1,0 +1,110 @@
+/** Raw values cannot silently undo typed config (issue 17). */
+import * as assert from "assert";
+import { HubSpec, parseFleetConfig, RawFleetConfig } from "../components/config";
+import { composeValues } from "../components/z2jhValues";
+import { expectExactly, fleetWith, problemsOf } from "./configProblems";
+import { awsFleet } from "./fixtures";
+
+describe("config: raw values cannot undo typed fields", () => {
+    it("refuses values that set what profiles, auth, image, database, domain and env set, naming the field", () => {
+        expectExactly(problemsOf(fleetWith(f => {
+            Object.assign(f.hubs.staging, {
+                image: { name: "pangeo/pangeo-notebook", tag: "2025.01.10" },
+                profiles: { small: { displayName: "Small" } },
+                database: { type: "postgres" },
+                env: { TZ: "UTC" },
+                values: {
+                    singleuser: { profileList: [], image: { tag: "latest" }, serviceAccountName: "default", extraEnv: { TZ: "CET", OTHER: "1" } },
+                    hub: { db: { type: "sqlite-pvc" }, config: { JupyterHub: { authenticator_class: "dummy" },
+                        GitHubOAuthenticator: { allowed_organizations: [], populate_teams_in_auth_state: true } } },
+                    proxy: { https: { hosts: ["other.example.org"], letsencrypt: { acmeServer: "https://acme-staging-v02.api.letsencrypt.org/directory" } } },
+                },
+            });
+            f.hubSecrets.staging.database = { url: "postgresql://u:p@db:5432/hub" };
+        })),
+        "hubs.staging.values.hub.config.JupyterHub.authenticator_class: would override what the hub's auth.type sets (set auth.type instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubs.staging.values.hub.db: would override what the hub's database sets (set database instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubs.staging.values.singleuser.image: would override what the hub's image sets (set image instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubs.staging.values.singleuser.profileList: would override what the hub's profiles sets (set profiles instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubs.staging.values.proxy.https.hosts: would override what the hub's domain sets (set domain instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubs.staging.values.singleuser.extraEnv.TZ: would override what the hub's env.TZ sets (set env.TZ instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubs.staging.values.hub.config.GitHubOAuthenticator.allowed_organizations: would override what the hub's auth.allowedOrganizations sets (set auth.allowedOrganizations instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubs.staging.values.singleuser.serviceAccountName: would replace the fleet's user-sa service account, which carries the hub's cloud identity (remove it; grant cloud access with cloudAccess)");
+    });
+
+    it("reports a value from hubDefaults once, at hubDefaults, and refuses extraEnv as a list", () => {
+        expectExactly(problemsOf(fleetWith(f => {
+            f.hubDefaults.values = { singleuser: { extraEnv: [{ name: "A", value: "1" }] }, hub: { config: { Authenticator: { allow_all: true } } } };
+            f.hubs.other = { ...f.hubs.staging, domain: "other.example.org" };
+            f.hubSecrets.other = f.hubSecrets.staging;
+        })),
+        "hubDefaults.values.hub.config.Authenticator.allow_all: would override what the hub's auth.allowAll sets (set auth.allowAll instead and remove this value: raw values are merged last and would silently undo it)",
+        "hubDefaults.values.singleuser.extraEnv: as a list it replaces every variable the fleet sets: env, bucketEnv and the platform's (write it as a map of name to value, or move the variables to env)");
+    });
+
+    it("leaves everything else to the escape hatch: other authenticator keys, acme server, cull, resources", () => {
+        assert.deepStrictEqual(problemsOf(fleetWith(f => {
+            f.hubs.staging.values = {
+                hub: { config: { GitHubOAuthenticator: { populate_teams_in_auth_state: true }, GenericOAuthenticator: { client_id: "unused" } } },
+                proxy: { https: { letsencrypt: { acmeServer: "https://acme-staging-v02.api.letsencrypt.org/directory" } } },
+                cull: { timeout: 600 }, singleuser: { memory: { limit: "4G" }, extraEnv: { OTHER: "1" } },
+            };
+        })), []);
+    });
+});
+
+/** Every leaf of a values tree (lists are leaves), as dotted paths with their JSON. */
+function leaves(value: unknown, at: string[] = []): Map<string, string> {
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+        return new Map(Object.entries(value).flatMap(([key, item]) => [...leaves(item, [...at, key])]));
+    }
+    return new Map([[at.join("."), JSON.stringify(value)]]);
+}
+
+describe("config: every value a typed field produces is protected", () => {
+    // Derived from the composer itself, so a typed field added to components/z2jhValues.ts without an owner
+    // in components/config/values.ts fails here.
+    const hubWith = (fields: Record<string, unknown>): RawFleetConfig => {
+        const fleet = awsFleet() as any;
+        fleet.hubs.staging = { cluster: "uw2", auth: { type: "github", clientId: "a", allowedUsers: ["x"] }, ...fields };
+        fleet.hubSecrets.staging.database = fields.database ? { url: "postgresql://u:p@db:5432/hub" } : undefined;
+        return fleet;
+    };
+    const compose = (raw: RawFleetConfig): Record<string, unknown> => {
+        const hub: HubSpec = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] }).hubs.staging;
+        return composeValues({
+            hubKey: "staging", hub, home: { type: "dynamic", capacity: "10Gi" }, platformEnv: {},
+            cloudMetadata: "block", userVolumes: [], hubExtraConfig: {},
+        });
+    };
+    const variants: Record<string, Record<string, unknown>> = {
+        "github auth": { auth: { type: "github", clientId: "b", allowedUsers: ["y"], adminUsers: ["z"], allowedOrganizations: ["org"], allowAll: true } },
+        "oidc auth": { auth: {
+            type: "oidc", clientId: "b", authorizeUrl: "https://id.example.org/auth", tokenUrl: "https://id.example.org/token",
+            userdataUrl: "https://id.example.org/userinfo", usernameClaim: "email", scopes: ["openid"], groupsClaim: "roles",
+            allowedGroups: ["g"], adminGroups: ["a"], allowedUsers: ["y"], adminUsers: ["z"], allowAll: true, loginService: "IdP",
+        } },
+        "domain": { domain: "hub.example.org", contactEmail: "ops@example.org" },
+        "image": { image: { name: "pangeo/base-notebook", tag: "2025.01.10" } },
+        "profiles": { profiles: { small: { displayName: "Small", cpu: { limit: 1 } } } },
+        "database": { database: { type: "postgres" } },
+        "env and bucketEnv": { env: { TZ: "UTC" }, bucketEnv: { SCRATCH_BUCKET: "scratch" }, cloudAccess: { bucketAdminAccess: ["scratch"] } },
+    };
+    const base = leaves(compose(hubWith({})));
+    for (const [name, fields] of Object.entries(variants)) {
+        it(`refuses raw values over each value ${name} sets`, () => {
+            const produced = [...leaves(compose(hubWith(fields)))].filter(([path, json]) => base.get(path) !== json).map(([path]) => path);
+            assert.ok(produced.length > 0);
+            for (const path of produced) {
+                const raw = hubWith(fields) as any;
+                let at = raw.hubs.staging.values = {} as any;
+                const parts = path.split(".");
+                parts.slice(0, -1).forEach(part => { at = at[part] = {}; });
+                at[parts[parts.length - 1]] = "raw";
+                const problems = problemsOf(raw);
+                assert.ok(problems.some(p => parts.some((_, i) => p.startsWith(`hubs.staging.values.${parts.slice(0, i + 1).join(".")}: would `))),
+                    `values.${path} (set by ${name}) is not refused; got:\n${problems.join("\n")}`);
+            }
+        });
+    }
+});
