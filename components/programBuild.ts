@@ -14,7 +14,8 @@ function programSources(sourceRoot: string): string[] {
         for (const entry of fs.readdirSync(path.join(sourceRoot, dir), { withFileTypes: true })) {
             const relative = path.join(dir, entry.name);
             if (entry.isDirectory()) walk(relative);
-            else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) sources.push(relative);
+            // JSON data (the chart schemas in components/config/charts) is compiled into bin/ too.
+            else if ((entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) || entry.name.endsWith(".json")) sources.push(relative);
         }
     };
     walk("components");

@@ -1,18 +1,14 @@
-/** The z2jh 4.4.0 values schema, as Helm applies it: chart defaults merged with every values source. */
+/** The z2jh 4.4.0 values schema the loader ships, as Helm applies it: chart defaults merged with every values source. */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import Ajv from "ajv";
-import { parse as parseYaml } from "yaml";
+import schema from "../components/config/charts/jupyterhub/4.4.0/values.schema.json";
+import chartDefaults from "../components/config/charts/jupyterhub/4.4.0/values.json";
 import { deepMerge } from "../components/util";
 
-const SCHEMA_DIR = path.join(__dirname, "fixtures", "z2jh-4.4.0");
-const chartDefaults = parseYaml(fs.readFileSync(path.join(SCHEMA_DIR, "values.yaml"), "utf8"));
-const validate = new Ajv({ strict: false, allErrors: true })
-    .compile(JSON.parse(fs.readFileSync(path.join(SCHEMA_DIR, "values.schema.json"), "utf8")));
+const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
 
 /** Fails with the schema's errors unless the chart would accept `sources` merged in order over its defaults. */
 export function assertChartAccepts(what: string, ...sources: object[]): void {
-    const merged = sources.reduce((acc, source) => deepMerge(acc, source), chartDefaults);
+    const merged = sources.reduce((acc, source) => deepMerge(acc, source), chartDefaults as object);
     assert.ok(validate(merged), `z2jh 4.4.0 schema rejects ${what}: ${JSON.stringify(validate.errors, null, 1)}`);
 }

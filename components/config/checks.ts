@@ -7,7 +7,7 @@ import { ClusterSpec } from "./clusters";
 import { formatPath, PathPart, Problems, secretCommand } from "./errors";
 import { HubSecretsSpec, HubSpec } from "./hub";
 import { AWS_CLUSTER_ROLE_SUFFIXES, AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
-import { valuesOrigin } from "./values";
+import { valuesOrigin, ValuesSources } from "./values";
 
 export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, problems: Problems): void {
     const owners = new Map<string, string>();
@@ -165,12 +165,12 @@ const RESOURCE_AMOUNT = {
  * A guarantee above its limit: Kubernetes refuses the pod at spawn. A profile's own guarantee or limit is
  * set over the hub's `values.singleuser`, so each profile is checked with what it inherits.
  */
-export function checkResources(key: string, hub: HubSpec, ownValues: unknown, path: readonly PathPart[], problems: Problems): void {
+export function checkResources(hub: HubSpec, sources: ValuesSources, path: readonly PathPart[], problems: Problems): void {
     const singleuser = isPlainObject(hub.values.singleuser) ? hub.values.singleuser : {};
     const fix = "lower the guarantee or raise the limit";
     for (const [resource, amount] of Object.entries(RESOURCE_AMOUNT)) {
         const base = isPlainObject(singleuser[resource]) ? singleuser[resource] : {};
-        const basePath = valuesOrigin(key, ownValues, ["singleuser", resource]);
+        const basePath = valuesOrigin(sources, ["singleuser", resource]);
         const above = (guarantee: unknown, limit: unknown) =>
             (amount(guarantee) ?? 0) > (amount(limit) ?? Infinity);
         if (above(base.guarantee, base.limit)) {

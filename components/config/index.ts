@@ -10,8 +10,10 @@
  * - clusters.ts     the schema per provider and the rules every cluster shares (node pools, buckets)
  * - aws.ts gcp.ts ovh.ts kubernetes.ts   each provider's schema and its own rules
  * - clusterFields.ts, homeStorage.ts     schema pieces the providers share
- * - checks.ts       rules across entries: a hub against its cluster, hubSecrets, fleet-wide uniqueness
- * - values.ts       rules for a hub's raw z2jh values
+ * - checks.ts       rules across entries: a hub against its cluster, hubSecrets, fleet-wide names, resources
+ * - cidr.ts         CIDR blocks of a cluster's network
+ * - values.ts       rules for a hub's raw z2jh values: no secrets, no undoing of typed fields
+ * - chartValues.ts  raw values against the chart version's values schema (charts/jupyterhub)
  */
 export type { AwsClusterSpec } from "./aws";
 export { nodePoolPurpose } from "./clusterFields";

@@ -5,6 +5,7 @@
  * reaches a provider.
  */
 import { closestMatch, deepMerge, isPlainObject } from "../util";
+import { checkChartValues } from "./chartValues";
 import { checkBucketNamesUnique, checkFleetNames, checkHub, checkHubSecrets, checkRenames, checkResources } from "./checks";
 import { checkCluster, checkClusterKey, clusterSchemas, ClusterSpec } from "./clusters";
 import { describe, FleetConfigError, Problems, recordOf, secretCommand } from "./errors";
@@ -13,7 +14,7 @@ import { AuthSpec, authSchemas, checkHubKey, hubSchema, hubSecretsSchema, HubSec
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
 import { CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, PROVIDERS, ProviderName } from "./names";
 import { check, checkTagged, ProviderContext, unknownKeyFix } from "./parse";
-import { checkTypedFieldsKept, checkValuesForSecrets } from "./values";
+import { checkTypedFieldsKept, checkValuesForSecrets, ValuesSources } from "./values";
 
 export interface RawFleetConfig {
     clusters?: unknown;
@@ -149,8 +150,11 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
                 guess ? `did you mean ${guess}?` : `use one of: ${Object.keys(rawClusters).join(", ") || "(none: add clusters first)"}`);
         }
         if (cluster) checkHub(key, hubs[key], clusterKey as string, cluster, path, problems);
-        checkResources(key, hubs[key], value.values, path, problems);
-        checkTypedFieldsKept(key, hubs[key], value.values, problems);
+        const sources: ValuesSources = { hubKey: key, own: value.values, defaults: hubDefaults.values };
+        checkResources(hubs[key], sources, path, problems);
+        checkTypedFieldsKept(hubs[key], sources, problems);
+        const chartVersionPath = "chartVersion" in value || !("chartVersion" in hubDefaults) ? [...path, "chartVersion"] : ["hubDefaults", "chartVersion"];
+        checkChartValues(hubs[key].chartVersion, hubs[key].values, sources, chartVersionPath, problems);
     }
     checkFleetNames(clusters, hubs, problems);
     if (Object.keys(rawClusters).length === 0 && Object.keys(rawHubs).length === 0 && !isPlainObject(raw.clusters)) {

@@ -3,14 +3,36 @@ import { isPlainObject } from "../util";
 import { PathPart, Problems, secretCommand } from "./errors";
 import { HubSpec } from "./hub";
 
+/** Where a hub's merged values come from: its own `values` over `hubDefaults.values`. */
+export interface ValuesSources {
+    readonly hubKey: string;
+    /** hubs.<key>.values as written. */
+    readonly own: unknown;
+    /** hubDefaults.values as written. */
+    readonly defaults: unknown;
+}
+
+/** How many leading parts of `path` are set in `tree`. */
+function depthSet(tree: unknown, path: readonly PathPart[]): number {
+    let depth = 0;
+    for (const part of path) {
+        if (!(isPlainObject(tree) || Array.isArray(tree)) || (tree as Record<PathPart, unknown>)[part] === undefined) break;
+        tree = (tree as Record<PathPart, unknown>)[part];
+        depth++;
+    }
+    return depth;
+}
+
 /**
- * The config path that sets `valuesPath` of a hub's merged values: the hub's own `values` when they set it,
- * `hubDefaults.values` otherwise, so a problem names the line to edit.
+ * The config path that sets `valuesPath` of a hub's merged values, so a problem names the line to edit: the
+ * hub's own values when they set it, hubDefaults.values when only they do, and for a key nobody set (a
+ * missing field) whichever of them set more of the path, the hub's values on a tie.
  */
-export function valuesOrigin(hubKey: string, ownValues: unknown, valuesPath: readonly PathPart[]): PathPart[] {
-    let current = ownValues;
-    for (const part of valuesPath) current = isPlainObject(current) ? current[part] : undefined;
-    return current === undefined ? ["hubDefaults", "values", ...valuesPath] : ["hubs", hubKey, "values", ...valuesPath];
+export function valuesOrigin(sources: ValuesSources, valuesPath: readonly PathPart[]): PathPart[] {
+    const own = depthSet(sources.own, valuesPath);
+    const defaults = depthSet(sources.defaults, valuesPath);
+    return own === valuesPath.length || own >= defaults
+        ? ["hubs", sources.hubKey, "values", ...valuesPath] : ["hubDefaults", "values", ...valuesPath];
 }
 
 const SECRET_VALUE_KEYS = /^(client_secret|clientSecret|cookieSecret|cookie_secret|secretToken|secret_token|password|api_token|apiToken|keys|url)$/;
@@ -89,23 +111,23 @@ function typedValuePaths(hub: HubSpec): [path: string[], field: string][] {
 }
 
 /** Refuses raw values (hubDefaults.values merged with hubs.<key>.values) that set what a typed field owns. */
-export function checkTypedFieldsKept(key: string, hub: HubSpec, ownValues: unknown, problems: Problems): void {
+export function checkTypedFieldsKept(hub: HubSpec, sources: ValuesSources, problems: Problems): void {
     for (const [path, field] of typedValuePaths(hub)) {
         let value: unknown = hub.values;
         for (const part of path) value = isPlainObject(value) ? value[part] : undefined;
         if (value === undefined) continue;
-        problems.add(valuesOrigin(key, ownValues, path), `would override what the hub's ${field} sets`,
+        problems.add(valuesOrigin(sources, path), `would override what the hub's ${field} sets`,
             `set ${field} instead and remove this value: raw values are merged last and would silently undo it`);
     }
     const singleuser = isPlainObject(hub.values.singleuser) ? hub.values.singleuser : {};
     if (singleuser.serviceAccountName !== undefined) {
-        problems.add(valuesOrigin(key, ownValues, ["singleuser", "serviceAccountName"]),
+        problems.add(valuesOrigin(sources, ["singleuser", "serviceAccountName"]),
             "would replace the fleet's user-sa service account, which carries the hub's cloud identity",
             "remove it; grant cloud access with cloudAccess");
     }
     const extraEnv = singleuser.extraEnv;
     if (extraEnv !== undefined && !isPlainObject(extraEnv)) {
-        problems.add(valuesOrigin(key, ownValues, ["singleuser", "extraEnv"]),
+        problems.add(valuesOrigin(sources, ["singleuser", "extraEnv"]),
             "as a list it replaces every variable the fleet sets: env, bucketEnv and the platform's",
             "write it as a map of name to value, or move the variables to env");
     }
