@@ -3,8 +3,9 @@
  * project-namespaced keys become JSON strings, and every `secure:` value becomes a placeholder that is
  * still reported as secret. Used by the offline plan and by tests.
  *
- * What only the file shows is checked here, because the CLI decrypts before the program runs: a `secure:`
- * value that is not ciphertext (the CLI would fail to decrypt it, or worse, the plan would pass).
+ * What only the file shows is checked here, because the CLI hands the program decrypted values: a
+ * `secure:` value that is not ciphertext, and a plain value under hubSecrets or clusterSecrets (once one
+ * value there is encrypted, the CLI marks the whole key secret and the program cannot tell the rest).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -26,15 +27,24 @@ export interface StackConfig {
 /** A stand-in for a secret the offline plan cannot decrypt; shaped so format checks still pass. */
 export function placeholderFor(securePath: string): string {
     if (/database\.url$/.test(securePath)) return "postgresql://placeholder:placeholder@placeholder:5432/jupyterhub";
-    if (/kubeconfig$/.test(securePath)) {
-        return [
-            "apiVersion: v1", "kind: Config", "current-context: placeholder",
-            "clusters: [{name: placeholder, cluster: {server: 'https://127.0.0.1:6443'}}]",
-            "contexts: [{name: placeholder, context: {cluster: placeholder, user: placeholder}}]",
-            "users: [{name: placeholder, user: {token: placeholder}}]",
-        ].join("\n");
-    }
+    if (/kubeconfig$/.test(securePath)) return kubeconfigPlaceholder();
     return `[secret ${securePath}]`;
+}
+
+/**
+ * A kubeconfig stand-in that also holds `context`, the context its cluster names (the loader checks that
+ * the kubeconfig has it). The placeholder without one is the start of any other, so the plan, which looks
+ * for placeholderFor()'s text in its output, finds each.
+ */
+function kubeconfigPlaceholder(context?: string): string {
+    const contextEntry = (name: string) => `- {name: ${JSON.stringify(name)}, context: {cluster: placeholder, user: placeholder}}`;
+    return [
+        "apiVersion: v1", "kind: Config", "current-context: placeholder",
+        "clusters: [{name: placeholder, cluster: {server: 'https://127.0.0.1:6443'}}]",
+        "users: [{name: placeholder, user: {token: placeholder}}]",
+        "contexts:", contextEntry("placeholder"),
+        ...(context ? [contextEntry(context)] : []),
+    ].join("\n");
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -57,24 +67,34 @@ function isCiphertext(value: unknown): boolean {
 interface Reader {
     readonly securePaths: string[];
     readonly problems: string[];
+    /** clusters.<key>.context, for kubeconfig placeholders. */
+    readonly contexts: Record<string, string>;
 }
 
+/** The config keys whose every value must be `secure:`. */
+const SECRET_KEYS = ["hubSecrets", "clusterSecrets"];
+
 function replaceSecure(value: unknown, at: string[], reader: Reader): unknown {
+    const dotted = at.join(".");
     if (isPlainObject(value)) {
         const keys = Object.keys(value);
         if (keys.length === 1 && keys[0] === "secure") {
-            const dotted = at.join(".");
             reader.securePaths.push(dotted);
             if (!isCiphertext(value.secure)) {
                 reader.problems.push(`${formatPath(at)}: the secure: value is not ciphertext ` +
                     `(set it with pulumi config set --secret --path '${dotted}' '<value>', which encrypts it)`);
             }
-            return placeholderFor(dotted);
+            const context = at[0] === "clusterSecrets" ? reader.contexts[at[1]] : undefined;
+            return context && /kubeconfig$/.test(dotted) ? kubeconfigPlaceholder(context) : placeholderFor(dotted);
         }
         return Object.fromEntries(keys.map(k => [k, replaceSecure(value[k], [...at, k], reader)]));
     }
     if (Array.isArray(value)) {
         return value.map((item, i) => replaceSecure(item, [...at, String(i)], reader));
+    }
+    if (SECRET_KEYS.includes(at[0]) && value !== null) {
+        reader.problems.push(`${formatPath(at)}: is plain text in the stack file, and everything under ${at[0]} must be encrypted ` +
+            `(delete the line and run pulumi config set --secret --path '${dotted}' '<value>')`);
     }
     return value;
 }
@@ -85,10 +105,15 @@ function replaceSecure(value: unknown, at: string[], reader: Reader): unknown {
  */
 export function parseStackFile(text: string): StackConfig {
     const document = parseYaml(text, { merge: true }) as Record<string, unknown> | null;
-    const reader: Reader = { securePaths: [], problems: [] };
+    const settings = isPlainObject(document?.config) ? document.config : {};
+    const clusters = settings[`${CONFIG_NAMESPACE}:clusters`] ?? settings.clusters;
+    const contexts = Object.fromEntries(Object.entries(isPlainObject(clusters) ? clusters : {})
+        .filter(([, cluster]) => isPlainObject(cluster) && typeof cluster.context === "string")
+        .map(([key, cluster]) => [key, (cluster as { context: string }).context]));
+    const reader: Reader = { securePaths: [], problems: [], contexts };
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
-    for (const [fullKey, rawValue] of Object.entries(isPlainObject(document?.config) ? document.config : {})) {
+    for (const [fullKey, rawValue] of Object.entries(settings)) {
         const key = fullKey.includes(":") ? fullKey : `${CONFIG_NAMESPACE}:${fullKey}`;
         const before = reader.securePaths.length;
         const shortKey = key.startsWith(`${CONFIG_NAMESPACE}:`) ? key.slice(CONFIG_NAMESPACE.length + 1) : key;

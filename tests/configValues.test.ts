@@ -108,3 +108,21 @@ describe("config: every value a typed field produces is protected", () => {
         });
     }
 });
+
+describe("config: secrets in raw values", () => {
+    it("reports a secret in hubDefaults.values at its own path, with the commands that move it for every hub inheriting it", () => {
+        expectExactly(problemsOf(fleetWith(f => {
+            f.hubDefaults.values = { hub: { config: { GitHubOAuthenticator: { client_secret: "oops" } } } };
+            f.hubs.other = { ...f.hubs.staging, domain: "other.example.org" };
+            f.hubs.own = { ...f.hubs.staging, domain: "own.example.org", values: { hub: { config: { GitHubOAuthenticator: { client_secret: "mine" } } } } };
+            f.hubSecrets.other = f.hubSecrets.own = f.hubSecrets.staging;
+        })),
+        "hubDefaults.values.hub.config.GitHubOAuthenticator.client_secret: looks like a secret in plain config (it would show in previews, state and git) " +
+        "(move it: pulumi config rm --path 'hubDefaults.values.hub.config.GitHubOAuthenticator.client_secret' " +
+        "&& pulumi config set --secret --path 'hubSecrets.staging.values.hub.config.GitHubOAuthenticator.client_secret' '<value>' " +
+        "&& pulumi config set --secret --path 'hubSecrets.other.values.hub.config.GitHubOAuthenticator.client_secret' '<value>')",
+        "hubs.own.values.hub.config.GitHubOAuthenticator.client_secret: looks like a secret in plain config (it would show in previews, state and git) " +
+        "(move it: pulumi config rm --path 'hubs.own.values.hub.config.GitHubOAuthenticator.client_secret' " +
+        "&& pulumi config set --secret --path 'hubSecrets.own.values.hub.config.GitHubOAuthenticator.client_secret' '<value>')");
+    });
+});

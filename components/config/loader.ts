@@ -123,6 +123,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
 
     const hubs: Record<string, HubSpec> = {};
     const rawHubs = recordOf(raw.hubs, ["hubs"], problems, "hubs");
+    checkValuesForSecrets(hubDefaults.values, rawHubs, problems);
     checkRenames("hubs", Object.fromEntries(Object.entries(rawHubs).map(([key, value]) => [key, isPlainObject(value) ? value.renamedFrom : undefined])), problems);
     for (const [key, value] of Object.entries(rawHubs)) {
         const path = ["hubs", key];
@@ -134,7 +135,6 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         const merged = deepMerge(hubDefaults, value);
         const clusterKey = merged.cluster;
         const cluster = typeof clusterKey === "string" ? clusterFacts[clusterKey] : undefined;
-        checkValuesForSecrets(merged.values, [...path, "values"], key, problems);
         const context: ProviderContext = {
             provider: cluster?.provider, description: cluster ? `cluster ${clusterKey} (${cluster.provider})` : "this cluster",
             secretHint: secretCommand(`hubSecrets.${key}.auth.clientSecret`, "<client secret>"),

@@ -37,17 +37,36 @@ export function valuesOrigin(sources: ValuesSources, valuesPath: readonly PathPa
 
 const SECRET_VALUE_KEYS = /^(client_secret|clientSecret|cookieSecret|cookie_secret|secretToken|secret_token|password|api_token|apiToken|keys|url)$/;
 
-/** Raw values are public (they show in previews and state); secrets there belong in hubSecrets.<hub>.values. */
-export function checkValuesForSecrets(values: unknown, path: readonly PathPart[], hubKey: string, problems: Problems): void {
-    if (!isPlainObject(values)) return;
-    for (const [key, value] of Object.entries(values)) {
-        const inDb = path[path.length - 1] === "db";
+/** Paths in raw values whose key names a secret (a database URL only under `db`). */
+function secretLookingPaths(values: unknown, at: PathPart[] = []): PathPart[][] {
+    if (!isPlainObject(values)) return [];
+    return Object.entries(values).flatMap(([key, value]) => {
+        const inDb = at[at.length - 1] === "db";
         if (SECRET_VALUE_KEYS.test(key) && (key !== "url" || inDb) && value !== null && value !== undefined && value !== "") {
-            const secretPath = ["hubSecrets", hubKey, ...path.slice(2), key].join(".");
-            problems.add([...path, key], "looks like a secret in plain config (it would show in previews, state and git)",
-                `move it: pulumi config rm --path '${path.join(".")}.${key}' && ${secretCommand(secretPath, "<value>")}`);
-        } else {
-            checkValuesForSecrets(value, [...path, key], hubKey, problems);
+            return [[...at, key]];
+        }
+        return secretLookingPaths(value, [...at, key]);
+    });
+}
+
+/**
+ * Raw values are public (they show in previews and state); secrets there belong in hubSecrets.<hub>.values.
+ * A secret in hubDefaults.values is reported there once, with the commands that move it to every hub that
+ * inherits it; one in a hub's own values at that hub.
+ */
+export function checkValuesForSecrets(defaults: unknown, hubs: Readonly<Record<string, unknown>>, problems: Problems): void {
+    const what = "looks like a secret in plain config (it would show in previews, state and git)";
+    for (const path of secretLookingPaths(defaults)) {
+        const dotted = path.join(".");
+        const inheritors = Object.keys(hubs).filter(hubKey => depthSet(isPlainObject(hubs[hubKey]) ? hubs[hubKey].values : undefined, path) < path.length);
+        problems.add(["hubDefaults", "values", ...path], what, [`move it: pulumi config rm --path 'hubDefaults.values.${dotted}'`,
+            ...inheritors.map(hubKey => secretCommand(`hubSecrets.${hubKey}.values.${dotted}`, "<value>"))].join(" && "));
+    }
+    for (const [hubKey, hub] of Object.entries(hubs)) {
+        for (const path of secretLookingPaths(isPlainObject(hub) ? hub.values : undefined)) {
+            const dotted = path.join(".");
+            problems.add(["hubs", hubKey, "values", ...path], what,
+                `move it: pulumi config rm --path 'hubs.${hubKey}.values.${dotted}' && ${secretCommand(`hubSecrets.${hubKey}.values.${dotted}`, "<value>")}`);
         }
     }
 }
