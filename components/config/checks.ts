@@ -28,12 +28,13 @@ export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, pr
  * `renamedFrom` names a key that is gone: resources of a key that still exists cannot also become another
  * entry's aliases, and one old key's resources can go to one new entry only.
  */
-export function checkRenames(kind: "hubs" | "clusters", renamedFrom: Record<string, unknown>, problems: Problems): void {
+export function checkRenames(kind: "hubs" | "clusters", entries: Record<string, unknown>, problems: Problems): void {
     const claimedBy = new Map<string, string>();
-    for (const [key, previous] of Object.entries(renamedFrom)) {
+    for (const [key, entry] of Object.entries(entries)) {
+        const previous = isPlainObject(entry) ? entry.renamedFrom : undefined;
         if (typeof previous !== "string") continue;  // absent, or a wrong type the schema reports
         const path = [kind, key, "renamedFrom"];
-        if (previous in renamedFrom) {
+        if (previous in entries) {
             problems.add(path, previous === key ? "names this entry's own key" : `${kind}.${previous} still exists`,
                 previous === key ? "remove renamedFrom" : `renamedFrom names the key before the rename, which must be gone from ${kind}; remove renamedFrom, or remove ${kind}.${previous}`);
         }

@@ -77,7 +77,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         checkCluster(key, clusters[key], path, problems);
     }
     checkBucketNamesUnique(clusters, problems);
-    checkRenames("clusters", Object.fromEntries(Object.entries(rawClusters).map(([key, value]) => [key, isPlainObject(value) ? value.renamedFrom : undefined])), problems);
+    checkRenames("clusters", rawClusters, problems);
 
     const clusterSecrets: Record<string, ClusterSecretsSpec> = {};
     for (const [key, value] of Object.entries(recordOf(raw.clusterSecrets, ["clusterSecrets"], problems, "clusters"))) {
@@ -124,7 +124,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
     const hubs: Record<string, HubSpec> = {};
     const rawHubs = recordOf(raw.hubs, ["hubs"], problems, "hubs");
     checkValuesForSecrets(hubDefaults.values, rawHubs, problems);
-    checkRenames("hubs", Object.fromEntries(Object.entries(rawHubs).map(([key, value]) => [key, isPlainObject(value) ? value.renamedFrom : undefined])), problems);
+    checkRenames("hubs", rawHubs, problems);
     for (const [key, value] of Object.entries(rawHubs)) {
         const path = ["hubs", key];
         checkHubKey(key, path, problems);
