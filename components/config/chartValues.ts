@@ -2,7 +2,8 @@
  * Raw z2jh values against the values schema of the exact chart version a hub installs, merged over the
  * chart's defaults as helm merges them: helm validates the merged values and would refuse the same typo at
  * install time. The schemas ship in charts/jupyterhub (README.md there says how to add a version); they are
- * JSON imports so that `npm run build` copies them into bin/ beside this file.
+ * JSON imports so that `npm run build` copies them into bin/ beside this file. The chart's own defaults
+ * pass its schema (tested), so only what the values set can fail.
  */
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import { closestMatch, isPlainObject, PlainObject } from "../util";
@@ -21,19 +22,44 @@ const SCHEMAS: Record<string, { readonly schema: object; readonly defaults: Plai
 export const CHART_SCHEMA_VERSIONS: Readonly<Record<string, string>> =
     Object.fromEntries(Object.entries(versions as Record<string, { schema: string }>).map(([version, entry]) => [version, entry.schema]));
 
+const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, code: { optimize: false } });
 const compiled = new Map<string, ValidateFunction>();
 
-/** The folder's validator, compiled once per process (compiling the z2jh schema takes about a second). */
-function validatorFor(folder: string): ValidateFunction {
-    let validate = compiled.get(folder);
+/**
+ * A validator for one top-level key's schema, or for the root level alone (`key` ""), compiled once per
+ * process. The z2jh schema's root holds only type, required, additionalProperties and properties, and no
+ * property's schema refers to another's, so validating the root level and each top-level key apart is
+ * validating the whole; compiling the whole schema takes about a second, and most hubs set a few keys.
+ * strict: false because the chart's schema carries keywords ajv's strict mode rejects; the schema itself
+ * is checked against the meta-schema by the tests, not on every load.
+ */
+function validatorFor(folder: string, key: string): ValidateFunction {
+    const id = `${folder}/${key}`;
+    let validate = compiled.get(id);
     if (!validate) {
-        // strict: false because the chart's schema carries keywords ajv's strict mode rejects (FACTS: draft-07);
-        // the schema itself is checked against the meta-schema by the tests, not on every load.
-        validate = new Ajv({ strict: false, allErrors: true, validateSchema: false, code: { optimize: false } })
-            .compile(SCHEMAS[folder].schema);
-        compiled.set(folder, validate);
+        const schema = SCHEMAS[folder].schema as { properties: Record<string, object> };
+        validate = ajv.compile(key === "" ? { ...schema, properties: Object.fromEntries(Object.keys(schema.properties).map(k => [k, true])) }
+            : schema.properties[key]);
+        compiled.set(id, validate);
     }
     return validate;
+}
+
+/** The schema's errors for `data`, validating the root level and each top-level key `values` sets. */
+function schemaErrors(folder: string, data: PlainObject, values: PlainObject): ErrorObject[] {
+    const properties = (SCHEMAS[folder].schema as { properties: Record<string, object> }).properties;
+    const errors: ErrorObject[] = [];
+    const root = validatorFor(folder, "");
+    if (!root(data)) errors.push(...root.errors ?? []);
+    for (const key of Object.keys(values).filter(key => Object.hasOwn(properties, key) && data[key] !== undefined)) {
+        const validate = validatorFor(folder, key);
+        if (validate(data[key])) continue;
+        const pointer = `/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+        errors.push(...(validate.errors ?? []).map(error => ({
+            ...error, instancePath: `${pointer}${error.instancePath}`, schemaPath: error.schemaPath.replace(/^#/, `#/properties${pointer}`),
+        })));
+    }
+    return errors;
 }
 
 /**
@@ -117,12 +143,8 @@ export function checkChartValues(chartVersion: string, values: PlainObject, sour
             `use one of: ${Object.keys(CHART_SCHEMA_VERSIONS).join(", ")}, or add ${chartVersion} as components/config/charts/jupyterhub/README.md describes`);
         return;
     }
-    // The chart's own defaults pass its schema (tested), so values that set nothing need no compile.
-    if (Object.keys(values).length === 0) return;
     const data = helmMerge(SCHEMAS[folder].defaults, values);
-    const validate = validatorFor(folder);
-    if (validate(data)) return;
-    for (const error of validate.errors ?? []) {
+    for (const error of schemaErrors(folder, data, values)) {
         const problem = problemFor(error, data, chartVersion, SCHEMAS[folder].schema);
         if (problem) problems.add(valuesOrigin(sources, problem[0]), problem[1], problem[2]);
     }
