@@ -25,8 +25,9 @@ function plan(args: readonly string[]): Promise<Run> {
         (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr })));
 }
 
-const CIPHERTEXT = "v1:c2VjcmV0LWNpcGhlcnRleHQtdGhhdC1tdXN0LW5vdC1sZWFr";
-const KUBECONFIG_CIPHERTEXT = "v1:a3ViZWNvbmZpZy1jaXBoZXJ0ZXh0";
+// Shaped like the CLI's ciphertext (v1:<12-byte nonce>:<sealed>), which the stack file reader checks.
+const CIPHERTEXT = "v1:AAAAAAAAAAAAAAAA:c2VjcmV0LWNpcGhlcnRleHQtdGhhdC1tdXN0LW5vdC1sZWFr";
+const KUBECONFIG_CIPHERTEXT = "v1:AAAAAAAAAAAAAAAA:a3ViZWNvbmZpZy1jaXBoZXJ0ZXh0";
 
 /** A stack on an existing cluster (the quickest platform to plan), with secure values like the real files. */
 function stackFile(hubs: Record<string, Record<string, unknown>>, homePath = "/export/homes"): string {
