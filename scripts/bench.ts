@@ -86,9 +86,9 @@ export function syntheticStack(hubs: number): string {
         config: {
             "jupyterhub-fleet:clusters": clusters,
             "jupyterhub-fleet:clusterSecrets": Object.fromEntries(clusterKeys.filter(k => k.startsWith("k"))
-                .map(k => [k, { kubeconfig: { secure: "v1:YmVuY2gta3ViZWNvbmZpZw==" } }])),
+                .map(k => [k, { kubeconfig: { secure: "v1:AAAAAAAAAAAAAAAA:YmVuY2gta3ViZWNvbmZpZw==" } }])),
             "jupyterhub-fleet:hubs": Object.fromEntries(hubEntries),
-            "jupyterhub-fleet:hubSecrets": Object.fromEntries(hubEntries.map(([key]) => [key, { auth: { clientSecret: { secure: "v1:YmVuY2g=" } } }])),
+            "jupyterhub-fleet:hubSecrets": Object.fromEntries(hubEntries.map(([key]) => [key, { auth: { clientSecret: { secure: "v1:AAAAAAAAAAAAAAAA:YmVuY2gtY2xpZW50LXNlY3JldA==" } } }])),
         },
     });
 }
