@@ -11,13 +11,13 @@ export interface ClusterOutputs {
     readonly provider: string;
     readonly name: pulumi.Output<string>;
     readonly region?: string;
-    /** Secret. */
-    readonly kubeconfig: pulumi.Output<string>;
     readonly buckets: pulumi.Output<Record<string, string>>;
 }
 
 export interface HubOutputs {
     readonly url: pulumi.Output<string>;
+    /** The proxy's load balancer: the target of the domain's DNS record. */
+    readonly address: pulumi.Output<string | undefined>;
     readonly namespace: pulumi.Output<string>;
     readonly cluster: string;
     readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
@@ -29,7 +29,15 @@ export interface HubOutputs {
 export interface Fleet {
     readonly platforms: Readonly<Record<string, Platform>>;
     readonly hubs: Readonly<Record<string, Hub>>;
-    readonly outputs: { clusters: Record<string, ClusterOutputs>; hubs: Record<string, HubOutputs> };
+    readonly outputs: {
+        clusters: Record<string, ClusterOutputs>;
+        /**
+         * Kubeconfig per cluster, secret as a whole: pulumi/actions masks a step output only when the stack
+         * output itself is secret, not when a secret sits inside it.
+         */
+        kubeconfigs: pulumi.Output<Record<string, string>>;
+        hubs: Record<string, HubOutputs>;
+    };
 }
 
 type PlatformFactory = (key: string, cluster: ClusterSpec, hubs: Record<string, HubSpec>, config: FleetConfig,
@@ -78,11 +86,12 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
                 provider: platform.providerName,
                 name: platform.clusterName ?? pulumi.output(key),
                 region: platform.region,
-                kubeconfig: pulumi.secret(platform.kubeconfig),
                 buckets: pulumi.output(bucketUrls(platform.buckets)),
             }])),
+            kubeconfigs: pulumi.secret(pulumi.all(Object.fromEntries(
+                Object.entries(platforms).map(([key, platform]) => [key, platform.kubeconfig])))),
             hubs: Object.fromEntries(Object.entries(hubs).map(([key, hub]) => [key, {
-                url: hub.url, namespace: hub.namespace, cluster: config.hubs[key].cluster,
+                url: hub.url, address: hub.address, namespace: hub.namespace, cluster: config.hubs[key].cluster,
                 serviceAccountAnnotations: hub.serviceAccountAnnotations, identity: hub.identity, bucketUrls: hub.bucketUrls,
             }])),
         },

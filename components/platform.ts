@@ -115,6 +115,8 @@ export interface Platform {
     readonly region?: string;
     /** A laptop cluster: `dummy` auth and a NodePort proxy are fine here. */
     readonly isLocal: boolean;
+    /** Every node pool was made by the fleet and carries z2jh's `hub.jupyter.org/node-purpose` label. */
+    readonly dedicatedNodePools: boolean;
     /** The cluster's buckets by config key. */
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** Where `hubKey`'s home directories live. */

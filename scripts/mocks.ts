@@ -9,14 +9,39 @@ import * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
+    /** Inputs as the mocks hand them over: deserialization lifts a nested secret to the top-level property. */
     readonly inputs: Record<string, any>;
+    /**
+     * Inputs as the SDK sends them to the engine, secret markers still on the leaves that carry them: what a
+     * provider's Check receives (see scripts/engineModel/helmRelease.ts).
+     */
+    readonly wireInputs: Record<string, any>;
     readonly provider?: string;
+    /** The id of a read (`Resource.get`); undefined for a resource the program manages. */
+    readonly readId?: string;
 }
+
+/**
+ * How the mocks answer like the engine would.
+ * - `update`: every resource exists; computed outputs come from the table (the default, as after a first `up`).
+ * - `empty-cluster-preview`: the first `pulumi preview` of a fleet: nothing exists yet. Computed outputs are
+ *   unknown, and a read of a Kubernetes object that the program itself creates fails, as the engine's
+ *   ReadStep does when the provider finds nothing (pulumi/pulumi pkg/resource/deploy/step.go `ReadStep.Apply`:
+ *   reads run during previews unless their ID is unknown; `dependsOn` does not delay them, pulumi/pulumi#16395).
+ */
+export type MockMode = "update" | "empty-cluster-preview";
 
 export type OutputsFn = (name: string, inputs: Record<string, any>) => Record<string, unknown>;
 export type CallFn = (args: Record<string, any>) => Record<string, unknown>;
 
 const ACCOUNT = "123456789012";
+
+/** The part of the monitor's RegisterResourceRequest the wire tap reads. */
+interface WireRequest {
+    getType(): string;
+    getName(): string;
+    getObject(): { toJavaScript(): Record<string, any> } | undefined;
+}
 
 /** Computed outputs of the resource types our platforms read back (ARNs, ids, endpoints). */
 export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
@@ -24,6 +49,14 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         const bytes = crypto.createHash("sha512").update(name).digest().subarray(0, i.length ?? 32);
         return { hex: bytes.toString("hex"), base64: bytes.toString("base64") };
     },
+    // What the provider reports once helm has installed the release; a hub reads its proxy service through it.
+    "kubernetes:helm.sh/v3:Release": (name, i) => ({
+        status: { name: i.name ?? name, namespace: i.namespace ?? "default", status: "deployed", revision: 1, chart: i.chart, version: i.version },
+    }),
+    // The proxy's load balancer as the cloud reports it on a read of `<hub>/proxy-public`.
+    "kubernetes:core/v1:Service": name => ({
+        status: { loadBalancer: { ingress: [{ hostname: `${name}.elb.example.com` }] } },
+    }),
     "aws:iam/role:Role": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${i.name ?? name}`, name: i.name ?? name }),
     "aws:iam/policy:Policy": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:policy/${i.name ?? name}` }),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({
@@ -69,18 +102,74 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     "ovh:CloudProject/s3Credential:S3Credential": name => ({ accessKeyId: `AK-${name}`, secretAccessKey: `SECRET-${name}` }),
 };
 
+/** The SDK's stand-in for a value not known until the engine creates the resource. */
+const UNKNOWN = pulumi.runtime.unknownValue;
+
+/** `namespace/name` or `name`, as Kubernetes read IDs are written. */
+function kubernetesObjectKey(id: string): { namespace?: string; name: string } {
+    const [first, second] = id.split("/");
+    return second === undefined ? { name: first } : { namespace: first, name: second };
+}
+
+/** `computed` with every value the inputs do not already give replaced by the unknown sentinel. */
+function unknownWhereComputed(computed: unknown, inputs: unknown): unknown {
+    if (inputs === undefined || inputs === null) return UNKNOWN;
+    if (Array.isArray(computed) && Array.isArray(inputs)) return computed.map((item, i) => unknownWhereComputed(item, inputs[i]));
+    if (computed && typeof computed === "object" && !Array.isArray(computed) && typeof inputs === "object") {
+        return Object.fromEntries(Object.entries(computed).map(([key, value]) =>
+            [key, unknownWhereComputed(value, (inputs as Record<string, unknown>)[key])]));
+    }
+    return inputs;
+}
+
 export class MockRecorder {
     readonly resources: RecordedResource[] = [];
     readonly calls: { token: string; args: Record<string, any> }[] = [];
+    private readonly wire = new Map<string, Record<string, any>>();
 
-    constructor(private readonly outputs: Record<string, OutputsFn>, private readonly callResults: Record<string, CallFn>) { }
+    constructor(private readonly outputs: Record<string, OutputsFn>, private readonly callResults: Record<string, CallFn>,
+        readonly mode: MockMode = "update") { }
+
+    /**
+     * Records what the SDK puts on the wire for each registration. Call right after `setMocks`: the mock
+     * monitor deserializes inputs before `newResource` sees them, which moves secret markers up to the
+     * top-level property, so only the request itself shows which leaves are secret.
+     */
+    tapMonitor(): void {
+        const monitor = pulumi.runtime.getMonitor() as unknown as {
+            registerResource(req: WireRequest, callback: unknown): unknown;
+        };
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, callback) => {
+            this.wire.set(`${req.getType()}::${req.getName()}`, req.getObject()?.toJavaScript() ?? {});
+            return register(req, callback);
+        };
+    }
 
     /** The pulumi.runtime.Mocks implementation. */
     readonly mocks: pulumi.runtime.Mocks = {
-        newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+            // Registrations carry the import id, "" for the fleet (it imports nothing); reads carry the object's id.
+            const readId = args.id === undefined || args.id === "" ? undefined : args.id;
+            const isRead = readId !== undefined;
+            this.resources.push({
+                type: args.type, name: args.name, inputs: args.inputs, provider: args.provider,
+                wireInputs: this.wire.get(`${args.type}::${args.name}`) ?? args.inputs,
+                ...(isRead ? { readId } : {}),
+            });
+            if (isRead && this.mode === "empty-cluster-preview") {
+                if (readId === UNKNOWN) {
+                    // ReadStep.Apply: "The only time we can't run is if the ID we are given is unknown."
+                    return { id: "", state: {} };
+                }
+                await this.failReadOfOwnObject(args.type, readId);
+            }
             const computed = this.outputs[args.type]?.(args.name, args.inputs) ?? {};
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+            if (this.mode === "empty-cluster-preview" && !isRead) {
+                // A preview of a create knows the inputs; what the cloud computes stays unknown.
+                return { id: UNKNOWN, state: { ...args.inputs, ...unknownWhereComputed(computed, args.inputs) as Record<string, unknown> } };
+            }
+            return { id: isRead ? readId : `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
         call: (args: pulumi.runtime.MockCallArgs) => {
             this.calls.push({ token: args.token, args: args.inputs });
@@ -91,6 +180,26 @@ export class MockRecorder {
             return result(args.inputs);
         },
     };
+
+    /**
+     * On an empty cluster, an object the same program registers (or any object in a namespace it creates)
+     * does not exist yet when the read runs. Registrations of plain inputs land within a few turns of the
+     * event loop, so the check waits for them before deciding.
+     */
+    private async failReadOfOwnObject(type: string, id: string): Promise<void> {
+        if (!type.startsWith("kubernetes:")) return;
+        for (let i = 0; i < 10; i++) await new Promise(resolve => setImmediate(resolve));
+        const wanted = kubernetesObjectKey(id);
+        const created = this.resources.filter(r => r.readId === undefined && r.type.startsWith("kubernetes:"));
+        const namespaceCreated = wanted.namespace !== undefined && created.some(r =>
+            r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata?.name === wanted.namespace);
+        const objectCreated = created.some(r => r.type === type && r.inputs.metadata?.name === wanted.name
+            && (r.inputs.metadata?.namespace ?? undefined) === wanted.namespace);
+        if (namespaceCreated || objectCreated) {
+            throw new Error(`reading ${type} ${id} during preview: it does not exist yet on an empty cluster (the program ` +
+                "creates it in this update); derive the read's ID from the creating resource's outputs so it stays unknown until then");
+        }
+    }
 
     /** Every recorded resource of `type`. */
     ofType(type: string): RecordedResource[] {
@@ -109,5 +218,6 @@ export class MockRecorder {
     reset(): void {
         this.resources.length = 0;
         this.calls.length = 0;
+        this.wire.clear();
     }
 }

@@ -435,7 +435,7 @@ function assertChartAccepts(fleet: FleetConfig, hubKey: string): void {
     const values = composeValues({
         hubKey, hub, home, platformEnv: {}, cloudMetadata: cluster.openshift ? "network-policy" : "block",
         userVolumes: cluster.extraMounts, hubExtraConfig: hubAuthHooks(hub),
-        userSecurity: cluster.openshift ? { uid: 1000, gid: 100, fsGid: 100 } : undefined,
+        userSecurity: cluster.openshift ? { uid: 1000, gid: 100, fsGid: 100 } : undefined, dedicatedNodePools: false,
     });
     const secretValues = composeSecretValues({
         hub, cookieSecret: "a".repeat(64), proxySecretToken: "b".repeat(64), cryptKey: "c".repeat(64),

@@ -112,7 +112,9 @@ describe("offline plan (npm run plan)", function () {
         assert.strictEqual(release.parent, "urn:pulumi:clean::jupyterhub-fleet::jupyterhub:hub:Hub::research");
         assert.strictEqual(release.inputs.version, "4.4.2");
         assert.strictEqual((release.inputs.values as any).cull.enabled, true);
-        assert.strictEqual(release.inputs.valueYamlFiles, "[secret]");
+        assert.strictEqual(release.inputs.valueYamlFiles, undefined);
+        assert.strictEqual((release.inputs.values as any).hub.cookieSecret, "[secret]", "secret leaves show as [secret]");
+        assert.strictEqual((release.inputs.values as any).hub.config.GitHubOAuthenticator.client_secret, "[secret]");
         const pv = json.resources.find(r => r.type === "kubernetes:core/v1:PersistentVolume")!;
         assert.strictEqual(pv.protect, true);
         assert.ok(json.resources.some(r => r.urn.startsWith("urn:pulumi:clean::jupyterhub-fleet::jupyterhub:kubernetes:Cluster$")));

@@ -57,6 +57,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     readonly clusterKey: string;
     readonly providerName = "aws" as const;
     readonly isLocal = false;
+    readonly dedicatedNodePools = true;
     readonly region: string;
     /** The EKS cluster's name (the cluster key). */
     readonly clusterName: pulumi.Output<string>;

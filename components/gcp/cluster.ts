@@ -30,6 +30,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
     /** Kubeconfig using gke-gcloud-auth-plugin (secret: it names the endpoint and CA). */
     readonly kubeconfig: pulumi.Output<string>;
     readonly isLocal = false;
+    readonly dedicatedNodePools = true;
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** The GKE cluster's name, from the created cluster. */
     readonly clusterName: pulumi.Output<string>;

@@ -62,6 +62,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
      */
     readonly kubeconfig: pulumi.Output<string>;
     readonly isLocal: boolean;
+    /** An existing cluster's nodes may carry no purpose labels: z2jh keeps preferring, not requiring. */
+    readonly dedicatedNodePools = false;
     /** The cluster's existing buckets (not created here), by config key. */
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** OpenShift: each hub's user SecurityContextConstraints, by hub key. */

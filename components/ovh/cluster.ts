@@ -28,6 +28,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
     public readonly clusterKey: string;
     public readonly providerName = "ovh" as const;
     public readonly isLocal = false;
+    public readonly dedicatedNodePools = true;
     public readonly kubeProvider: k8s.Provider;
     /** Kubeconfig for operators (a secret). */
     public readonly kubeconfig: pulumi.Output<string>;
