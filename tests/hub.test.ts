@@ -167,3 +167,31 @@ describe("Hub component on shared NFS", () => {
         assert.strictEqual(values.proxy.https, undefined);
     });
 });
+
+describe("Hub component with secret raw values", () => {
+    let recorder: MockRecorder;
+
+    before(async () => {
+        recorder = useMocks({ stack: "staging" });
+        const k8s = await import("@pulumi/kubernetes");
+        const { Hub } = await import("../components/hub");
+        const raw = awsFleet() as any;
+        raw.hubs.staging.values = { singleuser: { image: { name: "public/image", tag: "1" } }, cull: { timeout: 600 } };
+        raw.hubSecrets.staging.values = { singleuser: { image: { name: "registry.example.org/private/image" } } };
+        const fleet = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] });
+        const platform = fakePlatform(k8s, { kind: "nfs", server: "10.0.0.2", path: "/homes", hubDirectory: "staging" });
+        const hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
+        await valueOf(hub.release.status);
+    });
+
+    it("merges hubSecrets values over the public ones, and keeps only those leaves secret in the state", () => {
+        const wire = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").wireInputs;
+        const values = stripSecrets(wire.values) as any;
+        assert.deepStrictEqual(values.singleuser.image, { name: "registry.example.org/private/image", tag: "1" });
+        assert.strictEqual(values.cull.timeout, 600);
+        const checked = checkRelease(wire);
+        assert.deepStrictEqual(plaintextSecrets(checked, ["registry.example.org/private/image"]), []);
+        assert.deepStrictEqual(plaintextSecrets(checked, ["public/image"]), [], "the overridden public value is gone");
+        assert.strictEqual((stripSecrets(checked) as any).values.singleuser.image.tag, "1");
+    });
+});
