@@ -1,27 +1,7 @@
 import * as assert from "assert";
-import { FleetConfigError, parseFleetConfig, RawFleetConfig } from "../components/config";
+import { parseFleetConfig } from "../components/config";
+import { expectProblem, fleetWith, problemsOf } from "./configProblems";
 import { awsCluster, awsFleet, githubHub } from "./fixtures";
-
-function problemsOf(raw: RawFleetConfig, secretKeys = ["hubSecrets"]): string[] {
-    try {
-        parseFleetConfig(raw, { stack: "staging", secretKeys });
-    } catch (error) {
-        assert.ok(error instanceof FleetConfigError, `expected FleetConfigError, got ${error}`);
-        assert.match(error.message, /^Pulumi\.staging\.yaml: \d+ configuration problems? under "jupyterhub-fleet:"/);
-        return [...error.problems];
-    }
-    return [];
-}
-
-function expectProblem(problems: string[], pattern: RegExp): void {
-    assert.ok(problems.some(p => pattern.test(p)), `no problem matches ${pattern}; got:\n${problems.join("\n")}`);
-}
-
-function fleetWith(mutate: (fleet: any) => void): RawFleetConfig {
-    const fleet = awsFleet() as any;
-    mutate(fleet);
-    return fleet;
-}
 
 describe("config: a valid fleet", () => {
     it("parses, applies hubDefaults and chart defaults", () => {

@@ -1,0 +1,164 @@
+/**
+ * Rules that span config entries: a hub against its cluster (bucket references, identities, auth), hubs
+ * against hubSecrets, and names that must be unique across the fleet.
+ */
+import { closestMatch } from "../util";
+import { ClusterSpec } from "./clusters";
+import { PathPart, Problems, secretCommand } from "./errors";
+import { HubSecretsSpec, HubSpec } from "./hub";
+import { AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
+
+export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, problems: Problems): void {
+    const owners = new Map<string, string>();
+    for (const [key, cluster] of Object.entries(clusters)) {
+        for (const [bucketKey, bucket] of Object.entries(cluster.buckets)) {
+            const name = bucketFullName(key, cluster.provider, bucketKey, bucket);
+            const owner = owners.get(name);
+            if (owner) {
+                problems.add(["clusters", key, "buckets", bucketKey], `bucket name "${name}" is also used by ${owner}`,
+                    "give one of them another key or name:");
+            }
+            owners.set(name, `clusters.${key}.buckets.${bucketKey}`);
+        }
+    }
+}
+
+/**
+ * `renamedFrom` names a key that is gone: resources of a key that still exists cannot also become another
+ * entry's aliases, and one old key's resources can go to one new entry only.
+ */
+export function checkRenames(kind: "hubs" | "clusters", renamedFrom: Record<string, unknown>, problems: Problems): void {
+    const claimedBy = new Map<string, string>();
+    for (const [key, previous] of Object.entries(renamedFrom)) {
+        if (typeof previous !== "string") continue;  // absent, or a wrong type the schema reports
+        const path = [kind, key, "renamedFrom"];
+        if (previous in renamedFrom) {
+            problems.add(path, previous === key ? "names this entry's own key" : `${kind}.${previous} still exists`,
+                previous === key ? "remove renamedFrom" : `renamedFrom names the key before the rename, which must be gone from ${kind}; remove renamedFrom, or remove ${kind}.${previous}`);
+        }
+        const earlier = claimedBy.get(previous);
+        if (earlier) {
+            problems.add(path, `${kind}.${earlier}.renamedFrom already claims "${previous}"`,
+                `one entry only can take over the resources of ${previous}; remove one of them`);
+        }
+        claimedBy.set(previous, key);
+    }
+}
+
+export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster: ClusterSpec, path: readonly PathPart[], problems: Problems): void {
+    const provider = cluster.provider;
+    const bucketKeys = Object.keys(cluster.buckets);
+    const bucketRef = (refPath: readonly PathPart[], bucketKey: string) => {
+        if (!bucketKeys.includes(bucketKey)) {
+            const guess = closestMatch(bucketKey, bucketKeys);
+            problems.add(refPath, `no bucket "${bucketKey}" on cluster ${clusterKey}`,
+                guess ? `did you mean ${guess}?` : bucketKeys.length ? `use one of: ${bucketKeys.join(", ")}` : `add it under clusters.${clusterKey}.buckets`);
+            return false;
+        }
+        return true;
+    };
+
+    const access = hub.cloudAccess;
+    if (access) {
+        const accessPath = [...path, "cloudAccess"];
+        if (provider === "ovh" || provider === "kubernetes") {
+            problems.add(accessPath, `${provider} clusters have no workload identity for per-hub cloud roles`,
+                provider === "ovh" ? `remove it; grant buckets through clusters.${clusterKey}.accessGroups` : "remove it; give users keys through userSecrets.vault");
+        }
+        access.bucketAdminAccess.forEach((b, i) => bucketRef([...accessPath, "bucketAdminAccess", i], b));
+        access.bucketReadonlyAccess.forEach((b, i) => {
+            if (bucketRef([...accessPath, "bucketReadonlyAccess", i], b) && access.bucketAdminAccess.includes(b)) {
+                problems.add([...accessPath, "bucketReadonlyAccess", i], `bucket ${b} is also in bucketAdminAccess`, "list it in one of them");
+            }
+        });
+        if (access.requestorPays && provider !== "gcp") {
+            problems.add([...accessPath, "requestorPays"], `requestorPays applies to gcp clusters only, and ${clusterKey} is ${provider}`,
+                "remove it; AWS requester-pays buckets need only the s3 permissions");
+        }
+        if (access.extraIamPolicy && provider !== "aws") {
+            problems.add([...accessPath, "extraIamPolicy"], `extraIamPolicy applies to aws clusters only, and ${clusterKey} is ${provider}`,
+                provider === "gcp" ? "remove it; grant GCP roles to the hub's service account instead" : "remove it");
+        }
+        const identity = hubIdentityName(clusterKey, key);
+        if (provider === "gcp" && !GCP_SERVICE_ACCOUNT_ID.test(identity)) {
+            problems.add(path, `the hub's GCP service account id "${identity}" has ${identity.length} characters; GCP allows 6–30`,
+                identity.length < 6 ? "lengthen the hub key: <cluster>-<hub> needs at least 6 characters"
+                    : `shorten the hub key: the cluster and hub keys may total at most 29 characters, ${clusterKey.length} of them being the cluster's`);
+        }
+        if (provider === "aws" && identity.length > AWS_ROLE_NAME_MAX) {
+            problems.add(path, `the hub's IAM role name "${identity}" has ${identity.length} characters; AWS allows ${AWS_ROLE_NAME_MAX}`,
+                "shorten the hub or cluster key");
+        }
+    }
+
+    const withAccess = new Set([...(access?.bucketAdminAccess ?? []), ...(access?.bucketReadonlyAccess ?? [])]);
+    for (const [envName, bucketKey] of Object.entries(hub.bucketEnv)) {
+        const envPath = [...path, "bucketEnv", envName];
+        if (!ENV_NAME.test(envName)) {
+            problems.add(envPath, "is not an environment variable name", "use letters, digits and _, e.g. SCRATCH_BUCKET");
+        }
+        if (bucketRef(envPath, bucketKey) && (provider === "aws" || provider === "gcp") && !withAccess.has(bucketKey)) {
+            problems.add(envPath, `users would get the bucket's URL but no access to bucket ${bucketKey}`,
+                `add ${bucketKey} to hubs.${key}.cloudAccess.bucketAdminAccess (or bucketReadonlyAccess)`);
+        }
+    }
+    for (const envName of Object.keys(hub.env)) {
+        if (!ENV_NAME.test(envName)) {
+            problems.add([...path, "env", envName], "is not an environment variable name", "use letters, digits and _");
+        }
+    }
+
+    const auth = hub.auth;
+    const authPath = [...path, "auth"];
+    const isLocal = cluster.provider === "kubernetes" && cluster.local;
+    if (auth.type === "dummy" && !isLocal) {
+        problems.add([...authPath, "type"], "dummy auth lets anyone log in with any password, and is allowed only on a local cluster",
+            `use github or oidc, or mark a laptop cluster with clusters.${clusterKey}.local: true`);
+    }
+    if (auth.type === "github" && !auth.allowAll && !auth.allowedOrganizations?.length && !auth.allowedUsers?.length) {
+        problems.add(authPath, "nobody could log in: JupyterHub 5 needs an allow rule",
+            "add allowedOrganizations or allowedUsers (or allowAll: true to admit every GitHub user)");
+    }
+    if (auth.type === "oidc" && !auth.allowAll && !auth.allowedGroups?.length && !auth.allowedUsers?.length) {
+        problems.add(authPath, "nobody could log in: JupyterHub 5 needs an allow rule",
+            "add allowedGroups or allowedUsers (or allowAll: true to admit every account of the identity provider)");
+    }
+    if (hub.domain && !hub.contactEmail) {
+        problems.add([...path, "contactEmail"], "missing: Let's Encrypt needs a contact address for https on " + hub.domain,
+            "add contactEmail (here or in hubDefaults)");
+    }
+    const vault = hub.userSecrets?.vault;
+    if (vault && auth.type !== "oidc") {
+        problems.add([...path, "userSecrets", "vault"], `Vault logs users in with their OIDC token, and ${auth.type} auth keeps none`,
+            "use auth.type: oidc with the identity provider Vault trusts, or remove userSecrets");
+    }
+    if (vault && !vault.path.includes("{username}")) {
+        problems.add([...path, "userSecrets", "vault", "path"], "has no {username}, so every user would get the same secret",
+            "write it like users/{username}/s3");
+    }
+    const defaults = Object.entries(hub.profiles).filter(([, p]) => p.default);
+    if (defaults.length > 1) {
+        problems.add([...path, "profiles"], `${defaults.length} profiles are marked default (${defaults.map(([k]) => k).join(", ")})`,
+            "mark one");
+    }
+    for (const [profileKey, profile] of Object.entries(hub.profiles)) {
+        if (profile.cpu?.guarantee && profile.cpu.limit && profile.cpu.guarantee > profile.cpu.limit) {
+            problems.add([...path, "profiles", profileKey, "cpu"], "guarantee is above limit", "lower the guarantee or raise the limit");
+        }
+    }
+}
+
+export function checkHubSecrets(key: string, hub: HubSpec, secrets: HubSecretsSpec | undefined, problems: Problems): void {
+    if ((hub.auth.type === "github" || hub.auth.type === "oidc") && !secrets?.auth?.clientSecret) {
+        problems.add(["hubSecrets", key, "auth", "clientSecret"], `missing: ${hub.auth.type} auth needs the OAuth client secret`,
+            `run: ${secretCommand(`hubSecrets.${key}.auth.clientSecret`, "<client secret>")}`);
+    }
+    if (hub.database?.type === "postgres" && !secrets?.database?.url) {
+        problems.add(["hubSecrets", key, "database", "url"], "missing: an external postgres database needs its URL",
+            `run: ${secretCommand(`hubSecrets.${key}.database.url`, "postgresql://user:password@host:5432/jupyterhub")}`);
+    }
+    if (secrets?.database && !hub.database) {
+        problems.add(["hubSecrets", key, "database"], "a database URL is set but the hub uses its own SQLite database",
+            `add database: { type: postgres } to hubs.${key}, or remove the secret`);
+    }
+}

@@ -1,0 +1,172 @@
+/**
+ * Problems and their reporting: every problem is one line `<key path>: <what is wrong> (<how to fix>)`, and
+ * one FleetConfigError lists them all. `check` and `checkTagged` turn zod's issues into such lines.
+ */
+import { z } from "zod";
+import { closestMatch, isPlainObject } from "../util";
+import { PROVIDER_ONLY_FIELDS } from "./clusters";
+import { CONFIG_NAMESPACE, ProviderName } from "./names";
+
+export type PathPart = string | number;
+
+export function formatPath(path: readonly PathPart[]): string {
+    return path.map((part, i) => typeof part === "number" ? `[${part}]`
+        : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(part) ? (i === 0 ? part : `.${part}`) : `["${part}"]`).join("");
+}
+
+/** One error listing every problem in a stack's config. */
+export class FleetConfigError extends Error {
+    constructor(readonly stackFile: string, readonly problems: readonly string[]) {
+        super(`${stackFile}: ${problems.length} configuration problem${problems.length === 1 ? "" : "s"} ` +
+            `under "${CONFIG_NAMESPACE}:" (nothing was deployed):\n` + problems.map(p => `  - ${p}`).join("\n"));
+        this.name = "FleetConfigError";
+    }
+}
+
+export class Problems {
+    readonly list: string[] = [];
+    add(path: readonly PathPart[], what: string, fix: string): void {
+        this.list.push(`${formatPath(path)}: ${what} (${fix})`);
+    }
+}
+
+export function describe(value: unknown): string {
+    if (value === undefined) return "nothing";
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "a list";
+    if (typeof value === "object") return "a map";
+    return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export function secretCommand(path: string, example: string): string {
+    return `pulumi config set --secret --path '${path}' '${example}'`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    let current = root;
+    for (const part of path) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = (current as Record<PropertyKey, unknown>)[part];
+    }
+    return current;
+}
+
+export function unknownKeyFix(key: string, allowed: readonly string[], context: ProviderContext | undefined): string {
+    const owners = context && PROVIDER_ONLY_FIELDS[key];
+    if (owners && context?.provider && !owners.includes(context.provider)) {
+        return `${key} applies to ${owners.join(" / ")} clusters only, and this cluster is ${context.provider}; remove it`;
+    }
+    if (key === "clientSecret" && context?.secretHint) {
+        return `secrets go in hubSecrets, encrypted: ${context.secretHint}`;
+    }
+    const guess = closestMatch(key, allowed);
+    return guess ? `did you mean ${guess}?` : `allowed here: ${allowed.join(", ")}`;
+}
+
+export interface ProviderContext {
+    /** The cluster's provider, when known. */
+    provider?: ProviderName;
+    description: string;
+    /** The config-set command for a secret misplaced at this level. */
+    secretHint?: string;
+}
+
+/** Parses `value` with `schema`, turning zod issues into operator-facing problems. */
+export function check<S extends z.ZodType>(schema: S, value: unknown, path: readonly PathPart[], problems: Problems,
+    context?: ProviderContext): z.infer<S> | undefined {
+    const result = schema.safeParse(value);
+    if (result.success) {
+        return result.data;
+    }
+    for (const issue of result.error.issues) {
+        const at = [...path, ...(issue.path as PathPart[])];
+        const actual = valueAt(value, issue.path);
+        switch (issue.code) {
+            case "unrecognized_keys": {
+                const shape = shapeAt(schema, issue.path as PathPart[]);
+                for (const key of issue.keys) {
+                    problems.add([...at, key], "unknown key", unknownKeyFix(key, shape, context));
+                }
+                break;
+            }
+            case "invalid_type":
+                if (actual === undefined) {
+                    problems.add(at, "missing required field", `add it: a ${issue.expected}`);
+                } else {
+                    problems.add(at, `expected ${issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}, got ${describe(actual)}`,
+                        `change it to a ${issue.expected === "int" ? "whole number" : issue.expected}`);
+                }
+                break;
+            case "invalid_value":
+                problems.add(at, `${describe(actual)} is not allowed`,
+                    `use one of: ${issue.values.map(v => JSON.stringify(v)).join(", ")}`);
+                break;
+            case "too_small":
+            case "too_big": {
+                const limit = issue.code === "too_small" ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+                const unit = issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : "";
+                problems.add(at, `${describe(actual)} is too ${issue.code === "too_small" ? "small" : "big"}`,
+                    `it must be ${limit}${unit}`);
+                break;
+            }
+            default: {
+                // Our own messages read "what (fix)"; zod's built-in ones get a generic fix.
+                const [what, fix] = splitMessage(issue.message);
+                problems.add(at, `${describe(actual)} ${what}`, fix ?? "see README.md, Configuration reference");
+            }
+        }
+    }
+    return undefined;
+}
+
+function splitMessage(message: string): [string, string | undefined] {
+    const match = /^(.*) \((.*)\)$/.exec(message);
+    return match ? [match[1], match[2]] : [message.replace(/^Invalid input: /, "is invalid: "), undefined];
+}
+
+/** Keys allowed by the object schema at `path` inside `schema`, for typo suggestions. */
+function shapeAt(schema: z.ZodType, path: readonly PathPart[]): string[] {
+    let current: z.ZodType | undefined = schema;
+    for (const part of [...path, undefined]) {
+        while (current && ["optional", "default", "nullable", "pipe"].includes(current.def.type)) {
+            const def = current.def as unknown as { innerType?: z.ZodType; in?: z.ZodType };
+            current = def.innerType ?? def.in;
+        }
+        if (!current || part === undefined) break;
+        if (current instanceof z.ZodObject) current = current.shape[part as string] as z.ZodType | undefined;
+        else if (current instanceof z.ZodRecord) current = current.def.valueType as z.ZodType;
+        else if (current instanceof z.ZodArray) current = current.def.element as z.ZodType;
+        else current = undefined;
+    }
+    return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+/** Parses a tagged union (cluster `provider`, auth `type`, homeStorage `type`) with a precise error. */
+export function checkTagged<T>(schemas: Record<string, z.ZodType>, allowed: readonly string[], tag: string,
+    value: unknown, path: readonly PathPart[], problems: Problems, context?: ProviderContext): T | undefined {
+    if (!isPlainObject(value)) {
+        problems.add(path, `expected a map, got ${describe(value)}`, `give a map with ${tag}: ${allowed.join(" | ")}`);
+        return undefined;
+    }
+    const kind = value[tag];
+    if (typeof kind !== "string" || !allowed.includes(kind)) {
+        const where = context ? ` on ${context.description}` : "";
+        const guess = typeof kind === "string" ? closestMatch(kind, allowed) : undefined;
+        problems.add([...path, tag], kind === undefined ? "missing required field" : `${describe(kind)} is not supported${where}`,
+            `use one of: ${allowed.join(", ")}${guess ? `; did you mean ${guess}?` : ""}`);
+        return undefined;
+    }
+    const provider = tag === "provider" ? kind as ProviderName : context?.provider;
+    return check(schemas[kind], value, path, problems,
+        { ...context, provider, description: context?.description ?? `${kind} clusters` }) as T | undefined;
+}
+
+/** `value` as a map keyed by entry name, or {} with a problem when it is something else. */
+export function recordOf(value: unknown, path: readonly PathPart[], problems: Problems, what: string): Record<string, unknown> {
+    if (value === undefined) return {};
+    if (!isPlainObject(value)) {
+        problems.add(path, `expected a map of ${what}, got ${describe(value)}`, `write it as a YAML map keyed by ${what.replace(/s$/, "")} name`);
+        return {};
+    }
+    return value;
+}

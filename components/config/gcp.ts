@@ -1,0 +1,36 @@
+/** GCP clusters (GKE): schema and the rules that hold within one GCP cluster. */
+import { z } from "zod";
+import { commonClusterFields, kubernetesVersion } from "./clusterFields";
+import { PathPart, Problems } from "./errors";
+import { FILESTORE_MIN_CAPACITY_GB, WithHome } from "./homeStorage";
+
+export const gcpClusterSchema = z.strictObject({
+    provider: z.literal("gcp"),
+    project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a GCP project id" }),
+    region: z.string().regex(/^[a-z]+-[a-z]+\d$/, { error: "must be a GCP region such as us-central1" }),
+    zone: z.string().regex(/^[a-z]+-[a-z]+\d-[a-z]$/, { error: "must be a GCP zone such as us-central1-b" }),
+    kubernetesVersion: kubernetesVersion.optional(),
+    releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"]).optional(),
+    networkPolicy: z.boolean().default(true),
+    ...commonClusterFields,
+});
+export type GcpClusterSpec = WithHome<z.infer<typeof gcpClusterSchema>>;
+
+export function checkGcpCluster(cluster: GcpClusterSpec, path: readonly PathPart[], problems: Problems): void {
+    if (cluster.kubernetesVersion && cluster.releaseChannel) {
+        problems.add([...path, "releaseChannel"], "a pinned kubernetesVersion and a releaseChannel are both set",
+            "keep one: a release channel upgrades the cluster by itself");
+    }
+    if (!cluster.kubernetesVersion && !cluster.releaseChannel) {
+        problems.add([...path, "kubernetesVersion"], "neither a kubernetesVersion nor a releaseChannel is set",
+            "pin a version such as \"1.33\" or set releaseChannel: STABLE");
+    }
+    if (!cluster.zone.startsWith(`${cluster.region}-`)) {
+        problems.add([...path, "zone"], `zone ${cluster.zone} is not in region ${cluster.region}`, `use a zone such as ${cluster.region}-b`);
+    }
+    const home = cluster.homeStorage;
+    if (home.type === "filestore" && home.capacityGb < FILESTORE_MIN_CAPACITY_GB[home.tier]) {
+        problems.add([...path, "homeStorage", "capacityGb"], `${home.capacityGb} GB is below the ${home.tier} minimum`,
+            `set at least ${FILESTORE_MIN_CAPACITY_GB[home.tier]}`);
+    }
+}

@@ -1,0 +1,32 @@
+/**
+ * The fleet's stack config: the operator's interface (DESIGN.md, "Stack config"). The key names are a
+ * contract with their stack files and runbooks. Where each part lives:
+ *
+ * - loader.ts       parseFleetConfig (pure) and loadFleetConfig (reads the stack's config)
+ * - errors.ts       FleetConfigError and `<key path>: <what is wrong> (<how to fix>)` lines from zod issues
+ * - names.ts        config keys and the cloud's name rules (lengths, patterns, derived names)
+ * - hub.ts          hub, auth, profile and hubSecrets schemas
+ * - clusters.ts     the schema per provider and the rules every cluster shares (node pools, buckets)
+ * - aws.ts gcp.ts ovh.ts kubernetes.ts   each provider's schema and its own rules
+ * - clusterFields.ts, homeStorage.ts     schema pieces the providers share
+ * - checks.ts       rules across entries: a hub against its cluster, hubSecrets, fleet-wide uniqueness
+ * - values.ts       rules for a hub's raw z2jh values
+ */
+export type { AwsClusterSpec } from "./aws";
+export { nodePoolPurpose } from "./clusterFields";
+export type { BucketSpec, NodePoolSpec } from "./clusterFields";
+export type { ClusterSpec } from "./clusters";
+export { FleetConfigError, formatPath } from "./errors";
+export type { GcpClusterSpec } from "./gcp";
+export { FILESTORE_MIN_CAPACITY_GB, HOME_STORAGE_TYPES } from "./homeStorage";
+export type { HomeStorageSpec } from "./homeStorage";
+export { DEFAULT_CHART_VERSION } from "./hub";
+export type {
+    AuthSpec, CloudAccessSpec, DummyAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec, OidcAuthSpec, ProfileSpec,
+} from "./hub";
+export type { ClusterSecretsSpec, ExtraMountSpec, KubernetesClusterSpec } from "./kubernetes";
+export { loadFleetConfig, parseFleetConfig } from "./loader";
+export type { FleetConfig, ParseOptions, RawFleetConfig } from "./loader";
+export { AWS_ROLE_NAME_MAX, bucketFullName, CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, hubIdentityName, MAX_CLUSTER_KEY_LENGTH, PROVIDERS } from "./names";
+export type { ProviderName } from "./names";
+export type { AccessGroupSpec, OvhClusterSpec } from "./ovh";

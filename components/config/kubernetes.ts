@@ -1,0 +1,91 @@
+/** Existing clusters (`provider: kubernetes`, OpenShift included): schema, kubeconfig, and their own rules. */
+import { z } from "zod";
+import { parse as parseYaml } from "yaml";
+import { isPlainObject } from "../util";
+import { bucketSchema, clusterRenamedFrom } from "./clusterFields";
+import { PathPart, Problems } from "./errors";
+import { WithHome } from "./homeStorage";
+import { DNS_LABEL } from "./names";
+
+const extraMountSchema = z.strictObject({
+    name: z.string().regex(DNS_LABEL, { error: "must be a lowercase DNS label such as scratch" }),
+    server: z.string().min(1),
+    path: z.string().regex(/^\//, { error: "must be an absolute export path" }),
+    mountPath: z.string().regex(/^\//, { error: "must be an absolute path in the user's container" }),
+    readOnly: z.boolean().default(false),
+});
+export type ExtraMountSpec = z.infer<typeof extraMountSchema>;
+
+export const kubernetesClusterSchema = z.strictObject({
+    provider: z.literal("kubernetes"),
+    /** kubeconfig context; the current context when neither this nor clusterSecrets.<cluster>.kubeconfig is set. */
+    context: z.string().min(1).optional(),
+    /** A laptop cluster (kind, minikube, k3d): the only place `dummy` auth is allowed. */
+    local: z.boolean().default(false),
+    /** OpenShift: bind a SecurityContextConstraints object to each hub's user service account. */
+    openshift: z.boolean().default(false),
+    /** S3-compatible storage endpoint (Ceph, MinIO), exported to users as AWS_ENDPOINT_URL_S3. */
+    s3Endpoint: z.url().optional(),
+    extraMounts: z.array(extraMountSchema).default([]),
+    homeStorage: z.unknown().optional(),
+    buckets: z.record(z.string(), bucketSchema).default({}),
+    renamedFrom: clusterRenamedFrom.optional(),
+});
+export type KubernetesClusterSpec = WithHome<z.infer<typeof kubernetesClusterSchema>>;
+
+export function checkKubernetesCluster(cluster: KubernetesClusterSpec, path: readonly PathPart[], problems: Problems): void {
+    if (!cluster.local && cluster.homeStorage.type === "dynamic" && !cluster.homeStorage.storageClass) {
+        // Nothing here knows what the cluster's default class does, and most delete a volume with its claim.
+        problems.add([...path, "homeStorage", "storageClass"], "dynamic homes on an existing cluster need a named storage class",
+            "name one whose reclaimPolicy is Retain (the deployment checks it), or use homeStorage: { type: nfs, … }");
+    }
+    if (Object.keys(cluster.buckets).length > 0 && !cluster.s3Endpoint) {
+        problems.add([...path, "buckets"], "buckets on an existing cluster need the S3 endpoint that serves them",
+            "add s3Endpoint: https://… to the cluster");
+    }
+    const seen = new Set<string>();
+    cluster.extraMounts.forEach((mount, i) => {
+        if (seen.has(mount.name)) {
+            problems.add([...path, "extraMounts", i, "name"], `mount name "${mount.name}" is used twice`, "give each mount its own name");
+        }
+        seen.add(mount.name);
+        if (mount.mountPath === "/home/jovyan" || mount.mountPath.startsWith("/home/jovyan/..")) {
+            problems.add([...path, "extraMounts", i, "mountPath"], "would hide the user's home directory", "mount it elsewhere, e.g. /scratch");
+        }
+    });
+}
+
+/** A kubeconfig in clusterSecrets must parse and hold the context the cluster names (or a current one). */
+export function checkKubeconfig(key: string, cluster: KubernetesClusterSpec, kubeconfig: string | undefined, problems: Problems): void {
+    if (!kubeconfig) return;
+    const path = ["clusterSecrets", key, "kubeconfig"];
+    let parsed: unknown;
+    try {
+        parsed = parseYaml(kubeconfig);
+    } catch (error) {
+        problems.add(path, `does not parse as YAML (${(error as Error).message.split("\n")[0]})`,
+            `set the whole file: pulumi config set --secret --path '${path.join(".")}' < kubeconfig.yaml`);
+        return;
+    }
+    const contexts = isPlainObject(parsed) && Array.isArray(parsed.contexts)
+        ? parsed.contexts.map(c => isPlainObject(c) ? String(c.name) : "") : undefined;
+    if (!contexts || !isPlainObject(parsed) || !Array.isArray(parsed.clusters)) {
+        problems.add(path, "is not a kubeconfig (no clusters or contexts list)",
+            `set the whole file: pulumi config set --secret --path '${path.join(".")}' < kubeconfig.yaml`);
+        return;
+    }
+    if (cluster.context && !contexts.includes(cluster.context)) {
+        problems.add(["clusters", key, "context"], `context "${cluster.context}" is not in clusterSecrets.${key}.kubeconfig`,
+            `use one of: ${contexts.join(", ")}`);
+    }
+    if (!cluster.context && typeof parsed["current-context"] !== "string") {
+        problems.add(path, "has no current-context, and clusters." + key + ".context is not set",
+            `set clusters.${key}.context to one of: ${contexts.join(", ")}`);
+    }
+}
+
+export const clusterSecretsSchema = z.strictObject({
+    /** A whole kubeconfig file for an existing cluster. */
+    kubeconfig: z.string().min(1).optional(),
+});
+export type ClusterSecretsSpec = z.infer<typeof clusterSecretsSchema>;

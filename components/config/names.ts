@@ -1,0 +1,38 @@
+/**
+ * Names: the config's own keys, and the rules for every name the fleet derives from a config key. Each rule
+ * exists because a cloud refuses longer or odder names, and the refusal would otherwise come halfway
+ * through an `up`.
+ */
+
+export const CONFIG_NAMESPACE = "jupyterhub-fleet";
+/** The project's config keys (`jupyterhub-fleet:<key>`). */
+export const FLEET_CONFIG_KEYS = ["clusters", "hubDefaults", "hubs", "hubSecrets", "clusterSecrets"] as const;
+export const PROVIDERS = ["aws", "gcp", "ovh", "kubernetes"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const CLUSTER_KEY = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+export const MAX_CLUSTER_KEY_LENGTH = 20;
+/** Hub key = namespace = helm release name: an RFC 1123 DNS label. */
+export const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+export const MAX_HUB_KEY_LENGTH = 63;
+/** S3 / GCS / OVH bucket names. */
+export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** S3, GCS and OVH refuse bucket names shaped like an IP address. */
+export const IPV4_ADDRESS = /^\d{1,3}(\.\d{1,3}){3}$/;
+/** GitHub logins, lowercased (access groups are keyed by hub username, which GitHub auth lowercases). */
+export const GITHUB_LOGIN = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}$/;
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const EXACT_SEMVER = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+export const GCP_SERVICE_ACCOUNT_ID = /^[a-z](?:[-a-z0-9]{4,28}[a-z0-9])$/;
+export const AWS_ROLE_NAME_MAX = 64;
+
+/** The full name of a bucket: globally unique clouds get the cluster prefix, OVH and existing storage don't. */
+export function bucketFullName(clusterKey: string, provider: ProviderName, bucketKey: string, bucket: { readonly name?: string }): string {
+    if (bucket.name) return bucket.name;
+    return provider === "aws" || provider === "gcp" ? `${clusterKey}-${bucketKey}` : bucketKey;
+}
+
+/** Name of the per-hub cloud identity: the IAM role on AWS, the service account id on GCP. */
+export function hubIdentityName(clusterKey: string, hubKey: string): string {
+    return `${clusterKey}-${hubKey}`;
+}
