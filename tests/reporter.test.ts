@@ -13,7 +13,7 @@ const { Tally } = require("./reporter") as { Tally: new (runner: Mocha.Runner) =
 function closingLineOf(build: (root: Mocha.Suite) => void, failHookAffectedTests = false): Promise<string> {
     const root = new Mocha.Suite("", new Mocha.Context());
     build(root);
-    const runner = new Mocha.Runner(root, { delay: false, failHookAffectedTests } as Mocha.Runner.RunnerOptions);
+    const runner = new Mocha.Runner(root, { delay: false, failHookAffectedTests } as Mocha.RunnerOptions);
     const tally = new Tally(runner);
     return new Promise(resolve => runner.run(() => resolve(tally.closingLine())));
 }
