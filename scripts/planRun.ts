@@ -1,8 +1,9 @@
 /**
  * The offline plan's engine: runs the program for one stack under Pulumi mocks (no cloud, no CLI), records
  * every resource with its inputs, computed outputs and options, and evaluates the policy pack's rules on
- * them. Config and mocks are process-global, so one process plans one stack (scripts/plan.ts runs a
- * subprocess per stack when it needs two).
+ * them. Config and mocks are process-global: each run sets both before it loads the program, and the
+ * program reads its config when it runs, not when its modules load, so one process can plan one stack
+ * after another (scripts/plan.ts plans a base and a head; the tests plan many stacks), never two at once.
  *
  * Mocks never see resource options or parents, so the plan passes a transformation to `deployFleet`
  * (inherited by every child) and joins what it sees with what the mocks receive by type and name, the
@@ -58,6 +59,9 @@ export interface Plan {
 export type PlanOutcome =
     | { readonly kind: "plan"; readonly plan: Plan }
     | { readonly kind: "config-error"; readonly message: string };
+
+/** The program itself failed (an exception inside an `apply`, a rejected registration): no verdict. */
+export class PlanFailure extends Error { }
 
 /** What the transformation sees of a resource; the rest arrives at the mocks. */
 interface Capture {
@@ -115,8 +119,25 @@ export function readPolicyConfig(stack: string): PackConfig {
     return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) as PackConfig : {};
 }
 
-/** Plans `stack` from `Pulumi.<stack>.yaml` in `dir`. Call once per process. */
+/**
+ * Plans `stack` from `Pulumi.<stack>.yaml` in `dir`. Rejects with PlanFailure when the program fails: the
+ * SDK reports such a failure only as an unhandled rejection and leaves the outputs that depend on it
+ * pending, so the run would otherwise never end. Runs must not overlap (config and mocks are global).
+ */
 export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> {
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+        onRejection = reason => reject(new PlanFailure(`the program failed: ${(reason as Error)?.stack ?? String(reason)}`));
+    });
+    process.on("unhandledRejection", onRejection);
+    try {
+        return await Promise.race([planStack(stack, dir), failed]);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+}
+
+async function planStack(stack: string, dir: string): Promise<PlanOutcome> {
     let stackConfig;
     try {
         stackConfig = readStackFile(stack, dir);
