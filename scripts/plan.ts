@@ -13,6 +13,9 @@
  *                  Markdown. Both sides are planned with the current program, one after the other
  *   --dir <dir>    where Pulumi.<stack>.yaml is (default: the current directory)
  *   --out <file>   write the report (text, JSON or Markdown) to <file> instead of stdout
+ *   --first-preview  plan the stack's first `pulumi preview`, against clusters where nothing exists yet:
+ *                  computed values are unknown and a read of anything the program creates fails, as the
+ *                  engine does (scripts/mocks.ts `empty-cluster-preview`). Exit 3 if that preview would fail
  *
  * Exit codes:
  *   0  no mandatory policy violation, no stored data at risk
@@ -38,11 +41,12 @@ interface Options {
     readonly base?: string;
     readonly dir: string;
     readonly out?: string;
+    readonly firstPreview: boolean;
 }
 
 class UsageError extends Error { }
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>] [--out <file>]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>] [--out <file>] [--first-preview]";
 
 function parseArgs(argv: readonly string[]): Options {
     let stack: string | undefined;
@@ -50,6 +54,7 @@ function parseArgs(argv: readonly string[]): Options {
     let out: string | undefined;
     let dir = process.cwd();
     let json = false;
+    let firstPreview = false;
     for (let i = 0; i < argv.length; i++) {
         const value = () => {
             const next = argv[++i];
@@ -62,12 +67,14 @@ function parseArgs(argv: readonly string[]): Options {
             case "--dir": dir = path.resolve(value()); break;
             case "--out": out = path.resolve(value()); break;
             case "--json": json = true; break;
+            case "--first-preview": firstPreview = true; break;
             default: throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
         }
     }
     if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
     if (base && json) throw new UsageError(`--base prints a Markdown summary; it does not combine with --json\n${USAGE}`);
-    return { stack, json, base, dir, out };
+    if (base && firstPreview) throw new UsageError(`--base compares deployed stacks; it does not combine with --first-preview\n${USAGE}`);
+    return { stack, json, base, dir, out, firstPreview };
 }
 
 /** The command line that runs this script again, through ts-node when it runs from source. */
@@ -94,13 +101,13 @@ function stackFileAt(ref: string, stack: string, dir: string): Promise<string | 
 /** A plan as JSON, or why there is none: exit code and message. */
 type Planned = { readonly plan: PlanJson } | { readonly code: number; readonly message: string };
 
-/** Plans `stack` from `dir` in this process. */
-async function planHere(stack: string, dir: string): Promise<Planned> {
+/** Plans `stack` from `dir` in this process, as an update of what exists or as its first preview. */
+async function planHere(stack: string, dir: string, firstPreview = false): Promise<Planned> {
     // Loaded on first use: a usage error never loads the program.
     const { PlanFailure, runPlan } = await import("./planRun");
     let outcome: PlanOutcome;
     try {
-        outcome = await runPlan(stack, dir);
+        outcome = await runPlan(stack, dir, firstPreview ? "empty-cluster-preview" : "update");
     } catch (error) {
         if (error instanceof PlanFailure) return { code: EXIT.failed, message: error.message };
         throw error;
@@ -158,7 +165,7 @@ export async function plan(argv: readonly string[]): Promise<{ code: number; tex
             throw error;
         }
     } else {
-        const planned = await planHere(options.stack, options.dir);
+        const planned = await planHere(options.stack, options.dir, options.firstPreview);
         result = "plan" in planned
             ? { code: verdict(planned.plan), text: options.json ? renderJson(planned.plan) : renderText(planned.plan) }
             : { code: planned.code, text: "", error: planned.message };

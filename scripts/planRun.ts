@@ -17,7 +17,7 @@ import { sortKeysDeep } from "../components/util";
 import { rules } from "../policies/rules";
 import { PackConfig, PlannedResource, Violation, evaluatePolicies } from "../policies/evaluate";
 // The mock recorder and computed-output table the tests use too, so the plan and the tests answer the program alike.
-import { DEFAULT_OUTPUTS, MockRecorder } from "./mocks";
+import { DEFAULT_OUTPUTS, MockMode, MockRecorder } from "./mocks";
 import { placeholderFor, readStackFile } from "./stackConfig";
 import { checkRelease, plaintextSecrets } from "./engineModel/helmRelease";
 
@@ -124,20 +124,20 @@ export function readPolicyConfig(stack: string): PackConfig {
  * SDK reports such a failure only as an unhandled rejection and leaves the outputs that depend on it
  * pending, so the run would otherwise never end. Runs must not overlap (config and mocks are global).
  */
-export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> {
+export async function runPlan(stack: string, dir: string, mode: MockMode = "update"): Promise<PlanOutcome> {
     let onRejection: (reason: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => {
         onRejection = reason => reject(new PlanFailure(`the program failed: ${(reason as Error)?.stack ?? String(reason)}`));
     });
     process.on("unhandledRejection", onRejection);
     try {
-        return await Promise.race([planStack(stack, dir), failed]);
+        return await Promise.race([planStack(stack, dir, mode), failed]);
     } finally {
         process.off("unhandledRejection", onRejection);
     }
 }
 
-async function planStack(stack: string, dir: string): Promise<PlanOutcome> {
+async function planStack(stack: string, dir: string, mode: MockMode): Promise<PlanOutcome> {
     let stackConfig;
     try {
         stackConfig = readStackFile(stack, dir);
@@ -148,7 +148,7 @@ async function planStack(stack: string, dir: string): Promise<PlanOutcome> {
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
 
     const registrations = new Map<string, Registration>();
-    const recorder = new MockRecorder(DEFAULT_OUTPUTS, {});
+    const recorder = new MockRecorder(DEFAULT_OUTPUTS, {}, mode);
     pulumi.runtime.setMocks({
         newResource: async args => {
             const result = await recorder.mocks.newResource(args);
@@ -160,7 +160,7 @@ async function planStack(stack: string, dir: string): Promise<PlanOutcome> {
             return { id, state: result.state };
         },
         call: recorder.mocks.call,
-    }, CONFIG_NAMESPACE, stack, false);
+    }, CONFIG_NAMESPACE, stack, mode === "empty-cluster-preview");
     recorder.tapMonitor();
 
     // Imported after the config and mocks are set, as the program would be under the CLI.

@@ -94,6 +94,7 @@ describe("offline plan (npm run plan)", function () {
         shrunk: () => ["--stack", "shrink", "--dir", repo, "--base", "HEAD~1"],
         unchanged: () => ["--stack", "same", "--dir", repo, "--base", "HEAD~1"],
         ...Object.fromEntries(exampleStacks.map(stack => [`example:${stack}`, () => ["--stack", stack, "--dir", ROOT]])),
+        ...Object.fromEntries(exampleStacks.map(stack => [`first-preview:${stack}`, () => ["--stack", stack, "--dir", ROOT, "--first-preview"]])),
     });
 
     before(() => {
@@ -143,7 +144,7 @@ describe("offline plan (npm run plan)", function () {
         const pv = json.resources.find(r => r.type === "kubernetes:core/v1:PersistentVolume")!;
         assert.strictEqual(pv.protect, true);
         assert.ok(json.resources.some(r => r.urn.startsWith("urn:pulumi:clean::jupyterhub-fleet::jupyterhub:kubernetes:Cluster$")));
-        assert.strictEqual((json.outputs as any).clusters.onprem.kubeconfig, "[secret]");
+        assert.strictEqual((json.outputs as any).kubeconfigs, "[secret]");
         assert.strictEqual(clean.stdout, `${JSON.stringify(json, null, 2)}\n`, "keys are already sorted");
     });
 
@@ -231,6 +232,14 @@ describe("offline plan (npm run plan)", function () {
     for (const stack of exampleStacks) {
         it(`plans the example stack ${stack} clean: no config error, no policy violation`, async () => {
             const run = await runs.get(`example:${stack}`);
+            assert.strictEqual(run.code, EXIT.ok, `${stack}: ${run.stderr}\n${run.stdout.slice(-2000)}`);
+            assert.match(run.stdout, /Policy: 0 mandatory, 0 advisory violations/, stack);
+        });
+    }
+
+    for (const stack of exampleStacks) {
+        it(`plans the first preview of example stack ${stack}, on clusters where nothing exists yet, clean`, async () => {
+            const run = await runs.get(`first-preview:${stack}`);
             assert.strictEqual(run.code, EXIT.ok, `${stack}: ${run.stderr}\n${run.stdout.slice(-2000)}`);
             assert.match(run.stdout, /Policy: 0 mandatory, 0 advisory violations/, stack);
         });
