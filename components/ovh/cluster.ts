@@ -16,6 +16,7 @@ import { AccessGroups } from "./accessGroups";
 import { CREDENTIALS_FILE_NAME, s3KeysSpawnHook } from "./credentials";
 import { nodePoolTemplate, subnetRange } from "./kubeSpec";
 import { ObjectStorage, s3Endpoint } from "./objectStorage";
+import { poolDesiredNodes } from "./poolSize";
 import { accessPrincipals } from "./s3Policies";
 
 /** The storage class the cluster creates for user homes when config names none. */
@@ -103,13 +104,10 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 autoscale: true,
                 minNodes: pool.minNodes,
                 maxNodes: pool.maxNodes,
-                desiredNodes: pool.minNodes,
+                // The autoscaler's current count within the new bounds (poolSize.ts says why not ignoreChanges).
+                desiredNodes: poolDesiredNodes(serviceName, this.kube.id, poolKey, pool, { parent: this }),
                 template: nodePoolTemplate(nodePoolPurpose(poolKey, pool)),
-            }, {
-                parent: this,
-                // The autoscaler moves desiredNodes; resetting it on every `up` would fight it.
-                ignoreChanges: ["desiredNodes"],
-            });
+            }, { parent: this });
         }
         this.nodePools = pools;
         this.kubeconfig = pulumi.secret(this.kube.kubeconfig);
