@@ -129,6 +129,8 @@ const commonClusterFields = {
     /** Parsed separately per provider; see HOME_STORAGE_TYPES. */
     homeStorage: z.unknown().optional(),
     buckets: z.record(z.string(), bucketSchema).default({}),
+    /** Pulumi `protect` (and the cloud's own deletion protection where it has one) on the cluster and its network. */
+    deletionProtection: z.boolean().default(true),
 };
 
 const clusterSchemas = {

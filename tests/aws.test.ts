@@ -203,6 +203,7 @@ function fleet() {
             ex1: {
                 provider: "aws",
                 region: "eu-west-1",
+                deletionProtection: false,
                 kubernetesVersion: "1.33",
                 network: { vpcId: "vpc-0aaa", subnetIds: ["subnet-0aaa", "subnet-0bbb"] },
                 nodePools: {
@@ -379,16 +380,24 @@ describe("AwsCluster (mocked)", function () {
     });
 
     describe("data safety", () => {
-        it("protects the file system, the access points and the buckets, and nothing that must be replaceable", () => {
+        it("protects the cluster, the file system, the access points and the buckets, and nothing that must be replaceable", () => {
             const protectedNames = [...sent].filter(([, o]) => o.protect).map(([key]) => key).filter(k => k.includes("::uw2-")).sort();
             assert.deepStrictEqual(protectedNames, [
                 "aws:efs/accessPoint:AccessPoint::uw2-homes-outreach",
                 "aws:efs/accessPoint:AccessPoint::uw2-homes-research",
                 "aws:efs/accessPoint:AccessPoint::uw2-homes-teaching",
                 "aws:efs/fileSystem:FileSystem::uw2-homes-fs",
+                "aws:eks/cluster:Cluster::uw2-eks",
                 "aws:s3/bucket:Bucket::uw2-buckets-persistent",
                 "aws:s3/bucket:Bucket::uw2-buckets-scratch",
             ]);
+            assert.strictEqual(inputs("aws:eks/cluster:Cluster", "uw2-eks").deletionProtection, true, "EKS's own deletion protection");
+        });
+
+        it("leaves a cluster with deletionProtection: false deletable, by Pulumi and by EKS", () => {
+            assert.strictEqual(sent.get("aws:eks/cluster:Cluster::ex1-eks")?.protect, false);
+            assert.strictEqual(inputs("aws:eks/cluster:Cluster", "ex1-eks").deletionProtection, false);
+            assert.strictEqual(sent.get("aws:efs/fileSystem:FileSystem::ex1-homes-fs")?.protect, true, "homes stay protected");
         });
     });
 

@@ -112,6 +112,13 @@ describe("OVH cluster", () => {
         await valueOf(pulumi.all(Object.values(cluster.buckets).map(b => b.url)));
     });
 
+    it("protects the cluster, its network and its subnet: a replacement would lose the cluster's etcd", () => {
+        for (const [type, name] of [[T.network, "gfts-network"], [T.subnet, "gfts-subnet"], [T.kube, "gfts-kube"]]) {
+            assert.strictEqual(options.of(type, name).protect, true, name);
+        }
+        assert.notStrictEqual(options.of(T.pool, "gfts-pool-user").protect, true, "pools are replaceable");
+    });
+
     it("puts the cluster on its own private network", () => {
         const network = recorder.get(T.network, "gfts-network").inputs;
         assert.deepStrictEqual([network.serviceName, network.regions, network.vlanId], [PROJECT, ["GRA11"], 12]);
@@ -293,9 +300,10 @@ describe("OVH cluster", () => {
     });
 });
 
-describe("OVH cluster without access groups, with a named storage class and endpoint", () => {
+describe("OVH cluster without access groups or deletion protection, with a named storage class and endpoint", () => {
     let recorder: MockRecorder;
     let cluster: OvhClusterType;
+    const options = new OptionsRecorder();
 
     before(async () => {
         recorder = useMocks({ stack: "prod", outputs: OVH_OUTPUTS });
@@ -306,9 +314,11 @@ describe("OVH cluster without access groups, with a named storage class and endp
                 s3: { region: "gra", endpoint: "https://s3.gra.perf.cloud.ovh.net" },
                 homeStorage: { type: "dynamic", size: "10Gi", storageClass: "cinder-high-speed-retain" },
                 buckets: { scratch: { deleteAfterDays: 1 } },
+                deletionProtection: false,
             }),
         });
-        cluster = new OvhCluster("lab", { cluster: config.clusters.lab as OvhClusterSpec, hubs: { lab: config.hubs.lab } });
+        cluster = new OvhCluster("lab", { cluster: config.clusters.lab as OvhClusterSpec, hubs: { lab: config.hubs.lab } },
+            { transformations: [options.transformation] });
         await valueOf(cluster.homeStorageClass);
         await valueOf(cluster.buckets.scratch.url);
     });
@@ -322,6 +332,13 @@ describe("OVH cluster without access groups, with a named storage class and endp
         assert.deepStrictEqual([access.hubSecretFiles, access.hubExtraConfig], [[], {}]);
         assert.strictEqual((await valueOf(pulumi.output(access.env))).AWS_ENDPOINT_URL_S3, "https://s3.gra.perf.cloud.ovh.net");
         assert.deepStrictEqual(recorder.ofType(T.user).map(u => u.name), ["lab-storage-operator"]);
+    });
+
+    it("leaves the cluster and its network deletable, and the buckets protected", () => {
+        for (const [type, name] of [[T.network, "lab-network"], [T.subnet, "lab-subnet"], [T.kube, "lab-kube"]]) {
+            assert.strictEqual(options.of(type, name).protect, false, name);
+        }
+        assert.strictEqual(options.of(T.bucket, "lab-storage-scratch").protect, true);
     });
 });
 

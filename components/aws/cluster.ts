@@ -123,7 +123,10 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             // Access entries instead of the aws-auth ConfigMap; whoever runs the first `up` becomes cluster admin.
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
             enabledClusterLogTypes: ["audit", "authenticator"],
-        }, { ...awsOpts, dependsOn: clusterRole.attachments });
+            // Replacing or deleting the cluster loses every Kubernetes object on it (hub databases on their
+            // volumes, user claims, secrets): EKS's own flag refuses it outside Pulumi too.
+            deletionProtection: spec.deletionProtection,
+        }, { ...awsOpts, dependsOn: clusterRole.attachments, protect: spec.deletionProtection });
         this.clusterName = eksCluster.name;
         this.clusterArn = eksCluster.arn;
         this.oidcIssuerUrl = eksCluster.identities.apply(ids => ids[0].oidcs[0].issuer);

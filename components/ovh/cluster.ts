@@ -67,9 +67,13 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
 
         // Nodes get private addresses on a vRack network of their own, so node traffic (NFS, pod-to-pod)
         // stays off the public interface.
+        // A replaced network replaces the cluster on it, and a replaced cluster loses its etcd (every hub's
+        // objects, users' claims): Pulumi refuses both while they are protected. OVH has no deletion
+        // protection of its own for either.
+        const stateful: pulumi.CustomResourceOptions = { parent: this, protect: cluster.deletionProtection };
         const network = new ovh.cloudproject.NetworkPrivate(`${name}-network`, {
             serviceName, name, regions: [cluster.region], vlanId: cluster.network.vlanId,
-        }, { parent: this });
+        }, stateful);
         const range = subnetRange(cluster.network.cidr);
         const subnet = new ovh.cloudproject.NetworkPrivateSubnet(`${name}-subnet`, {
             serviceName,
@@ -82,7 +86,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             // There is no router on this network: nodes keep their public interface for egress, so DHCP
             // must not hand them a default gateway that does not exist.
             noGateway: true,
-        }, { parent: this });
+        }, stateful);
 
         this.kube = new ovh.cloudproject.Kube(`${name}-kube`, {
             serviceName,
@@ -92,7 +96,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             updatePolicy: cluster.updatePolicy,
             // Kube takes the OpenStack id of the network in the cluster's region, not the vRack id.
             privateNetworkId: network.regionsOpenstackIds.apply(ids => ids[cluster.region]),
-        }, { parent: this, dependsOn: [subnet] });
+        }, { ...stateful, dependsOn: [subnet] });
 
         const pools: Record<string, ovh.cloudproject.KubeNodePool> = {};
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
