@@ -7,12 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
+import { desiredNodeCount } from "../nodePoolSize";
 import {
     BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
 } from "../platform";
 import { BucketUser, Buckets } from "./buckets";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
-import { desiredNodeCount } from "../nodePoolSize";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { eksKubeconfig } from "./kubeconfig";

@@ -66,10 +66,9 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
         const serviceName = cluster.serviceName;
 
         // Nodes get private addresses on a vRack network of their own, so node traffic (NFS, pod-to-pod)
-        // stays off the public interface.
-        // A replaced network replaces the cluster on it, and a replaced cluster loses its etcd (every hub's
-        // objects, users' claims): Pulumi refuses both while they are protected. OVH has no deletion
-        // protection of its own for either.
+        // stays off the public interface. A replaced network replaces the cluster on it, and a replaced cluster
+        // loses its etcd (every hub's objects, users' claims): Pulumi refuses both while they are protected
+        // (OVH has no deletion protection of its own for either).
         const stateful: pulumi.CustomResourceOptions = { parent: this, protect: cluster.deletionProtection };
         const network = new ovh.cloudproject.NetworkPrivate(`${name}-network`, {
             serviceName, name, regions: [cluster.region], vlanId: cluster.network.vlanId,
