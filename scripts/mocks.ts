@@ -1,7 +1,7 @@
 /**
  * Pulumi mocks shared by the offline plan and the tests: a recorder of every registered resource's inputs,
- * plausible computed outputs per type (ARNs, ids, endpoints), and a strict `call` that refuses any invoke
- * it was not told about, so the program cannot quietly depend on a live lookup.
+ * plausible computed outputs per type (ARNs, ids, endpoints), and a strict `call` that answers only the invokes
+ * the program makes on purpose (DEFAULT_CALLS) and those a test adds, so it cannot quietly depend on a live lookup.
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -102,6 +102,31 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     "ovh:CloudProject/s3Credential:S3Credential": name => ({ accessKeyId: `AK-${name}`, secretAccessKey: `SECRET-${name}` }),
 };
 
+/**
+ * An invoke failure as the SDK receives it from the engine: a gRPC error whose `details` the SDK turns into the
+ * Error's message (`@pulumi/pulumi` runtime/invoke.js), worded as pulumi/pulumi `pkg/resource/deploy/source_eval.go`
+ * `resmon.Invoke` and pulumi/pulumi-terraform-bridge `pkg/tfbridge/provider.go` `Invoke` wrap a provider error.
+ */
+export function invokeError(token: string, providerMessage: string): Error {
+    const details = `invocation of ${token} returned an error: invoking ${token}: ${providerMessage}`;
+    return Object.assign(new Error(details), { details });
+}
+
+const OVH_GET_POOL = "ovh:CloudProject/getKubeNodePool:getKubeNodePool";
+
+/**
+ * The live reads the program makes, answered as for a fleet deployed for the first time: no EKS node group and
+ * no OVH pool exists yet, so every pool is created at its minimum (components/nodePoolSize.ts). Tests of an update
+ * pass their own answers.
+ */
+export const DEFAULT_CALLS: Record<string, CallFn> = {
+    "aws:eks/getNodeGroups:getNodeGroups": args => ({ clusterName: args.clusterName, names: [] }),
+    // ovh/terraform-provider-ovh ovh/data_cloud_project_kube_nodepool.go: dataSourceCloudProjectKubeNodePoolRead.
+    [OVH_GET_POOL]: args => {
+        throw invokeError(OVH_GET_POOL, `the nodepool named ${args.name} cannot be found for cluster ${args.kubeId} in project ${args.serviceName}`);
+    },
+};
+
 /** The SDK's stand-in for a value not known until the engine creates the resource. */
 const UNKNOWN = pulumi.runtime.unknownValue;
 
@@ -124,11 +149,16 @@ function unknownWhereComputed(computed: unknown, inputs: unknown): unknown {
 
 export class MockRecorder {
     readonly resources: RecordedResource[] = [];
-    readonly calls: { token: string; args: Record<string, any> }[] = [];
+    /** Every invoke, with the provider reference it went through (`<urn>::<id>`; empty for the default provider). */
+    readonly calls: { token: string; args: Record<string, any>; provider?: string }[] = [];
     private readonly wire = new Map<string, Record<string, any>>();
+    private readonly callResults: Record<string, CallFn>;
 
-    constructor(private readonly outputs: Record<string, OutputsFn>, private readonly callResults: Record<string, CallFn>,
-        readonly mode: MockMode = "update") { }
+    /** `calls` answer invokes on top of DEFAULT_CALLS. */
+    constructor(private readonly outputs: Record<string, OutputsFn>, calls: Record<string, CallFn>,
+        readonly mode: MockMode = "update") {
+        this.callResults = { ...DEFAULT_CALLS, ...calls };
+    }
 
     /**
      * Records what the SDK puts on the wire for each registration. Call right after `setMocks`: the mock
@@ -172,7 +202,7 @@ export class MockRecorder {
             return { id: isRead ? readId : `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
         call: (args: pulumi.runtime.MockCallArgs) => {
-            this.calls.push({ token: args.token, args: args.inputs });
+            this.calls.push({ token: args.token, args: args.inputs, provider: args.provider });
             const result = this.callResults[args.token];
             if (!result) {
                 throw new Error(`unmocked invoke ${args.token}: the program must not depend on live lookups, or the test must mock it`);

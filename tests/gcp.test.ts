@@ -264,7 +264,7 @@ describe("gcp: GcpCluster under mocks", () => {
                 gke1: gcpCluster(),
                 gke2: gcpCluster({
                     project: "teaching-2", kubernetesVersion: undefined, releaseChannel: "STABLE", networkPolicy: false,
-                    homeStorage: { type: "dynamic", size: "20Gi" }, buckets: {},
+                    homeStorage: { type: "dynamic", size: "20Gi" }, buckets: {}, deletionProtection: false,
                 }),
             },
             hubs: {
@@ -318,12 +318,19 @@ describe("gcp: GcpCluster under mocks", () => {
         assert.deepStrictEqual(cluster.workloadIdentityConfig, { workloadPool: "research-prod-1.svc.id.goog" });
         assert.strictEqual(cluster.datapathProvider, "ADVANCED_DATAPATH");
         assert.strictEqual(cluster.networkPolicy, undefined);
-        assert.strictEqual(cluster.deletionProtection, true);
 
         const other = one(T.cluster, "gke2-cluster").inputs;
         assert.deepStrictEqual(other.releaseChannel, { channel: "STABLE" });
         assert.strictEqual(other.minMasterVersion, undefined);
         assert.strictEqual(other.datapathProvider, "LEGACY_DATAPATH");
+    });
+
+    it("protects the cluster in Pulumi and in the provider unless deletionProtection is false", () => {
+        assert.deepStrictEqual([registration(T.cluster, "gke1-cluster").protect, one(T.cluster, "gke1-cluster").inputs.deletionProtection],
+            [true, true]);
+        assert.deepStrictEqual([registration(T.cluster, "gke2-cluster").protect, one(T.cluster, "gke2-cluster").inputs.deletionProtection],
+            [false, false]);
+        assert.strictEqual(registration(T.storageClass, "gke2-home-storage-class").protect, true, "homes stay protected");
     });
 
     it("makes node pools with purpose labels, the user taint, GKE_METADATA and autoscaling to zero", () => {

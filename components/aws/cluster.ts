@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
+import { desiredNodeCount } from "../nodePoolSize";
 import {
     BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
 } from "../platform";
@@ -16,12 +17,11 @@ import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { eksKubeconfig } from "./kubeconfig";
 import { Network } from "./network";
+import { liveNodeGroupSizes, NODE_POOL_LABEL } from "./nodeGroupSizes";
 import { BucketAccessLevel, bucketArn, irsaTrustPolicy, managedPolicyArn, serviceTrustPolicy } from "./policies";
 
 const EFS_CSI_NAMESPACE = "kube-system";
 const EFS_CSI_SERVICE_ACCOUNT = "efs-csi-controller-sa";
-/** A stable handle on a pool for profiles' nodeSelector (EKS's own nodegroup label has a random suffix). */
-const NODE_POOL_LABEL = "jupyterhub-fleet/node-pool";
 
 const CLUSTER_ROLE_POLICIES = ["AmazonEKSClusterPolicy"];
 const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
@@ -38,16 +38,18 @@ export function amiTypeFor(machineType: string): string {
     return arm ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
 }
 
-/** The managed node group settings of one pool: purpose label, user taint, spot, autoscaling bounds. */
-export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec) {
+/**
+ * The managed node group settings of one pool: purpose label, user taint, spot, autoscaling bounds, and the
+ * desired size to send (`desiredNodeCount` of the live size: see nodeGroupSizes.ts for why it is not ignored).
+ */
+export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec, desiredSize: pulumi.Input<number>) {
     const purpose = nodePoolPurpose(poolKey, pool);
     return {
         instanceTypes: [pool.machineType],
         amiType: amiTypeFor(pool.machineType),
         capacityType: pool.spot ? "SPOT" : "ON_DEMAND",
         diskSize: pool.diskSizeGb,
-        // Created at the minimum; from then on the cluster autoscaler owns desiredSize (see ignoreChanges).
-        scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize: pool.minNodes },
+        scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize },
         labels: { [NODE_PURPOSE_LABEL]: purpose, [NODE_POOL_LABEL]: poolKey },
         taints: purpose === "user" ? [{ ...USER_TAINT, effect: "NO_SCHEDULE" }] : [],
     };
@@ -122,7 +124,10 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             // Access entries instead of the aws-auth ConfigMap; whoever runs the first `up` becomes cluster admin.
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
             enabledClusterLogTypes: ["audit", "authenticator"],
-        }, { ...awsOpts, dependsOn: clusterRole.attachments });
+            // Replacing or deleting the cluster loses every Kubernetes object on it (hub databases on their
+            // volumes, user claims, secrets): EKS's own flag refuses it outside Pulumi too.
+            deletionProtection: spec.deletionProtection,
+        }, { ...awsOpts, dependsOn: clusterRole.attachments, protect: spec.deletionProtection });
         this.clusterName = eksCluster.name;
         this.clusterArn = eksCluster.arn;
         this.oidcIssuerUrl = eksCluster.identities.apply(ids => ids[0].oidcs[0].issuer);
@@ -137,13 +142,15 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         // The CNI and kube-proxy must run before nodes can become Ready; CoreDNS and the EFS driver need nodes.
         const nodeAddons = ["vpc-cni", "kube-proxy"].map(addon => this.addon(name, eksCluster, addon, {}, awsOpts));
         const nodeRole = this.serviceRole(`${name}-node-role`, "ec2.amazonaws.com", NODE_ROLE_POLICIES, awsOpts);
+        // Every update sends the autoscaler's current size, clamped to the configured bounds.
+        const liveSizes = liveNodeGroupSizes(eksCluster.name, provider);
         const nodeGroups = Object.entries(spec.nodePools).map(([poolKey, pool]) => new aws.eks.NodeGroup(`${name}-pool-${poolKey}`, {
             clusterName: eksCluster.name,
             version: eksCluster.version,
             nodeRoleArn: nodeRole.role.arn,
             subnetIds,
-            ...nodeGroupSettings(poolKey, pool),
-        }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons], ignoreChanges: ["scalingConfig.desiredSize"] }));
+            ...nodeGroupSettings(poolKey, pool, liveSizes.apply(sizes => desiredNodeCount(sizes[poolKey], pool))),
+        }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons] }));
 
         const efsCsiRole = new aws.iam.Role(`${name}-efs-csi`, {
             name: `${name}-efs-csi`,

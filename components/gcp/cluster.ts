@@ -78,10 +78,10 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
             workloadIdentityConfig: { workloadPool: workloadPool(spec.project) },
             datapathProvider: datapathProvider(spec.networkPolicy),
             addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true } },
-            // Deleting the cluster takes its hubs down and strands users' retained disks; the provider
-            // refuses to while this is set, so a config edit can never do it.
-            deletionProtection: true,
-        }, { parent: this, provider });
+            // Deleting or replacing the cluster takes its hubs down and strands users' retained disks: Pulumi
+            // refuses while it is protected, and the provider while its own flag is set in the state.
+            deletionProtection: spec.deletionProtection,
+        }, { parent: this, provider, protect: spec.deletionProtection });
         this.cluster = cluster;
         this.clusterName = cluster.name;
 

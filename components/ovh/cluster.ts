@@ -16,6 +16,7 @@ import { AccessGroups } from "./accessGroups";
 import { CREDENTIALS_FILE_NAME, s3KeysSpawnHook } from "./credentials";
 import { nodePoolTemplate, subnetRange } from "./kubeSpec";
 import { ObjectStorage, s3Endpoint } from "./objectStorage";
+import { poolDesiredNodes } from "./poolSize";
 import { accessPrincipals } from "./s3Policies";
 
 /** The storage class the cluster creates for user homes when config names none. */
@@ -66,10 +67,13 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
         const serviceName = cluster.serviceName;
 
         // Nodes get private addresses on a vRack network of their own, so node traffic (NFS, pod-to-pod)
-        // stays off the public interface.
+        // stays off the public interface. A replaced network replaces the cluster on it, and a replaced cluster
+        // loses its etcd (every hub's objects, users' claims): Pulumi refuses both while they are protected
+        // (OVH has no deletion protection of its own for either).
+        const stateful: pulumi.CustomResourceOptions = { parent: this, protect: cluster.deletionProtection };
         const network = new ovh.cloudproject.NetworkPrivate(`${name}-network`, {
             serviceName, name, regions: [cluster.region], vlanId: cluster.network.vlanId,
-        }, { parent: this });
+        }, stateful);
         const range = subnetRange(cluster.network.cidr);
         const subnet = new ovh.cloudproject.NetworkPrivateSubnet(`${name}-subnet`, {
             serviceName,
@@ -82,7 +86,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             // There is no router on this network: nodes keep their public interface for egress, so DHCP
             // must not hand them a default gateway that does not exist.
             noGateway: true,
-        }, { parent: this });
+        }, stateful);
 
         this.kube = new ovh.cloudproject.Kube(`${name}-kube`, {
             serviceName,
@@ -92,7 +96,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             updatePolicy: cluster.updatePolicy,
             // Kube takes the OpenStack id of the network in the cluster's region, not the vRack id.
             privateNetworkId: network.regionsOpenstackIds.apply(ids => ids[cluster.region]),
-        }, { parent: this, dependsOn: [subnet] });
+        }, { ...stateful, dependsOn: [subnet] });
 
         const pools: Record<string, ovh.cloudproject.KubeNodePool> = {};
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
@@ -104,13 +108,10 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 autoscale: true,
                 minNodes: pool.minNodes,
                 maxNodes: pool.maxNodes,
-                desiredNodes: pool.minNodes,
+                // The autoscaler's current count within the new bounds (poolSize.ts says why not ignoreChanges).
+                desiredNodes: poolDesiredNodes(serviceName, this.kube.id, poolKey, pool, { parent: this }),
                 template: nodePoolTemplate(nodePoolPurpose(poolKey, pool)),
-            }, {
-                parent: this,
-                // The autoscaler moves desiredNodes; resetting it on every `up` would fight it.
-                ignoreChanges: ["desiredNodes"],
-            });
+            }, { parent: this });
         }
         this.nodePools = pools;
         this.kubeconfig = pulumi.secret(this.kube.kubeconfig);
