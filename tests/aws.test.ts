@@ -357,7 +357,7 @@ describe("AwsCluster (mocked)", function () {
         it("expires scratch objects after deleteAfterDays and clears multipart uploads everywhere", () => {
             const rules = (key: string) => inputs("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `uw2-buckets-${key}-lifecycle`).rules;
             assert.deepStrictEqual(rules("scratch").find((r: any) => r.expiration)?.expiration, { days: 7 });
-            assert.ok(!rules("persistent").some((r: any) => r.expiration));
+            assert.ok(!rules("persistent").some((r: any) => r.expiration?.days), "a bucket without deleteAfterDays keeps its current objects");
             for (const key of ["scratch", "persistent"]) {
                 assert.ok(rules(key).some((r: any) => r.status === "Enabled" && r.abortIncompleteMultipartUpload?.daysAfterInitiation > 0));
             }
@@ -468,14 +468,15 @@ describe("AwsCluster (mocked)", function () {
 
         it("installs the add-ons, with the EFS driver on its own IRSA role", () => {
             const addons = recorder.ofType("aws:eks/addon:Addon").filter(r => r.name.startsWith("uw2-")).map(r => r.inputs.addonName).sort();
-            assert.deepStrictEqual(addons, ["aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]);
+            assert.deepStrictEqual(addons, ["aws-ebs-csi-driver", "aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]);
             const efs = inputs("aws:eks/addon:Addon", "uw2-aws-efs-csi-driver");
             assert.strictEqual(efs.serviceAccountRoleArn, returned.get("aws:iam/role:Role::uw2-efs-csi")!.arn);
             const role = inputs("aws:iam/role:Role", "uw2-efs-csi");
             assert.strictEqual(role.name, "uw2-efs-csi");
-            assert.deepStrictEqual(policyOf(role.assumeRolePolicy).Statement[0].Condition.StringEquals, {
-                [`${ISSUER_HOST}:sub`]: "system:serviceaccount:kube-system:efs-csi-controller-sa",
-                [`${ISSUER_HOST}:aud`]: "sts.amazonaws.com",
+            // The controller and the node agent (tests/awsDeploy.test.ts has the EKS user guide's policy).
+            assert.deepStrictEqual(policyOf(role.assumeRolePolicy).Statement[0].Condition, {
+                StringEquals: { [`${ISSUER_HOST}:aud`]: "sts.amazonaws.com" },
+                StringLike: { [`${ISSUER_HOST}:sub`]: "system:serviceaccount:kube-system:efs-csi-*" },
             });
         });
 
@@ -529,6 +530,7 @@ describe("AwsCluster (mocked)", function () {
         assert.deepStrictEqual(components.map(r => `${r.type} ${r.name}`).sort(), [
             "jupyterhub:aws:Buckets uw2-buckets",
             "jupyterhub:aws:Cluster uw2",
+            "jupyterhub:aws:ClusterAccess uw2-access",
             "jupyterhub:aws:ClusterAutoscaler uw2-autoscaler",
             "jupyterhub:aws:HomeStorage uw2-homes",
             "jupyterhub:aws:HubIdentity uw2-hub-research",

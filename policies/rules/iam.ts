@@ -13,25 +13,37 @@ const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0
 /** `serviceAccount:<project>.svc.id.goog[<namespace>/<name>]`, no wildcards. */
 const WORKLOAD_IDENTITY_MEMBER = /^serviceAccount:[a-z][-a-z0-9]*[a-z0-9]\.svc\.id\.goog\[[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?\]$/;
 
+/**
+ * `system:serviceaccount:kube-system:<prefix>-*` under StringLike: the accounts of one EKS add-on, the only
+ * wildcard trust allowed. The EFS CSI driver's controller and node agent run as efs-csi-controller-sa and
+ * efs-csi-node-sa with one add-on role (EKS user guide, "Use elastic file system storage with Amazon EFS").
+ */
+const ADDON_SUBJECT_PREFIX = /^system:serviceaccount:kube-system:[a-z0-9][-a-z0-9]*-\*$/;
+
 /** Problems of one web-identity trust statement: it must pin one service account and the STS audience. */
 export function trustStatementProblems(statement: IamStatement): string[] {
     const problems: string[] = [];
     const condition = statement.Condition ?? {};
     const equals = condition.StringEquals ?? {};
+    const like = condition.StringLike ?? {};
     const subjectKeys = Object.keys(equals).filter(key => key.endsWith(":sub"));
     const audienceKeys = Object.keys(equals).filter(key => key.endsWith(":aud"));
+    const likeSubjects = Object.keys(like).filter(key => key.endsWith(":sub")).flatMap(key => asList(like[key]));
+    const addonPrefix = subjectKeys.length === 0 && likeSubjects.length === 1 && ADDON_SUBJECT_PREFIX.test(likeSubjects[0])
+        && !Object.keys(like).some(key => key.endsWith(":aud"));
     for (const [operator, entries] of Object.entries(condition)) {
-        if (operator !== "StringEquals" && Object.keys(entries).some(key => key.endsWith(":sub") || key.endsWith(":aud"))) {
+        if (operator === "StringEquals" || (operator === "StringLike" && addonPrefix)) continue;
+        if (Object.keys(entries).some(key => key.endsWith(":sub") || key.endsWith(":aud"))) {
             problems.push(`matches sub/aud with ${operator}: use StringEquals`);
         }
     }
     const subjects = subjectKeys.flatMap(key => asList(equals[key]));
-    if (subjects.length !== 1) {
+    if (!addonPrefix && subjects.length !== 1) {
         problems.push(subjects.length === 0
             ? "has no StringEquals condition on <issuer>:sub, so every service account in the cluster can assume it: " +
                 "add \"<issuer>:sub\": \"system:serviceaccount:<namespace>:user-sa\""
             : `lets ${subjects.length} subjects assume it (${subjects.join(", ")}): give each hub its own role with one sub`);
-    } else if (!SERVICE_ACCOUNT_SUBJECT.test(subjects[0])) {
+    } else if (!addonPrefix && !SERVICE_ACCOUNT_SUBJECT.test(subjects[0])) {
         problems.push(`trusts sub ${subjects[0]}: pin one service account, "system:serviceaccount:<namespace>:user-sa", without wildcards`);
     }
     const audiences = audienceKeys.flatMap(key => asList(equals[key]));
