@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { AwsClusterSpec, FleetConfigError, parseFleetConfig } from "../components/config";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/aws/autoscalerRelease";
-import { hubBucketAccessPolicy, S3_ADMIN_ACTIONS } from "../components/aws/policies";
+import { hubBucketAccessPolicy, irsaPrefixTrustPolicy, S3_ADMIN_ACTIONS } from "../components/aws/policies";
 import { accessEntryKey, parsePrincipalArn } from "../components/aws/principals";
 import { poolSubnetKeys } from "../components/aws/zones";
 import { trustStatementProblems } from "../policies/rules/iam";
@@ -196,9 +196,12 @@ describe("AWS on a real account (issue 11)", function () {
             assert.deepStrictEqual(configErrors(fleetWith({ nodePools: { core: core({ zones: ["us-west-2d"] }), user } })), [
                 "clusters.uw2.nodePools.core.zones: the cluster has no subnet in us-west-2d (use one of us-west-2a, us-west-2b, us-west-2c)",
             ]);
+            assert.deepStrictEqual(configErrors(fleetWith({ nodePools: { core: core({}), user: { ...user, zones: ["us-west-2b", "us-west-2b"] } } })), [
+                "clusters.uw2.nodePools.user.zones: us-west-2b is listed twice (list each zone once)",
+            ]);
             assert.deepStrictEqual(configErrors(fleetWith({
                 network: { vpcId: "vpc-0aaa", subnetIds: ["subnet-0aaa", "subnet-0bbb"] },
-                nodePools: { core: core({ zones: ["us-west-2a"] }), user },
+                nodePools: { core: core({ zones: ["us-west-2a"] }), "core-big": core({ purpose: "core" }), user },
             })), [
                 "clusters.uw2.nodePools.core.zones: the zones of an existing VPC's subnets are not known here (add network.availabilityZones: the zone of each of network.subnetIds, in the same order)",
             ]);
@@ -357,6 +360,8 @@ describe("AWS on a real account (issue 11)", function () {
             assert.ok(widened("system:serviceaccount:kube-system:*").length > 0, "every kube-system account");
             assert.ok(widened("system:serviceaccount:research:efs-csi-*").length > 0, "a hub namespace");
             assert.ok(widened("system:serviceaccount:*:efs-csi-*").length > 0, "any namespace");
+            assert.throws(() => irsaPrefixTrustPolicy("arn:aws:iam::1:oidc-provider/x", `https://${ISSUER_HOST}`, "kube-system", "efs-csi"),
+                /prefix ending in "-"/);
         });
 
         it("versions buckets that keep their objects and expires their old versions; scratch buckets just expire", () => {

@@ -73,8 +73,9 @@ export function irsaTrustPolicy(oidcProviderArn: string, issuerUrl: string, name
  * storage with Amazon EFS", trusts `system:serviceaccount:kube-system:efs-csi-*` with StringLike).
  */
 export function irsaPrefixTrustPolicy(oidcProviderArn: string, issuerUrl: string, namespace: string, prefix: string): string {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(prefix)) {
-        throw new Error(`irsaPrefixTrustPolicy: "${prefix}" is not a service account name prefix (IAM wildcards * and ? are added here, not passed in)`);
+    // Ending in "-" keeps the prefix to one add-on's accounts ("efs-csi-", not "efs-csi" which also matches "efs-csix").
+    if (!/^[a-z0-9][a-z0-9-]*-$/.test(prefix)) {
+        throw new Error(`irsaPrefixTrustPolicy: "${prefix}" is not a service account name prefix ending in "-" (the * is added here)`);
     }
     return irsaTrust(oidcProviderArn, issuerUrl, "StringLike", `system:serviceaccount:${namespace}:${prefix}*`);
 }

@@ -120,6 +120,10 @@ function checkPoolZones(cluster: AwsClusterSpec, path: readonly PathPart[], prob
         const at = [...path, "nodePools", poolKey, "zones"];
         const isCore = nodePoolPurpose(poolKey, pool) === "core";
         if (pool.zones) {
+            const repeated = pool.zones.find((zone, i) => pool.zones!.indexOf(zone) !== i);
+            if (repeated) {
+                problems.add(at, `${repeated} is listed twice`, "list each zone once");
+            }
             if (!zones) {
                 problems.add(at, "the zones of an existing VPC's subnets are not known here",
                     "add network.availabilityZones: the zone of each of network.subnetIds, in the same order");
@@ -133,7 +137,8 @@ function checkPoolZones(cluster: AwsClusterSpec, path: readonly PathPart[], prob
                     `keep one zone, e.g. zones: [${pool.zones[0]}]`);
             }
         }
-        if (isCore) {
+        // Where zones are unknown, the default core subnet stands for its zone (a pool's own zones are reported above).
+        if (isCore && (zones || !pool.zones)) {
             coreZones.set(poolKey, pool.zones?.[0] ?? zones?.[0] ?? cluster.network.subnetIds?.[0] ?? "");
         }
     }
