@@ -134,7 +134,7 @@ export class Hub extends pulumi.ComponentResource {
         this.serviceAccountAnnotations = pulumi.output(access.serviceAccountAnnotations);
         this.identity = pulumi.output(access.identity);
         this.bucketUrls = pulumi.output(Object.fromEntries(
-            hubBucketKeys(hub, Object.keys(platform.buckets)).map(key => [key, platform.buckets[key].url])));
+            [...access.reachableBuckets].sort().map(key => [key, platform.buckets[key].url])));
 
         this.registerOutputs({
             namespace: this.namespace, url: this.url, address: this.address, serviceAccountAnnotations: this.serviceAccountAnnotations,
@@ -191,13 +191,3 @@ function secretLeaves(values: PlainObject): PlainObject {
     return Object.fromEntries(Object.entries(values).map(([key, value]) =>
         [key, isPlainObject(value) ? secretLeaves(value) : pulumi.secret(value)]));
 }
-
-/** Buckets a hub's users work with: those it is granted or pointed at, or all of the cluster's when access is cluster-wide. */
-export function hubBucketKeys(hub: HubSpec, clusterBuckets: readonly string[]): string[] {
-    const referenced = new Set([
-        ...(hub.cloudAccess?.bucketAdminAccess ?? []), ...(hub.cloudAccess?.bucketReadonlyAccess ?? []),
-        ...Object.values(hub.bucketEnv),
-    ]);
-    return (hub.cloudAccess ? clusterBuckets.filter(b => referenced.has(b)) : [...clusterBuckets]).sort();
-}
-

@@ -90,6 +90,11 @@ export interface HubAccess {
     readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
     /** Resources the hub's release must wait for (role policies, SCC bindings). */
     readonly dependsOn: pulumi.Resource[];
+    /**
+     * Keys of the cluster's buckets that the credentials this platform hands the hub's users can reach (the
+     * hub's `bucketUrls` output lists these). None when it hands out none.
+     */
+    readonly reachableBuckets: readonly string[];
 }
 
 /** An NFS export mounted into every user server. */
@@ -156,6 +161,11 @@ export function hubOnCluster(clusterKey: string, hubs: Readonly<Record<string, H
     return hub;
 }
 
+/** Bucket keys a hub's cloud identity is granted: what IRSA or Workload Identity lets its users reach. */
+export function grantedBuckets(hub: HubSpec): string[] {
+    return [...new Set([...(hub.cloudAccess?.bucketAdminAccess ?? []), ...(hub.cloudAccess?.bucketReadonlyAccess ?? [])])].sort();
+}
+
 /** Bucket key -> URL, for outputs. */
 export function bucketUrls(buckets: Readonly<Record<string, BucketRef>>): Record<string, pulumi.Output<string>> {
     return Object.fromEntries(Object.entries(buckets).map(([key, ref]) => [key, ref.url]));
@@ -165,6 +175,6 @@ export function bucketUrls(buckets: Readonly<Record<string, BucketRef>>): Record
 export function baseHubAccess(overrides: Partial<HubAccess> = {}): HubAccess {
     return {
         serviceAccountAnnotations: {}, env: {}, cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {},
-        userVolumes: [], dependsOn: [], ...overrides,
+        userVolumes: [], dependsOn: [], reachableBuckets: [], ...overrides,
     };
 }

@@ -8,7 +8,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { GcpClusterSpec, HubSpec } from "../config";
 import {
-    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, hubOnCluster,
+    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, grantedBuckets, hubOnCluster,
 } from "../platform";
 import { Buckets } from "./buckets";
 import { WORKLOAD_METADATA_MODE, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings } from "./gke";
@@ -170,6 +170,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
             // Workload Identity tokens come from the GKE metadata server at the metadata address.
             cloudMetadata: "allow",
             dependsOn: [...identity.grants],
+            reachableBuckets: grantedBuckets(this.hubSpec(hubKey)),
         });
     }
 

@@ -141,6 +141,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
             userVolumes,
             userSecurity: scc ? { uid: DEFAULT_USER_UID, gid: DEFAULT_USER_GID, fsGid: DEFAULT_USER_GID } : undefined,
             dependsOn: scc ? [scc] : [],
+            // Users bring their own credentials for the S3-compatible endpoint (Vault, personal keys).
+            reachableBuckets: Object.keys(this.buckets),
         });
     }
 
