@@ -16,11 +16,11 @@ const GKE_NODE_POOL_TYPE = "gcp:container/nodePool:NodePool";
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 /** The z2jh releases among resources; other helm releases are not ours to judge. */
-function isHubRelease(resource: ResourceFacts): boolean {
+export function isHubRelease(resource: ResourceFacts): boolean {
     return resource.type === RELEASE_TYPE && resource.props.chart === "jupyterhub";
 }
 
-function releaseLabel(resource: ResourceFacts): string {
+export function releaseLabel(resource: ResourceFacts): string {
     return resource.props.name ? `${label(resource)} (hub ${resource.props.name})` : label(resource);
 }
 
@@ -87,8 +87,12 @@ export const z2jhAuthRestricted = resourceRule<AuthConfig>({
                 `${stackOf(resource.urn)}: set auth.type to github or oidc`);
         }
         const hub = resource.props.name;
-        if (at(resource.props.values, "hub.config.Authenticator.allow_all") === true && !(config.allowAllHubs ?? []).includes(hub)) {
-            problems.push(`${releaseLabel(resource)} sets allow_all, so anyone with an account at the identity provider can ` +
+        // traitlets applies a subclass's section too: GitHubOAuthenticator.allow_all opens a hub as Authenticator.allow_all does.
+        const open = Object.entries(at(resource.props.values, "hub.config") ?? {})
+            .filter(([, section]) => (section as { allow_all?: unknown } | null)?.allow_all === true)
+            .map(([section]) => `hub.config.${section}.allow_all`);
+        if (open.length > 0 && !(config.allowAllHubs ?? []).includes(hub)) {
+            problems.push(`${releaseLabel(resource)} sets ${open.join(", ")}, so anyone with an account at the identity provider can ` +
                 `log in: restrict it with allowedOrganizations, allowedGroups or allowedUsers, or if it is meant to be open, ` +
                 `add "${hub}" to allowAllHubs of z2jh-auth-restricted in policies/config/${stackOf(resource.urn)}.json`);
         }
