@@ -155,16 +155,16 @@ export function probes(statements: readonly PolicyStatement[]): Probe[] {
     const buckets = [...PARTITIONS.map(p => `arn:${p}:s3:::${OTHER_BUCKET}`),
         ...unnamedWitnesses.filter(w => S3_ARN.test(w)).map(w => S3_ARN.exec(w)![0])];
     const roles = [...PARTITIONS.map(p => `arn:${p}:iam::${PROBE_ACCOUNT}:role/${PROBE}`), ...unnamedWitnesses.filter(w => ROLE_ARN.test(w))];
-    const unnamed = [
-        ...buckets, ...buckets.map(b => `${b}/${PROBE}`), ...roles,
-        ...PARTITIONS.flatMap(p => services.map(service => `arn:${p}:${service}:us-east-1:${PROBE_ACCOUNT}:${PROBE}`)),
-        ...unnamedWitnesses,
-    ];
+    const unnamed = [...buckets, ...buckets.map(b => `${b}/${PROBE}`), ...roles, ...unnamedWitnesses];
+    const generic = (service: string) => PARTITIONS.map(p => `arn:${p}:${service}:us-east-1:${PROBE_ACCOUNT}:${PROBE}`);
     return [
-        ...[...unnamed, ...named].map(resource => ({ action: "fleetprobe:FleetPolicyProbe", resource, grant: "every action" as const })),
+        ...[...unnamed, ...services.flatMap(generic), ...named]
+            .map(resource => ({ action: "fleetprobe:FleetPolicyProbe", resource, grant: "every action" as const })),
         // The service's own resources first, so the message's example is a request that makes sense.
-        ...services.flatMap(service => [...unnamed].sort((a, b) => Number(serviceOf(b) === service) - Number(serviceOf(a) === service))
-            .map(resource => ({ action: `${service}:FleetPolicyProbe`, resource, grant: "every action of a service" as const }))),
+        ...services.flatMap(service => [
+            ...unnamed.filter(resource => serviceOf(resource) === service), ...generic(service),
+            ...unnamed.filter(resource => serviceOf(resource) !== service),
+        ].map(resource => ({ action: `${service}:FleetPolicyProbe`, resource, grant: "every action of a service" as const }))),
         ...buckets.flatMap(bucket => [
             ...OBJECT_ACTIONS.map(action => ({ action, resource: `${bucket}/${PROBE}`, grant: "a bucket it does not name" as const })),
             ...BUCKET_ACTIONS.map(action => ({ action, resource: bucket, grant: "a bucket it does not name" as const })),

@@ -54,11 +54,25 @@ function escapeRegExp(text: string): string {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** Compiled patterns: a rule asks hundreds of requests of a document's few patterns, on every resource. */
+const compiledPatterns = new Map<string, RegExp>();
+
 /**
  * A wildcard pattern as a regular expression. `${*}`, `${?}` and `${$}` are IAM's escapes for the literal
  * characters; any other `${…}` is a policy variable, read as anything (broad) or nothing (narrow).
  */
 function wildcardRegExp(pattern: string, reading: Reading, flags: string): RegExp {
+    const key = `${reading}/${flags}/${pattern}`;
+    let compiled = compiledPatterns.get(key);
+    if (!compiled) {
+        if (compiledPatterns.size > 10_000) compiledPatterns.clear();
+        compiled = compileWildcard(pattern, reading, flags);
+        compiledPatterns.set(key, compiled);
+    }
+    return compiled;
+}
+
+function compileWildcard(pattern: string, reading: Reading, flags: string): RegExp {
     const body = pattern.split(/(\$\{[^}]*\}|\*|\?)/).map(token => {
         if (token === "*") return "[\\s\\S]*";
         if (token === "?") return "[\\s\\S]";
