@@ -74,7 +74,9 @@ const FAULTS: readonly Fault[] = [
 describe("safety defaults: the staging example stack under the policy pack", () => {
     let plan: Plan;
 
-    before(async () => {
+    before(async function () {
+        // One run of the program under mocks: about 3 s on an idle machine, many times that on busy shared cores.
+        this.timeout(120_000);
         const outcome = await runPlan(STACK, ROOT);
         if (outcome.kind !== "plan") throw new Error(outcome.message);
         plan = outcome.plan;
