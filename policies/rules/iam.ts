@@ -142,11 +142,11 @@ function hasWildcard(pattern: string): boolean {
 /**
  * The requests that tell a narrow document from a broad one. Resources it does not name: a probe of each
  * kind in every partition, and a witness of each wildcard pattern, except objects under a named bucket
- * (`arn:aws:s3:::<bucket>/*` is how a bucket is granted). Asked there: an action nobody lists, one of each
+ * (`arn:aws:s3:::<bucket>/*` is how a bucket is granted). Asked there: an action nobody lists, an unlisted one of each
  * service, reads, writes and deletes in buckets, and role hand-outs. Every action is also asked on the
  * resources it names, where `*` or NotAction would grant actions nobody listed.
  */
-export function probes(statements: readonly PolicyStatement[]): Probe[] {
+function probes(statements: readonly PolicyStatement[]): Probe[] {
     const patterns = statements.flatMap(s => [...stringsOf(s.Resource), ...stringsOf(s.NotResource)]).filter(p => p.startsWith("arn:"));
     const named = patterns.map(witness);
     const unnamedWitnesses = patterns.filter(p => hasWildcard(p) && !(S3_ARN.test(p) && !hasWildcard(S3_ARN.exec(p)![1]))).map(witness);
