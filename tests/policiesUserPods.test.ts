@@ -24,7 +24,7 @@ function release(raw: Record<string, unknown> = {}, defaults?: Record<string, un
     const values = composeValues({
         hubKey: "staging", hub,
         home: { type: "static", pvcName: "home", subPath: "staging/{escaped_username}", fixOwnership: true },
-        platformEnv: {}, cloudMetadata: "block", userVolumes: [], hubExtraConfig: {},
+        platformEnv: {}, cloudMetadata: "block", userVolumes: [], hubExtraConfig: {}, dedicatedNodePools: true,
     });
     return {
         type: "kubernetes:helm.sh/v3:Release", name: "staging-release", protect: false,
