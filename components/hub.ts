@@ -38,7 +38,8 @@ export function homeValues(volume: HomeVolume, ownershipHandledByPlatform: boole
             return { type: "static", pvcName: HOME_PVC_NAME, subPath: "{escaped_username}", fixOwnership: false };
         case "nfs":
             return {
-                type: "static", pvcName: HOME_PVC_NAME, subPath: `${volume.hubDirectory}/{escaped_username}`,
+                type: "static", pvcName: HOME_PVC_NAME,
+                subPath: volume.hubDirectory ? `${volume.hubDirectory}/{escaped_username}` : "{escaped_username}",
                 fixOwnership: !ownershipHandledByPlatform,
             };
         case "dynamic":

@@ -46,8 +46,11 @@ export type HomeVolume =
         readonly server: pulumi.Input<string>;
         /** Export path mounted by the PV. */
         readonly path: string;
-        /** Directory inside the export that holds this hub's homes; user homes are `<subPath>/<user>`. */
-        readonly hubDirectory: string;
+        /**
+         * Directory inside `path` that holds this hub's homes (user homes are `<hubDirectory>/<user>`);
+         * absent where `path` is the hub's own directory (user homes are `<user>`).
+         */
+        readonly hubDirectory?: string;
         readonly dependsOn?: pulumi.Resource[];
     }
     | {
