@@ -545,6 +545,8 @@ describe("docs/existing-clusters.md", () => {
         assert.strictEqual(cluster.homeStorage.type, "nfs");
         assert.deepStrictEqual(cluster.extraMounts.map(m => m.mountPath), ["/scratch"]);
         assert.ok(cluster.s3Endpoint);
+        assert.deepStrictEqual(userEgressRules(cluster).slice(0, 1), [OPENSHIFT_DNS_EGRESS]);
+        assert.ok(cluster.privateEgress.length > 0, "the S3 endpoint is a hostname: its private address is listed");
         assert.ok(fleet.clusterSecrets[clusterKey]?.kubeconfig);
         assert.strictEqual(hub.auth.type, "oidc");
         assert.strictEqual(hub.database?.type, "postgres");
