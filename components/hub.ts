@@ -40,7 +40,7 @@ export function homeValues(volume: HomeVolume, ownershipHandledByPlatform: boole
             return {
                 type: "static", pvcName: HOME_PVC_NAME,
                 subPath: volume.hubDirectory ? `${volume.hubDirectory}/{escaped_username}` : "{escaped_username}",
-                fixOwnership: !ownershipHandledByPlatform,
+                fixOwnership: !ownershipHandledByPlatform && !volume.createsUserDirectories,
             };
         case "dynamic":
             return { type: "dynamic", storageClass: volume.storageClass, capacity: volume.capacity };
@@ -101,6 +101,7 @@ export class Hub extends pulumi.ComponentResource {
             platformEnv: access.env,
             cloudMetadata: access.cloudMetadata,
             userVolumes: access.userVolumes,
+            userEgress: access.userEgress,
             userSecurity: access.userSecurity,
             hubExtraConfig: withSpawnHookRunner({ ...access.hubExtraConfig, ...hubAuthHooks(hub) }),
             platformSecretName: platformSecret ? PLATFORM_SECRET_NAME : undefined,

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterSpec, HubSpec, ProviderName } from "./config";
+import { PlainObject } from "./util";
 
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
 export const USER_SERVICE_ACCOUNT = "user-sa";
@@ -51,6 +52,11 @@ export type HomeVolume =
          * absent where `path` is the hub's own directory (user homes are `<user>`).
          */
         readonly hubDirectory?: string;
+        /**
+         * The platform's own spawn hook (in `hubExtraConfig`) creates each new home as its user, so no root
+         * init container hands it over (one that root-squashing exports and OpenShift refuse).
+         */
+        readonly createsUserDirectories?: boolean;
         readonly dependsOn?: pulumi.Resource[];
     }
     | {
@@ -89,6 +95,11 @@ export interface HubAccess {
     readonly hubExtraConfig: Record<string, string>;
     /** Extra volumes every user server mounts (shared NFS such as /scratch). */
     readonly userVolumes: readonly UserVolume[];
+    /**
+     * NetworkPolicy egress rules user servers need beyond z2jh's defaults (`singleuser.networkPolicy.egress`):
+     * a cluster DNS on another port, services at private addresses.
+     */
+    readonly userEgress?: readonly PlainObject[];
     /** Security context user pods run with (uid/gid), when the platform dictates it (OpenShift SCC). */
     readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
     /** Resources the hub's release must wait for (role policies, SCC bindings). */
