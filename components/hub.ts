@@ -38,8 +38,9 @@ export function homeValues(volume: HomeVolume, ownershipHandledByPlatform: boole
             return { type: "static", pvcName: HOME_PVC_NAME, subPath: "{escaped_username}", fixOwnership: false };
         case "nfs":
             return {
-                type: "static", pvcName: HOME_PVC_NAME, subPath: `${volume.hubDirectory}/{escaped_username}`,
-                fixOwnership: !ownershipHandledByPlatform,
+                type: "static", pvcName: HOME_PVC_NAME,
+                subPath: volume.hubDirectory ? `${volume.hubDirectory}/{escaped_username}` : "{escaped_username}",
+                fixOwnership: !ownershipHandledByPlatform && !volume.createsUserDirectories,
             };
         case "dynamic":
             return { type: "dynamic", storageClass: volume.storageClass, capacity: volume.capacity };
@@ -100,6 +101,7 @@ export class Hub extends pulumi.ComponentResource {
             platformEnv: access.env,
             cloudMetadata: access.cloudMetadata,
             userVolumes: access.userVolumes,
+            userEgress: access.userEgress,
             userSecurity: access.userSecurity,
             hubExtraConfig: withSpawnHookRunner({ ...access.hubExtraConfig, ...hubAuthHooks(hub) }),
             platformSecretName: platformSecret ? PLATFORM_SECRET_NAME : undefined,
@@ -134,7 +136,7 @@ export class Hub extends pulumi.ComponentResource {
         this.serviceAccountAnnotations = pulumi.output(access.serviceAccountAnnotations);
         this.identity = pulumi.output(access.identity);
         this.bucketUrls = pulumi.output(Object.fromEntries(
-            hubBucketKeys(hub, Object.keys(platform.buckets)).map(key => [key, platform.buckets[key].url])));
+            [...access.reachableBuckets].sort().map(key => [key, platform.buckets[key].url])));
 
         this.registerOutputs({
             namespace: this.namespace, url: this.url, address: this.address, serviceAccountAnnotations: this.serviceAccountAnnotations,
@@ -191,13 +193,3 @@ function secretLeaves(values: PlainObject): PlainObject {
     return Object.fromEntries(Object.entries(values).map(([key, value]) =>
         [key, isPlainObject(value) ? secretLeaves(value) : pulumi.secret(value)]));
 }
-
-/** Buckets a hub's users work with: those it is granted or pointed at, or all of the cluster's when access is cluster-wide. */
-export function hubBucketKeys(hub: HubSpec, clusterBuckets: readonly string[]): string[] {
-    const referenced = new Set([
-        ...(hub.cloudAccess?.bucketAdminAccess ?? []), ...(hub.cloudAccess?.bucketReadonlyAccess ?? []),
-        ...Object.values(hub.bucketEnv),
-    ]);
-    return (hub.cloudAccess ? clusterBuckets.filter(b => referenced.has(b)) : [...clusterBuckets]).sort();
-}
-

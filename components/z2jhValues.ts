@@ -51,6 +51,8 @@ export interface ValuesInput {
     readonly platformEnv: Record<string, pulumi.Input<string>>;
     readonly cloudMetadata: CloudMetadataAccess;
     readonly userVolumes: readonly UserVolume[];
+    /** Extra egress rules for user servers (singleuser.networkPolicy.egress). */
+    readonly userEgress?: readonly PlainObject[];
     readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
     /** Python for hub.extraConfig, name -> source. */
     readonly hubExtraConfig: Record<string, string>;
@@ -188,11 +190,12 @@ export function composeValues(input: ValuesInput): PlainObject {
         storage: storageValues(input),
         initContainers: ownershipInitContainer(input.home, uid, gid),
         profileList: Object.keys(hub.profiles).length ? profileList(hub.profiles) : undefined,
-        networkPolicy: {
+        networkPolicy: defined({
             enabled: true,
             // The chart refuses blockWithIptables together with an egress rule to the metadata server.
             egressAllowRules: { cloudMetadataServer: input.cloudMetadata === "allow" },
-        },
+            egress: input.userEgress?.length ? [...input.userEgress] : undefined,
+        }),
         cloudMetadata: { blockWithIptables: input.cloudMetadata === "block" },
     });
 

@@ -87,6 +87,23 @@ describe("the program on each example stack, under mocks", () => {
                 }
             });
 
+            it("lists in a hub's bucketUrls only the buckets its users' credentials reach", async () => {
+                const { loadFleetConfig } = await import("../components/config");
+                const { grantedBuckets } = await import("../components/platform");
+                const config = loadFleetConfig();
+                for (const [key, hub] of Object.entries(fleet.outputs.hubs)) {
+                    const spec = config.hubs[key];
+                    const listed = Object.keys(await valueOf(hub.bucketUrls));
+                    const provider = config.clusters[spec.cluster].provider;
+                    if (provider === "aws" || provider === "gcp") {
+                        // Without cloudAccess an AWS or GCP hub has no identity, so it reaches no bucket.
+                        assert.deepStrictEqual(listed, grantedBuckets(spec), key);
+                    } else {
+                        assert.ok(listed.every(b => b in config.clusters[spec.cluster].buckets), key);
+                    }
+                }
+            });
+
             it("annotates user-sa with an identity for every hub with cloudAccess", async () => {
                 for (const [key, hub] of Object.entries(fleet.outputs.hubs)) {
                     const spec = (await import("../components/config")).loadFleetConfig().hubs[key];
@@ -122,5 +139,19 @@ describe("a stack with config errors", () => {
             return true;
         });
         assert.strictEqual(recorder.resources.length, 0);
+    });
+});
+
+describe("a hub without cloudAccess on AWS", () => {
+    it("reaches no bucket, so its bucketUrls output lists none", async () => {
+        const raw = awsFleet() as Record<string, any>;
+        delete raw.hubs.staging.cloudAccess;
+        raw.hubs.staging.bucketEnv = {};
+        useMocks({ stack: "staging", secretKeys: ["hubSecrets"], config: raw });
+        const { loadFleetConfig } = await import("../components/config");
+        const { deployFleet } = await import("../components/fleet");
+        const fleet = deployFleet(loadFleetConfig());
+        assert.ok(Object.keys(loadFleetConfig().clusters.uw2.buckets).length > 0);
+        assert.deepStrictEqual(await valueOf(fleet.outputs.hubs.staging.bucketUrls), {});
     });
 });

@@ -25,7 +25,7 @@ function fakePlatform(k8s: typeof k8sTypes, home: HomeVolume, access: Partial<Hu
         hubAccess: () => ({
             serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": roleArn }, identity: roleArn,
             env: { SCRATCH_BUCKET: pulumi.output("s3://uw2-scratch/$(JUPYTERHUB_USER)") },
-            cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {}, userVolumes: [], dependsOn: [],
+            cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {}, userVolumes: [], dependsOn: [], reachableBuckets: ["persistent", "scratch"],
             ...access,
         }),
     };

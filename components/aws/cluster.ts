@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
 import { desiredNodeCount } from "../nodePoolSize";
 import {
-    BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
+    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
 } from "../platform";
 import { stableJson } from "../util";
 import { BucketUser, Buckets } from "./buckets";
@@ -351,6 +351,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             // IRSA credentials come from a projected token, not the instance metadata endpoint.
             cloudMetadata: "block",
             dependsOn: [this.defaultStorageClass, ...identity.policies, ...usedBuckets.map(key => this.bucketPolicies[key])],
+            reachableBuckets: grantedBuckets(hub),
         });
     }
 

@@ -13,6 +13,7 @@ import { retainingStorageClass } from "../homeStorageClass";
 import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, Platform, PlatformArgs } from "../platform";
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
+import { reachableBucketKeys } from "./accessMatrix";
 import { CREDENTIALS_FILE_NAME, s3KeysSpawnHook } from "./credentials";
 import { nodePoolTemplate, subnetRange } from "./kubeSpec";
 import { ObjectStorage, s3Endpoint } from "./objectStorage";
@@ -199,6 +200,8 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 [S3_KEYS_EXTRA_CONFIG_KEY]: s3KeysSpawnHook(this.clusterKey, `${PLATFORM_FILES_MOUNT_PATH}/${CREDENTIALS_FILE_NAME}`),
             },
             dependsOn: [this.accessGroups],
+            // A user of the hub may be in any group, so any group's bucket may be reached.
+            reachableBuckets: reachableBucketKeys(this.clusterKey, this.spec),
         });
     }
 
