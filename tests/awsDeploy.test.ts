@@ -169,8 +169,8 @@ describe("AWS on a real account (issue 11)", function () {
         });
 
         it("keeps core nodes in one zone, where the hub's database volume is made and can always be attached", () => {
-            // A PV made by the EBS driver carries a node affinity to its zone (aws-ebs-csi-driver: the volume's
-            // topology key topology.ebs.csi.aws.com/zone): the hub pod can only ever run on core nodes in that zone.
+            // An EBS volume lives in one zone and its PV carries a node affinity to that zone (the driver reports
+            // the zone as the volume's accessible topology): the hub pod can only ever run on core nodes there.
             const subnetZone = (id: string) => id.replace(/^.*-private-/, "").replace(/-id$/, "");
             const zonesOf = (pool: string) => (inputs("aws:eks/nodeGroup:NodeGroup", `uw2-pool-${pool}`).subnetIds as string[]).map(subnetZone);
             assert.deepStrictEqual(zonesOf("core"), ["us-west-2c"], "the first zone listed");
