@@ -201,7 +201,7 @@ describe("offline plan (npm run plan)", function () {
         assert.strictEqual(base.code, EXIT.storageAtRisk, base.stderr);
         assert.match(base.stdout, /^### Offline plan: fleet \(compared with HEAD~1\)/);
         assert.match(base.stdout, /- \*\*hub teaching\*\*: adds .*Release teaching-release/);
-        assert.match(base.stdout, /- \*\*hub research\*\*: changes .*Release research-release \(values\.cull\.timeout\)/);
+        assert.match(base.stdout, /- \*\*hub research\*\*: changes .*Release research-release \(values\.cull\.timeout[,)]/);
         assert.match(base.stdout, /changes PersistentVolume research-home \(spec\.nfs\.path\)/);
         assert.match(base.stdout, /:warning: replaces protected PersistentVolume "research-home" \(changed spec\.nfs\.path\)/);
         assert.ok(!base.stdout.includes("removes"), base.stdout);
