@@ -6,7 +6,9 @@ import { assertCompiledProgramCurrent } from "./components/programBuild";
 assertCompiledProgramCurrent(__filename);
 const fleet = deployFleet(loadFleetConfig());
 
-/** Per cluster: provider, name, region, kubeconfig (secret), bucket URLs. */
+/** Per cluster: provider, name, region, bucket URLs. */
 export const clusters = fleet.outputs.clusters;
-/** Per hub: URL, namespace, cluster, service-account annotations, cloud identity, bucket URLs. */
+/** Kubeconfig per cluster; secret as a whole, so CI masks it. */
+export const kubeconfigs = fleet.outputs.kubeconfigs;
+/** Per hub: URL, proxy address (for DNS), namespace, cluster, service-account annotations, cloud identity, bucket URLs. */
 export const hubs = fleet.outputs.hubs;

@@ -11,13 +11,13 @@ export interface ClusterOutputs {
     readonly provider: string;
     readonly name: pulumi.Output<string>;
     readonly region?: string;
-    /** Secret. */
-    readonly kubeconfig: pulumi.Output<string>;
     readonly buckets: pulumi.Output<Record<string, string>>;
 }
 
 export interface HubOutputs {
     readonly url: pulumi.Output<string>;
+    /** The proxy's load balancer: the target of the domain's DNS record. */
+    readonly address: pulumi.Output<string | undefined>;
     readonly namespace: pulumi.Output<string>;
     readonly cluster: string;
     readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
@@ -29,47 +29,69 @@ export interface HubOutputs {
 export interface Fleet {
     readonly platforms: Readonly<Record<string, Platform>>;
     readonly hubs: Readonly<Record<string, Hub>>;
-    readonly outputs: { clusters: Record<string, ClusterOutputs>; hubs: Record<string, HubOutputs> };
+    readonly outputs: {
+        clusters: Record<string, ClusterOutputs>;
+        /**
+         * Kubeconfig per cluster, secret as a whole: pulumi/actions masks a step output only when the stack
+         * output itself is secret, not when a secret sits inside it.
+         */
+        kubeconfigs: pulumi.Output<Record<string, string>>;
+        hubs: Record<string, HubOutputs>;
+    };
 }
 
-type PlatformFactory = (key: string, cluster: ClusterSpec, hubs: Record<string, HubSpec>, config: FleetConfig,
+/** `key` is the cluster's config key (for its secrets), `name` what its resources are named after. */
+type PlatformFactory = (key: string, name: string, cluster: ClusterSpec, hubs: Record<string, HubSpec>, config: FleetConfig,
     opts?: pulumi.ComponentResourceOptions) => Platform;
 
 // Platforms are loaded on first use so a fleet on one cloud never loads the others' SDKs.
 const PLATFORMS: Record<ClusterSpec["provider"], PlatformFactory> = {
-    aws: (key, cluster, hubs, _config, opts) => {
+    aws: (_key, name, cluster, hubs, _config, opts) => {
         const { AwsCluster } = require("./aws/cluster") as typeof import("./aws/cluster");
-        return new AwsCluster(key, { cluster: cluster as Extract<ClusterSpec, { provider: "aws" }>, hubs }, opts);
+        return new AwsCluster(name, { cluster: cluster as Extract<ClusterSpec, { provider: "aws" }>, hubs }, opts);
     },
-    gcp: (key, cluster, hubs, _config, opts) => {
+    gcp: (_key, name, cluster, hubs, _config, opts) => {
         const { GcpCluster } = require("./gcp/cluster") as typeof import("./gcp/cluster");
-        return new GcpCluster(key, { cluster: cluster as Extract<ClusterSpec, { provider: "gcp" }>, hubs }, opts);
+        return new GcpCluster(name, { cluster: cluster as Extract<ClusterSpec, { provider: "gcp" }>, hubs }, opts);
     },
-    ovh: (key, cluster, hubs, _config, opts) => {
+    ovh: (_key, name, cluster, hubs, _config, opts) => {
         const { OvhCluster } = require("./ovh/cluster") as typeof import("./ovh/cluster");
-        return new OvhCluster(key, { cluster: cluster as Extract<ClusterSpec, { provider: "ovh" }>, hubs }, opts);
+        return new OvhCluster(name, { cluster: cluster as Extract<ClusterSpec, { provider: "ovh" }>, hubs }, opts);
     },
-    kubernetes: (key, cluster, hubs, config, opts) => {
+    kubernetes: (key, name, cluster, hubs, config, opts) => {
         const { KubernetesCluster } = require("./kubernetes/cluster") as typeof import("./kubernetes/cluster");
         const kubeconfig = config.clusterSecrets[key]?.kubeconfig;
-        return new KubernetesCluster(key, {
+        return new KubernetesCluster(name, {
             cluster: cluster as Extract<ClusterSpec, { provider: "kubernetes" }>, hubs,
             kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
         }, opts);
     },
 };
 
+/**
+ * The name a cluster or hub keeps in the cloud and in Pulumi: its key, or the key it had before a rename.
+ * Cloud names (namespace, release, IAM role, bucket, EKS cluster…) come from it, and a cloud name that changes
+ * replaces its resource whatever Pulumi aliases say; so a renamed entry keeps its old name everywhere, and its
+ * Pulumi identities do not change at all. Only the config key and the stack outputs use the new key.
+ */
+export function resourceKey(key: string, entry: { readonly renamedFrom?: string }): string {
+    return entry.renamedFrom ?? key;
+}
+
 /** Builds every cluster and hub of a validated fleet. `opts` applies to each top-level component. */
 export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResourceOptions): Fleet {
     const platforms: Record<string, Platform> = {};
     for (const [key, cluster] of Object.entries(config.clusters)) {
-        const hubs = Object.fromEntries(Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key));
-        platforms[key] = PLATFORMS[cluster.provider](key, cluster, hubs, config, opts);
+        // Platforms see their hubs under the names their resources carry.
+        const hubs = Object.fromEntries(Object.entries(config.hubs)
+            .filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => [resourceKey(hubKey, hub), hub]));
+        platforms[key] = PLATFORMS[cluster.provider](key, resourceKey(key, cluster), cluster, hubs, config, opts);
     }
     const hubs: Record<string, Hub> = {};
     for (const [key, hub] of Object.entries(config.hubs)) {
+        const name = resourceKey(key, hub);
         // Hubs are top-level, not children of their cluster, so their URNs don't depend on where they run.
-        hubs[key] = new Hub(key, { hubKey: key, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster] }, opts);
+        hubs[key] = new Hub(name, { hubKey: name, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster] }, opts);
     }
     return {
         platforms, hubs,
@@ -78,11 +100,12 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
                 provider: platform.providerName,
                 name: platform.clusterName ?? pulumi.output(key),
                 region: platform.region,
-                kubeconfig: pulumi.secret(platform.kubeconfig),
                 buckets: pulumi.output(bucketUrls(platform.buckets)),
             }])),
+            kubeconfigs: pulumi.secret(pulumi.all(Object.fromEntries(
+                Object.entries(platforms).map(([key, platform]) => [key, platform.kubeconfig])))),
             hubs: Object.fromEntries(Object.entries(hubs).map(([key, hub]) => [key, {
-                url: hub.url, namespace: hub.namespace, cluster: config.hubs[key].cluster,
+                url: hub.url, address: hub.address, namespace: hub.namespace, cluster: config.hubs[key].cluster,
                 serviceAccountAnnotations: hub.serviceAccountAnnotations, identity: hub.identity, bucketUrls: hub.bucketUrls,
             }])),
         },

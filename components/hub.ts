@@ -5,13 +5,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { stringify as toYaml } from "yaml";
 import { HubSecretsSpec, HubSpec } from "./config";
 import { HomeVolume, Platform, USER_SERVICE_ACCOUNT } from "./platform";
 import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
 import { hubAuthHooks } from "./hooks/hubHooks";
 import { withSpawnHookRunner } from "./hooks/spawnHooks";
-import { sortKeysDeep } from "./util";
+import { deepMerge, isPlainObject, PlainObject } from "./util";
 
 export const Z2JH_REPOSITORY = "https://hub.jupyter.org/helm-chart/";
 /** Helm waits this long for the hub to become ready before rolling back (`atomic`). */
@@ -39,8 +38,9 @@ export function homeValues(volume: HomeVolume, ownershipHandledByPlatform: boole
             return { type: "static", pvcName: HOME_PVC_NAME, subPath: "{escaped_username}", fixOwnership: false };
         case "nfs":
             return {
-                type: "static", pvcName: HOME_PVC_NAME, subPath: `${volume.hubDirectory}/{escaped_username}`,
-                fixOwnership: !ownershipHandledByPlatform,
+                type: "static", pvcName: HOME_PVC_NAME,
+                subPath: volume.hubDirectory ? `${volume.hubDirectory}/{escaped_username}` : "{escaped_username}",
+                fixOwnership: !ownershipHandledByPlatform && !volume.createsUserDirectories,
             };
         case "dynamic":
             return { type: "dynamic", storageClass: volume.storageClass, capacity: volume.capacity };
@@ -52,6 +52,11 @@ export class Hub extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     /** Where users reach the hub. */
     readonly url: pulumi.Output<string>;
+    /**
+     * The proxy's load balancer (hostname or IP) once the release has created it: where a domain's DNS
+     * record points. Unknown in the preview that creates the hub.
+     */
+    readonly address: pulumi.Output<string | undefined>;
     /** Annotations on the users' service account. */
     readonly serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
     /** The cloud identity users act as (IAM role ARN, Google service account), if any. */
@@ -91,25 +96,22 @@ export class Hub extends pulumi.ComponentResource {
             stringData: Object.fromEntries(access.hubSecretFiles.map(file => [file.fileName, pulumi.secret(file.content)])),
         }, childOpts);
 
-        const values = composeValues({
+        const publicValues = composeValues({
             hubKey, hub, home,
             platformEnv: access.env,
             cloudMetadata: access.cloudMetadata,
             userVolumes: access.userVolumes,
+            userEgress: access.userEgress,
             userSecurity: access.userSecurity,
             hubExtraConfig: withSpawnHookRunner({ ...access.hubExtraConfig, ...hubAuthHooks(hub) }),
             platformSecretName: platformSecret ? PLATFORM_SECRET_NAME : undefined,
+            dedicatedNodePools: platform.dedicatedNodePools,
         });
-
         const secrets = args.secrets ?? {};
-        const secretValuesFile = pulumi.secret(pulumi.all([
-            cookieSecret, proxySecretToken, cryptKey,
-            pulumi.secret(secrets.auth?.clientSecret), pulumi.secret(secrets.database?.url),
-        ]).apply(([cookie, token, key, clientSecret, databaseUrl]) => new pulumi.asset.StringAsset(toYaml(sortKeysDeep(
-            composeSecretValues({
-                hub, cookieSecret: cookie, proxySecretToken: token, cryptKey: key, clientSecret, databaseUrl,
-                values: secrets.values,
-            }))))));
+        const secretValues = secretLeaves(composeSecretValues({
+            hub, cookieSecret, proxySecretToken, cryptKey,
+            clientSecret: secrets.auth?.clientSecret, databaseUrl: secrets.database?.url, values: secrets.values,
+        }));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: hubKey,
@@ -117,8 +119,9 @@ export class Hub extends pulumi.ComponentResource {
             chart: "jupyterhub",
             version: hub.chartVersion,
             repositoryOpts: { repo: Z2JH_REPOSITORY },
-            values,
-            valueYamlFiles: [secretValuesFile],
+            // Secrets sit in `values` as secret leaves, never in valueYamlFiles (whose contents the provider
+            // stores in plain text); hubSecrets.<hub>.values merge last, over the public values.
+            values: deepMerge(publicValues, secretValues),
             atomic: true,
             cleanupOnFail: true,
             timeout: RELEASE_TIMEOUT_SECONDS,
@@ -127,14 +130,16 @@ export class Hub extends pulumi.ComponentResource {
             dependsOn: [serviceAccount, ...(homeClaim ? [homeClaim] : []), ...(platformSecret ? [platformSecret] : []), ...access.dependsOn],
         });
 
-        this.url = hub.domain ? pulumi.output(`https://${hub.domain}`) : this.proxyAddress(name, hubKey, childOpts);
+        this.address = this.proxyAddress(name, childOpts);
+        this.url = hub.domain ? pulumi.output(`https://${hub.domain}`) : this.address.apply(address => address
+            ? `http://${address}` : `kubectl -n ${hubKey} port-forward svc/proxy-public 8080:80, then http://localhost:8080`);
         this.serviceAccountAnnotations = pulumi.output(access.serviceAccountAnnotations);
         this.identity = pulumi.output(access.identity);
         this.bucketUrls = pulumi.output(Object.fromEntries(
-            hubBucketKeys(hub, Object.keys(platform.buckets)).map(key => [key, platform.buckets[key].url])));
+            [...access.reachableBuckets].sort().map(key => [key, platform.buckets[key].url])));
 
         this.registerOutputs({
-            namespace: this.namespace, url: this.url, serviceAccountAnnotations: this.serviceAccountAnnotations,
+            namespace: this.namespace, url: this.url, address: this.address, serviceAccountAnnotations: this.serviceAccountAnnotations,
             identity: this.identity, bucketUrls: this.bucketUrls,
         });
     }
@@ -167,24 +172,24 @@ export class Hub extends pulumi.ComponentResource {
         }, { ...childOpts, protect: true });
     }
 
-    /** Without a domain, the proxy's load balancer address (or a port-forward hint where there is none). */
-    private proxyAddress(name: string, hubKey: string, childOpts: pulumi.CustomResourceOptions): pulumi.Output<string> {
-        const service = k8s.core.v1.Service.get(`${name}-proxy-public`, pulumi.interpolate`${hubKey}/proxy-public`,
-            { ...childOpts, dependsOn: [this.release] });
+    /**
+     * Reads the proxy service the chart creates. Its ID comes from the release's outputs, so the read waits
+     * for the release: the engine runs a read during preview whenever its ID is known, and `dependsOn` does
+     * not delay it (pulumi/pulumi#16395; pkg/resource/deploy/step.go `ReadStep.Apply` skips only unknown IDs),
+     * so a constant ID fails the first preview of every hub, before the service exists.
+     */
+    private proxyAddress(name: string, childOpts: pulumi.CustomResourceOptions): pulumi.Output<string | undefined> {
+        const serviceId = this.release.status.apply(status => `${status.namespace}/proxy-public`);
+        const service = k8s.core.v1.Service.get(`${name}-proxy-public`, serviceId, { ...childOpts, dependsOn: [this.release] });
         return service.status.apply(status => {
             const ingress = status?.loadBalancer?.ingress?.[0];
-            const address = ingress?.hostname ?? ingress?.ip;
-            return address ? `http://${address}` : `kubectl -n ${hubKey} port-forward svc/proxy-public 8080:80, then http://localhost:8080`;
+            return ingress?.hostname ?? ingress?.ip ?? undefined;
         });
     }
 }
 
-/** Buckets a hub's users work with: those it is granted or pointed at, or all of the cluster's when access is cluster-wide. */
-export function hubBucketKeys(hub: HubSpec, clusterBuckets: readonly string[]): string[] {
-    const referenced = new Set([
-        ...(hub.cloudAccess?.bucketAdminAccess ?? []), ...(hub.cloudAccess?.bucketReadonlyAccess ?? []),
-        ...Object.values(hub.bucketEnv),
-    ]);
-    return (hub.cloudAccess ? clusterBuckets.filter(b => referenced.has(b)) : [...clusterBuckets]).sort();
+/** Every leaf of `values` as a Pulumi secret, lists as a whole (the provider marks a list secret as a whole). */
+function secretLeaves(values: PlainObject): PlainObject {
+    return Object.fromEntries(Object.entries(values).map(([key, value]) =>
+        [key, isPlainObject(value) ? secretLeaves(value) : pulumi.secret(value)]));
 }
-

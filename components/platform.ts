@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterSpec, HubSpec, ProviderName } from "./config";
+import { PlainObject } from "./util";
 
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
 export const USER_SERVICE_ACCOUNT = "user-sa";
@@ -46,8 +47,16 @@ export type HomeVolume =
         readonly server: pulumi.Input<string>;
         /** Export path mounted by the PV. */
         readonly path: string;
-        /** Directory inside the export that holds this hub's homes; user homes are `<subPath>/<user>`. */
-        readonly hubDirectory: string;
+        /**
+         * Directory inside `path` that holds this hub's homes (user homes are `<hubDirectory>/<user>`);
+         * absent where `path` is the hub's own directory (user homes are `<user>`).
+         */
+        readonly hubDirectory?: string;
+        /**
+         * The platform's own spawn hook (in `hubExtraConfig`) creates each new home as its user, so no root
+         * init container hands it over (one that root-squashing exports and OpenShift refuse).
+         */
+        readonly createsUserDirectories?: boolean;
         readonly dependsOn?: pulumi.Resource[];
     }
     | {
@@ -86,10 +95,20 @@ export interface HubAccess {
     readonly hubExtraConfig: Record<string, string>;
     /** Extra volumes every user server mounts (shared NFS such as /scratch). */
     readonly userVolumes: readonly UserVolume[];
+    /**
+     * NetworkPolicy egress rules user servers need beyond z2jh's defaults (`singleuser.networkPolicy.egress`):
+     * a cluster DNS on another port, services at private addresses.
+     */
+    readonly userEgress?: readonly PlainObject[];
     /** Security context user pods run with (uid/gid), when the platform dictates it (OpenShift SCC). */
     readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
     /** Resources the hub's release must wait for (role policies, SCC bindings). */
     readonly dependsOn: pulumi.Resource[];
+    /**
+     * Keys of the cluster's buckets that the credentials this platform hands the hub's users can reach (the
+     * hub's `bucketUrls` output lists these). None when it hands out none.
+     */
+    readonly reachableBuckets: readonly string[];
 }
 
 /** An NFS export mounted into every user server. */
@@ -115,6 +134,8 @@ export interface Platform {
     readonly region?: string;
     /** A laptop cluster: `dummy` auth and a NodePort proxy are fine here. */
     readonly isLocal: boolean;
+    /** Every node pool was made by the fleet and carries z2jh's `hub.jupyter.org/node-purpose` label. */
+    readonly dedicatedNodePools: boolean;
     /** The cluster's buckets by config key. */
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** Where `hubKey`'s home directories live. */
@@ -154,6 +175,11 @@ export function hubOnCluster(clusterKey: string, hubs: Readonly<Record<string, H
     return hub;
 }
 
+/** Bucket keys a hub's cloud identity is granted: what IRSA or Workload Identity lets its users reach. */
+export function grantedBuckets(hub: HubSpec): string[] {
+    return [...new Set([...(hub.cloudAccess?.bucketAdminAccess ?? []), ...(hub.cloudAccess?.bucketReadonlyAccess ?? [])])].sort();
+}
+
 /** Bucket key -> URL, for outputs. */
 export function bucketUrls(buckets: Readonly<Record<string, BucketRef>>): Record<string, pulumi.Output<string>> {
     return Object.fromEntries(Object.entries(buckets).map(([key, ref]) => [key, ref.url]));
@@ -163,6 +189,6 @@ export function bucketUrls(buckets: Readonly<Record<string, BucketRef>>): Record
 export function baseHubAccess(overrides: Partial<HubAccess> = {}): HubAccess {
     return {
         serviceAccountAnnotations: {}, env: {}, cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {},
-        userVolumes: [], dependsOn: [], ...overrides,
+        userVolumes: [], dependsOn: [], reachableBuckets: [], ...overrides,
     };
 }

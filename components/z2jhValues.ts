@@ -3,9 +3,11 @@
  * No Pulumi resources are created here; platform values (bucket URLs, role ARNs) may be Outputs and are
  * placed as they are.
  *
- * Values are split in two: `composeValues` gives the public values (shown in previews and checked by the
- * policy pack) and `composeSecretValues` the secret ones, which the Hub hands to helm as a secret values
- * file, so a secret never forces the whole values map to be hidden from reviewers.
+ * Values are composed in two parts: `composeValues` gives the public values (shown in previews and checked by
+ * the policy pack) and `composeSecretValues` the secret ones. The Hub merges the second over the first with
+ * every secret leaf a Pulumi secret: the provider keeps secret exactly the paths that were secret in the
+ * program's `values` (see scripts/engineModel/helmRelease.ts), so the state hides the secrets and still
+ * shows every public value to reviewers. A values file would not: its contents land in the state in clear.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HubSpec, ProfileSpec } from "./config";
@@ -49,22 +51,29 @@ export interface ValuesInput {
     readonly platformEnv: Record<string, pulumi.Input<string>>;
     readonly cloudMetadata: CloudMetadataAccess;
     readonly userVolumes: readonly UserVolume[];
+    /** Extra egress rules for user servers (singleuser.networkPolicy.egress). */
+    readonly userEgress?: readonly PlainObject[];
     readonly userSecurity?: { readonly uid: number; readonly gid: number; readonly fsGid: number };
     /** Python for hub.extraConfig, name -> source. */
     readonly hubExtraConfig: Record<string, string>;
     /** Kubernetes Secret holding the platform's files for the hub process, if any. */
     readonly platformSecretName?: string;
+    /**
+     * The fleet created the cluster's pools with z2jh's purpose labels, so hub pods and user servers can be
+     * held to their own pools; on an existing cluster the labels may be missing and z2jh's `prefer` stays.
+     */
+    readonly dedicatedNodePools: boolean;
 }
 
-/** Secrets that end up in helm values. */
+/** Secrets that end up in helm values; the Hub passes each as a Pulumi secret. */
 export interface SecretValuesInput {
     readonly hub: HubSpec;
-    readonly cookieSecret: string;
-    readonly proxySecretToken: string;
-    readonly cryptKey: string;
-    readonly clientSecret?: string;
-    readonly databaseUrl?: string;
-    /** hubSecrets.<hub>.values: secret raw values, merged last. */
+    readonly cookieSecret: pulumi.Input<string>;
+    readonly proxySecretToken: pulumi.Input<string>;
+    readonly cryptKey: pulumi.Input<string>;
+    readonly clientSecret?: pulumi.Input<string>;
+    readonly databaseUrl?: pulumi.Input<string>;
+    /** hubSecrets.<hub>.values: secret raw values, merged last (over the public values too). */
     readonly values?: PlainObject;
 }
 
@@ -164,7 +173,7 @@ export function composeValues(input: ValuesInput): PlainObject {
         config: authValues(hub),
         extraConfig: Object.keys(input.hubExtraConfig).length ? input.hubExtraConfig : undefined,
         db: hub.database ? { type: "postgres" } : undefined,
-        networkPolicy: { enabled: true },
+        networkPolicy: closedToCloudMetadata,
         extraVolumes: input.platformSecretName
             ? [{ name: PLATFORM_FILES_VOLUME, secret: { secretName: input.platformSecretName } }] : undefined,
         extraVolumeMounts: input.platformSecretName
@@ -181,17 +190,18 @@ export function composeValues(input: ValuesInput): PlainObject {
         storage: storageValues(input),
         initContainers: ownershipInitContainer(input.home, uid, gid),
         profileList: Object.keys(hub.profiles).length ? profileList(hub.profiles) : undefined,
-        networkPolicy: {
+        networkPolicy: defined({
             enabled: true,
             // The chart refuses blockWithIptables together with an egress rule to the metadata server.
             egressAllowRules: { cloudMetadataServer: input.cloudMetadata === "allow" },
-        },
+            egress: input.userEgress?.length ? [...input.userEgress] : undefined,
+        }),
         cloudMetadata: { blockWithIptables: input.cloudMetadata === "block" },
     });
 
     const proxy: PlainObject = {
-        chp: { networkPolicy: { enabled: true } },
-        traefik: { networkPolicy: { enabled: true } },
+        chp: { networkPolicy: closedToCloudMetadata },
+        traefik: { networkPolicy: closedToCloudMetadata },
     };
     if (hub.domain) {
         proxy.https = {
@@ -200,14 +210,26 @@ export function composeValues(input: ValuesInput): PlainObject {
         };
     }
 
-    const composed: PlainObject = {
+    const composed: PlainObject = defined({
         hub: hubSection,
         proxy,
         singleuser,
         cull: { enabled: true, timeout: 3600, every: 300 },
-    };
+        scheduling: input.dedicatedNodePools ? {
+            // z2jh's default `prefer` lets user servers fill core nodes and starve the hub of memory.
+            corePods: { nodeAffinity: { matchNodePurpose: "require" } },
+            userPods: { nodeAffinity: { matchNodePurpose: "require" } },
+        } : undefined,
+    });
     return deepMerge(composed, hub.values);
 }
+
+/**
+ * The chart lets the hub and proxy pods reach the cloud metadata server by default (values.yaml
+ * `egressAllowRules.cloudMetadataServer: true`); neither needs it on any platform (only user servers use
+ * GKE's Workload Identity), and node credentials live behind it. DNS through it stays allowed.
+ */
+const closedToCloudMetadata: PlainObject = { enabled: true, egressAllowRules: { cloudMetadataServer: false } };
 
 /** The secret z2jh values: generated secrets, OAuth client secret, database URL, and hubSecrets.<hub>.values. */
 export function composeSecretValues(input: SecretValuesInput): PlainObject {

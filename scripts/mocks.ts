@@ -1,7 +1,7 @@
 /**
  * Pulumi mocks shared by the offline plan and the tests: a recorder of every registered resource's inputs,
- * plausible computed outputs per type (ARNs, ids, endpoints), and a strict `call` that refuses any invoke
- * it was not told about, so the program cannot quietly depend on a live lookup.
+ * plausible computed outputs per type (ARNs, ids, endpoints), and a strict `call` that answers only the invokes
+ * the program makes on purpose (DEFAULT_CALLS) and those a test adds, so it cannot quietly depend on a live lookup.
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,14 +9,39 @@ import * as pulumi from "@pulumi/pulumi";
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
+    /** Inputs as the mocks hand them over: deserialization lifts a nested secret to the top-level property. */
     readonly inputs: Record<string, any>;
+    /**
+     * Inputs as the SDK sends them to the engine, secret markers still on the leaves that carry them: what a
+     * provider's Check receives (see scripts/engineModel/helmRelease.ts).
+     */
+    readonly wireInputs: Record<string, any>;
     readonly provider?: string;
+    /** The id of a read (`Resource.get`); undefined for a resource the program manages. */
+    readonly readId?: string;
 }
+
+/**
+ * How the mocks answer like the engine would.
+ * - `update`: every resource exists; computed outputs come from the table (the default, as after a first `up`).
+ * - `empty-cluster-preview`: the first `pulumi preview` of a fleet: nothing exists yet. Computed outputs are
+ *   unknown, and a read of a Kubernetes object that the program itself creates fails, as the engine's
+ *   ReadStep does when the provider finds nothing (pulumi/pulumi pkg/resource/deploy/step.go `ReadStep.Apply`:
+ *   reads run during previews unless their ID is unknown; `dependsOn` does not delay them, pulumi/pulumi#16395).
+ */
+export type MockMode = "update" | "empty-cluster-preview";
 
 export type OutputsFn = (name: string, inputs: Record<string, any>) => Record<string, unknown>;
 export type CallFn = (args: Record<string, any>) => Record<string, unknown>;
 
 const ACCOUNT = "123456789012";
+
+/** The part of the monitor's RegisterResourceRequest the wire tap reads. */
+interface WireRequest {
+    getType(): string;
+    getName(): string;
+    getObject(): { toJavaScript(): Record<string, any> } | undefined;
+}
 
 /** Computed outputs of the resource types our platforms read back (ARNs, ids, endpoints). */
 export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
@@ -24,6 +49,14 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         const bytes = crypto.createHash("sha512").update(name).digest().subarray(0, i.length ?? 32);
         return { hex: bytes.toString("hex"), base64: bytes.toString("base64") };
     },
+    // What the provider reports once helm has installed the release; a hub reads its proxy service through it.
+    "kubernetes:helm.sh/v3:Release": (name, i) => ({
+        status: { name: i.name ?? name, namespace: i.namespace ?? "default", status: "deployed", revision: 1, chart: i.chart, version: i.version },
+    }),
+    // The proxy's load balancer as the cloud reports it on a read of `<hub>/proxy-public`.
+    "kubernetes:core/v1:Service": name => ({
+        status: { loadBalancer: { ingress: [{ hostname: `${name}.elb.example.com` }] } },
+    }),
     "aws:iam/role:Role": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${i.name ?? name}`, name: i.name ?? name }),
     "aws:iam/policy:Policy": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:policy/${i.name ?? name}` }),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, i) => ({
@@ -69,21 +102,107 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     "ovh:CloudProject/s3Credential:S3Credential": name => ({ accessKeyId: `AK-${name}`, secretAccessKey: `SECRET-${name}` }),
 };
 
+/**
+ * An invoke failure as the SDK receives it from the engine: a gRPC error whose `details` the SDK turns into the
+ * Error's message (`@pulumi/pulumi` runtime/invoke.js), worded as pulumi/pulumi `pkg/resource/deploy/source_eval.go`
+ * `resmon.Invoke` and pulumi/pulumi-terraform-bridge `pkg/tfbridge/provider.go` `Invoke` wrap a provider error.
+ */
+export function invokeError(token: string, providerMessage: string): Error {
+    const details = `invocation of ${token} returned an error: invoking ${token}: ${providerMessage}`;
+    return Object.assign(new Error(details), { details });
+}
+
+const OVH_GET_POOL = "ovh:CloudProject/getKubeNodePool:getKubeNodePool";
+
+/**
+ * The live reads the program makes, answered as for a fleet deployed for the first time: no EKS node group and
+ * no OVH pool exists yet, so every pool is created at its minimum (components/nodePoolSize.ts). Tests of an update
+ * pass their own answers.
+ */
+export const DEFAULT_CALLS: Record<string, CallFn> = {
+    "aws:eks/getNodeGroups:getNodeGroups": args => ({ clusterName: args.clusterName, names: [] }),
+    // ovh/terraform-provider-ovh ovh/data_cloud_project_kube_nodepool.go: dataSourceCloudProjectKubeNodePoolRead.
+    [OVH_GET_POOL]: args => {
+        throw invokeError(OVH_GET_POOL, `the nodepool named ${args.name} cannot be found for cluster ${args.kubeId} in project ${args.serviceName}`);
+    },
+};
+
+/** The SDK's stand-in for a value not known until the engine creates the resource. */
+const UNKNOWN = pulumi.runtime.unknownValue;
+
+/** `namespace/name` or `name`, as Kubernetes read IDs are written. */
+function kubernetesObjectKey(id: string): { namespace?: string; name: string } {
+    const [first, second] = id.split("/");
+    return second === undefined ? { name: first } : { namespace: first, name: second };
+}
+
+/** `computed` with every value the inputs do not already give replaced by the unknown sentinel. */
+function unknownWhereComputed(computed: unknown, inputs: unknown): unknown {
+    if (inputs === undefined || inputs === null) return UNKNOWN;
+    if (Array.isArray(computed) && Array.isArray(inputs)) return computed.map((item, i) => unknownWhereComputed(item, inputs[i]));
+    if (computed && typeof computed === "object" && !Array.isArray(computed) && typeof inputs === "object") {
+        return Object.fromEntries(Object.entries(computed).map(([key, value]) =>
+            [key, unknownWhereComputed(value, (inputs as Record<string, unknown>)[key])]));
+    }
+    return inputs;
+}
+
 export class MockRecorder {
     readonly resources: RecordedResource[] = [];
-    readonly calls: { token: string; args: Record<string, any> }[] = [];
+    /** Every invoke, with the provider reference it went through (`<urn>::<id>`; empty for the default provider). */
+    readonly calls: { token: string; args: Record<string, any>; provider?: string }[] = [];
+    private readonly wire = new Map<string, Record<string, any>>();
+    private readonly callResults: Record<string, CallFn>;
 
-    constructor(private readonly outputs: Record<string, OutputsFn>, private readonly callResults: Record<string, CallFn>) { }
+    /** `calls` answer invokes on top of DEFAULT_CALLS. */
+    constructor(private readonly outputs: Record<string, OutputsFn>, calls: Record<string, CallFn>,
+        readonly mode: MockMode = "update") {
+        this.callResults = { ...DEFAULT_CALLS, ...calls };
+    }
+
+    /**
+     * Records what the SDK puts on the wire for each registration. Call right after `setMocks`: the mock
+     * monitor deserializes inputs before `newResource` sees them, which moves secret markers up to the
+     * top-level property, so only the request itself shows which leaves are secret.
+     */
+    tapMonitor(): void {
+        const monitor = pulumi.runtime.getMonitor() as unknown as {
+            registerResource(req: WireRequest, callback: unknown): unknown;
+        };
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req, callback) => {
+            this.wire.set(`${req.getType()}::${req.getName()}`, req.getObject()?.toJavaScript() ?? {});
+            return register(req, callback);
+        };
+    }
 
     /** The pulumi.runtime.Mocks implementation. */
     readonly mocks: pulumi.runtime.Mocks = {
-        newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        newResource: async (args: pulumi.runtime.MockResourceArgs) => {
+            // Registrations carry the import id, "" for the fleet (it imports nothing); reads carry the object's id.
+            const readId = args.id === undefined || args.id === "" ? undefined : args.id;
+            const isRead = readId !== undefined;
+            this.resources.push({
+                type: args.type, name: args.name, inputs: args.inputs, provider: args.provider,
+                wireInputs: this.wire.get(`${args.type}::${args.name}`) ?? args.inputs,
+                ...(isRead ? { readId } : {}),
+            });
+            if (isRead && this.mode === "empty-cluster-preview") {
+                if (readId === UNKNOWN) {
+                    // ReadStep.Apply: "The only time we can't run is if the ID we are given is unknown."
+                    return { id: "", state: {} };
+                }
+                await this.failReadOfOwnObject(args.type, readId);
+            }
             const computed = this.outputs[args.type]?.(args.name, args.inputs) ?? {};
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...computed } };
+            if (this.mode === "empty-cluster-preview" && !isRead) {
+                // A preview of a create knows the inputs; what the cloud computes stays unknown.
+                return { id: UNKNOWN, state: { ...args.inputs, ...unknownWhereComputed(computed, args.inputs) as Record<string, unknown> } };
+            }
+            return { id: isRead ? readId : `${args.name}-id`, state: { ...args.inputs, ...computed } };
         },
         call: (args: pulumi.runtime.MockCallArgs) => {
-            this.calls.push({ token: args.token, args: args.inputs });
+            this.calls.push({ token: args.token, args: args.inputs, provider: args.provider });
             const result = this.callResults[args.token];
             if (!result) {
                 throw new Error(`unmocked invoke ${args.token}: the program must not depend on live lookups, or the test must mock it`);
@@ -91,6 +210,26 @@ export class MockRecorder {
             return result(args.inputs);
         },
     };
+
+    /**
+     * On an empty cluster, an object the same program registers (or any object in a namespace it creates)
+     * does not exist yet when the read runs. Registrations of plain inputs land within a few turns of the
+     * event loop, so the check waits for them before deciding.
+     */
+    private async failReadOfOwnObject(type: string, id: string): Promise<void> {
+        if (!type.startsWith("kubernetes:")) return;
+        for (let i = 0; i < 10; i++) await new Promise(resolve => setImmediate(resolve));
+        const wanted = kubernetesObjectKey(id);
+        const created = this.resources.filter(r => r.readId === undefined && r.type.startsWith("kubernetes:"));
+        const namespaceCreated = wanted.namespace !== undefined && created.some(r =>
+            r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata?.name === wanted.namespace);
+        const objectCreated = created.some(r => r.type === type && r.inputs.metadata?.name === wanted.name
+            && (r.inputs.metadata?.namespace ?? undefined) === wanted.namespace);
+        if (namespaceCreated || objectCreated) {
+            throw new Error(`reading ${type} ${id} during preview: it does not exist yet on an empty cluster (the program ` +
+                "creates it in this update); derive the read's ID from the creating resource's outputs so it stays unknown until then");
+        }
+    }
 
     /** Every recorded resource of `type`. */
     ofType(type: string): RecordedResource[] {
@@ -109,5 +248,6 @@ export class MockRecorder {
     reset(): void {
         this.resources.length = 0;
         this.calls.length = 0;
+        this.wire.clear();
     }
 }

@@ -1,42 +1,60 @@
 /**
- * The offline plan: `npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>]`.
+ * The offline plan: `npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>] [--out <file>]`.
  *
  * Runs the program for a stack under mocked providers (no credentials, no Pulumi CLI, so it also runs on
  * pull requests from forks), with placeholders for secure values, lists the resources per cluster and hub,
  * and evaluates every rule of the policy pack with the stack's policy config.
  *
  *   --json         machine-readable plan: resources (URN, type, name, parent, inputs with secrets shown as
- *                  "[secret]"), stack outputs and violations
- *   --base <ref>   compare with the stack file at a git ref (a pull request's base): adds, changes and
- *                  removes per cluster and hub, and alerts for protected storage, as Markdown
+ *                  "[secret]"), stack outputs and violations. npm prints its own banner on stdout: use
+ *                  `npm run --silent plan -- --json`, or --out
+ *   --base <ref>   compare with the stack file at a git ref (a pull request's base, the last deployed
+ *                  commit): adds, changes and removes per cluster and hub, and alerts for stored data, as
+ *                  Markdown. Both sides are planned with the current program, one after the other
  *   --dir <dir>    where Pulumi.<stack>.yaml is (default: the current directory)
+ *   --out <file>   write the report (text, JSON or Markdown) to <file> instead of stdout
+ *   --first-preview  plan the stack's first `pulumi preview`, against clusters where nothing exists yet:
+ *                  computed values are unknown and a read of anything the program creates fails, as the
+ *                  engine does (scripts/mocks.ts `empty-cluster-preview`). Exit 3 if that preview would fail
  *
- * Exit codes: 0 no mandatory violation, 1 mandatory violation, 2 config or usage error, 3 the plan failed.
+ * Exit codes:
+ *   0  no mandatory policy violation, no stored data at risk
+ *   1  a mandatory policy violation
+ *   2  a config or usage error
+ *   3  the plan failed (the program threw)
+ *   4  (--base) the change deletes or replaces stored data: protected storage, which `pulumi up` refuses to
+ *      delete, or users' volumes and hub databases that go with a hub's or cluster's Kubernetes objects,
+ *      which it does not; the deploy workflow stops on it. Wins over 1 when both apply.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PlanDiff, PlanJson, diffPlans, renderDiff, renderJson, renderText, toPlanJson, countViolations } from "./planReport";
+import { PlanJson, diffPlans, renderDiff, renderJson, renderText, toPlanJson, countViolations } from "./planReport";
+import type { PlanOutcome } from "./planRun";
 
-export const EXIT = { ok: 0, violations: 1, configError: 2, failed: 3 } as const;
+export const EXIT = { ok: 0, violations: 1, configError: 2, failed: 3, storageAtRisk: 4 } as const;
 
 interface Options {
     readonly stack: string;
     readonly json: boolean;
     readonly base?: string;
     readonly dir: string;
+    readonly out?: string;
+    readonly firstPreview: boolean;
 }
 
 class UsageError extends Error { }
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>] [--out <file>] [--first-preview]";
 
 function parseArgs(argv: readonly string[]): Options {
     let stack: string | undefined;
     let base: string | undefined;
+    let out: string | undefined;
     let dir = process.cwd();
     let json = false;
+    let firstPreview = false;
     for (let i = 0; i < argv.length; i++) {
         const value = () => {
             const next = argv[++i];
@@ -47,37 +65,22 @@ function parseArgs(argv: readonly string[]): Options {
             case "--stack": stack = value(); break;
             case "--base": base = value(); break;
             case "--dir": dir = path.resolve(value()); break;
+            case "--out": out = path.resolve(value()); break;
             case "--json": json = true; break;
+            case "--first-preview": firstPreview = true; break;
             default: throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
         }
     }
     if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
     if (base && json) throw new UsageError(`--base prints a Markdown summary; it does not combine with --json\n${USAGE}`);
-    return { stack, json, base, dir };
+    if (base && firstPreview) throw new UsageError(`--base compares deployed stacks; it does not combine with --first-preview\n${USAGE}`);
+    return { stack, json, base, dir, out, firstPreview };
 }
 
 /** The command line that runs this script again, through ts-node when it runs from source. */
 export function planCommand(args: readonly string[]): { file: string; args: string[] } {
     const runner = __filename.endsWith(".ts") ? ["-r", "ts-node/register/transpile-only"] : [];
     return { file: process.execPath, args: [...runner, __filename, ...args] };
-}
-
-interface ChildPlan {
-    readonly code: number;
-    readonly plan?: PlanJson;
-    readonly stderr: string;
-}
-
-/** Plans `stack` from `dir` in a fresh process (config and mocks are process-global). */
-function planInChild(stack: string, dir: string): Promise<ChildPlan> {
-    const { file, args } = planCommand(["--stack", stack, "--dir", dir, "--json"]);
-    return new Promise(resolve => {
-        execFile(file, args, { cwd: path.join(__dirname, ".."), maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
-            const code = error ? (typeof error.code === "number" ? error.code : EXIT.failed) : EXIT.ok;
-            const planned = code === EXIT.ok || code === EXIT.violations;
-            resolve({ code, stderr, ...(planned ? { plan: JSON.parse(stdout) as PlanJson } : {}) });
-        });
-    });
 }
 
 /** `Pulumi.<stack>.yaml` as it is at `ref`, or undefined when the stack does not exist there. */
@@ -95,56 +98,101 @@ function stackFileAt(ref: string, stack: string, dir: string): Promise<string | 
     });
 }
 
-/** Plans the stack at `base` and now, each in its own process, and summarizes the difference. */
-async function compareWithBase(options: Options & { base: string }): Promise<{ code: number; text: string }> {
-    const baseFile = await stackFileAt(options.base, options.stack, options.dir);
-    const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-plan-base-"));
+/** A plan as JSON, or why there is none: exit code and message. */
+type Planned = { readonly plan: PlanJson } | { readonly code: number; readonly message: string };
+
+/** Plans `stack` from `dir` in this process, as an update of what exists or as its first preview. */
+async function planHere(stack: string, dir: string, firstPreview = false): Promise<Planned> {
+    // Loaded on first use: a usage error never loads the program.
+    const { PlanFailure, runPlan } = await import("./planRun");
+    let outcome: PlanOutcome;
     try {
-        if (baseFile !== undefined) fs.writeFileSync(path.join(baseDir, `Pulumi.${options.stack}.yaml`), baseFile);
-        const [head, base] = await Promise.all([
-            planInChild(options.stack, options.dir),
-            baseFile === undefined ? Promise.resolve(undefined) : planInChild(options.stack, baseDir),
-        ]);
-        if (!head.plan) {
-            return { code: head.code, text: `### Offline plan: ${options.stack}\n\nThe plan failed (exit ${head.code}):\n\n\`\`\`text\n${head.stderr.trim()}\n\`\`\`\n` };
-        }
-        const note = baseFile === undefined ? `Pulumi.${options.stack}.yaml does not exist at ${options.base}: everything is new.`
-            : !base?.plan ? `The stack could not be planned at ${options.base} (exit ${base?.code}), so everything shows as new:\n${base?.stderr.trim()}`
-                : undefined;
-        const diff: PlanDiff = diffPlans(base?.plan, head.plan);
-        return { code: head.code, text: renderDiff(diff, head.plan, options.base, note) };
-    } finally {
-        fs.rmSync(baseDir, { recursive: true, force: true });
+        outcome = await runPlan(stack, dir, firstPreview ? "empty-cluster-preview" : "update");
+    } catch (error) {
+        if (error instanceof PlanFailure) return { code: EXIT.failed, message: error.message };
+        throw error;
     }
+    return outcome.kind === "config-error" ? { code: EXIT.configError, message: outcome.message } : { plan: toPlanJson(outcome.plan) };
 }
 
-async function main(argv: readonly string[]): Promise<{ code: number; text: string; error?: string }> {
-    const options = parseArgs(argv);
-    if (options.base) return compareWithBase({ ...options, base: options.base });
-    // Loaded here so that `--base`, which only runs children, never loads the program.
-    const { runPlan } = await import("./planRun");
-    const outcome = await runPlan(options.stack, options.dir);
-    if (outcome.kind === "config-error") return { code: EXIT.configError, text: "", error: outcome.message };
-    const plan = toPlanJson(outcome.plan);
-    const code = countViolations(plan.violations).mandatory > 0 ? EXIT.violations : EXIT.ok;
-    return { code, text: options.json ? renderJson(plan) : renderText(plan) };
+function verdict(plan: PlanJson): number {
+    return countViolations(plan.violations).mandatory > 0 ? EXIT.violations : EXIT.ok;
+}
+
+/** Plans the stack now, then at `base`, and summarizes the difference. */
+async function compareWithBase(options: Options & { base: string }): Promise<{ code: number; text: string }> {
+    const baseFile = await stackFileAt(options.base, options.stack, options.dir);
+    const head = await planHere(options.stack, options.dir);
+    if (!("plan" in head)) {
+        return { code: head.code, text: `### Offline plan: ${options.stack}\n\nThe plan failed (exit ${head.code}):\n\n\`\`\`text\n${head.message.trim()}\n\`\`\`\n` };
+    }
+    let base: Planned | undefined;
+    if (baseFile !== undefined) {
+        const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-plan-base-"));
+        try {
+            fs.writeFileSync(path.join(baseDir, `Pulumi.${options.stack}.yaml`), baseFile);
+            base = await planHere(options.stack, baseDir);
+        } finally {
+            fs.rmSync(baseDir, { recursive: true, force: true });
+        }
+    }
+    const note = baseFile === undefined ? `Pulumi.${options.stack}.yaml does not exist at ${options.base}: everything is new.`
+        : base && !("plan" in base) ? `The stack could not be planned at ${options.base} (exit ${base.code}), so everything shows as new:\n${base.message.trim()}`
+            : undefined;
+    const diff = diffPlans(base && "plan" in base ? base.plan : undefined, head.plan);
+    const code = diff.alerts.length > 0 ? EXIT.storageAtRisk : verdict(head.plan);
+    return { code, text: renderDiff(diff, head.plan, options.base, note) };
+}
+
+/**
+ * The plan command without its process: exit code, the report, and an error for stderr. With `--out`,
+ * the report is written to that file and `text` is empty.
+ */
+export async function plan(argv: readonly string[]): Promise<{ code: number; text: string; error?: string }> {
+    let options: Options;
+    try {
+        options = parseArgs(argv);
+    } catch (error) {
+        if (error instanceof UsageError) return { code: EXIT.configError, text: "", error: error.message };
+        throw error;
+    }
+    let result: { code: number; text: string; error?: string };
+    if (options.base) {
+        try {
+            result = await compareWithBase({ ...options, base: options.base });
+        } catch (error) {
+            if (error instanceof UsageError) return { code: EXIT.configError, text: "", error: error.message };
+            throw error;
+        }
+    } else {
+        const planned = await planHere(options.stack, options.dir, options.firstPreview);
+        result = "plan" in planned
+            ? { code: verdict(planned.plan), text: options.json ? renderJson(planned.plan) : renderText(planned.plan) }
+            : { code: planned.code, text: "", error: planned.message };
+    }
+    if (options.out && result.text) {
+        fs.writeFileSync(options.out, result.text);
+        return { ...result, text: "" };
+    }
+    return result;
 }
 
 if (require.main === module) {
-    // The SDK can reject outside any awaited promise (a failed serialization); that is a failed plan, not a verdict.
+    // A rejection outside any run (a failed serialization) is a failed plan, not a verdict. During a run,
+    // runPlan listens too and turns it into a PlanFailure, which a --base comparison reports and survives.
     process.on("unhandledRejection", error => {
+        if (process.listenerCount("unhandledRejection") > 1) return;
         process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
         process.exit(EXIT.failed);
     });
-    main(process.argv.slice(2)).then(
+    plan(process.argv.slice(2)).then(
         ({ code, text, error }) => {
             if (error) process.stderr.write(`${error}\n`);
             // Exit only once stdout is flushed: a large plan piped to another process would be cut short.
             process.stdout.write(text, () => process.exit(code));
         },
         (error: unknown) => {
-            const usage = error instanceof UsageError;
-            process.stderr.write(`${usage ? (error as Error).message : (error as Error)?.stack ?? String(error)}\n`);
-            process.exit(usage ? EXIT.configError : EXIT.failed);
+            process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+            process.exit(EXIT.failed);
         });
 }

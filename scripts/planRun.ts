@@ -1,8 +1,9 @@
 /**
  * The offline plan's engine: runs the program for one stack under Pulumi mocks (no cloud, no CLI), records
  * every resource with its inputs, computed outputs and options, and evaluates the policy pack's rules on
- * them. Config and mocks are process-global, so one process plans one stack (scripts/plan.ts runs a
- * subprocess per stack when it needs two).
+ * them. Config and mocks are process-global: each run sets both before it loads the program, and the
+ * program reads its config when it runs, not when its modules load, so one process can plan one stack
+ * after another (scripts/plan.ts plans a base and a head; the tests plan many stacks), never two at once.
  *
  * Mocks never see resource options or parents, so the plan passes a transformation to `deployFleet`
  * (inherited by every child) and joins what it sees with what the mocks receive by type and name, the
@@ -16,14 +17,17 @@ import { sortKeysDeep } from "../components/util";
 import { rules } from "../policies/rules";
 import { PackConfig, PlannedResource, Violation, evaluatePolicies } from "../policies/evaluate";
 // The mock recorder and computed-output table the tests use too, so the plan and the tests answer the program alike.
-import { DEFAULT_OUTPUTS, MockRecorder } from "./mocks";
+import { DEFAULT_OUTPUTS, MockMode, MockRecorder } from "./mocks";
 import { placeholderFor, readStackFile } from "./stackConfig";
+import { checkRelease, plaintextSecrets } from "./engineModel/helmRelease";
 
 /** What JSON output shows instead of a secret value. */
 export const REDACTED = "[secret]";
 /** The plan's own check, beside the pack's rules: the engine hides secrets itself, the plan must check they stay secret. */
 export const SECRET_LEAK_POLICY = "plan:secrets-stay-secret";
 const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";
 
 
 /** The repository: the nearest directory up from this file with Pulumi.yaml (this file also runs compiled, from bin/). */
@@ -55,6 +59,9 @@ export interface Plan {
 export type PlanOutcome =
     | { readonly kind: "plan"; readonly plan: Plan }
     | { readonly kind: "config-error"; readonly message: string };
+
+/** The program itself failed (an exception inside an `apply`, a rejected registration): no verdict. */
+export class PlanFailure extends Error { }
 
 /** What the transformation sees of a resource; the rest arrives at the mocks. */
 interface Capture {
@@ -102,17 +109,6 @@ function redact(value: unknown, placeholders: readonly string[]): unknown {
     return value;
 }
 
-/** Paths of plain (non-secret) strings in `value` that contain one of `needles`. */
-function leaks(value: unknown, needles: readonly string[], at = ""): string[] {
-    if (typeof value === "string") return needles.some(needle => value.includes(needle)) ? [at || "(value)"] : [];
-    if (isSecretWrapper(value)) return [];
-    if (Array.isArray(value)) return value.flatMap((item, i) => leaks(item, needles, `${at}[${i}]`));
-    if (value && typeof value === "object") {
-        return Object.entries(value).flatMap(([key, item]) => leaks(item, needles, at ? `${at}.${key}` : key));
-    }
-    return [];
-}
-
 function packageOf(type: string): string {
     return type.split(":")[0];
 }
@@ -123,8 +119,25 @@ export function readPolicyConfig(stack: string): PackConfig {
     return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) as PackConfig : {};
 }
 
-/** Plans `stack` from `Pulumi.<stack>.yaml` in `dir`. Call once per process. */
-export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> {
+/**
+ * Plans `stack` from `Pulumi.<stack>.yaml` in `dir`. Rejects with PlanFailure when the program fails: the
+ * SDK reports such a failure only as an unhandled rejection and leaves the outputs that depend on it
+ * pending, so the run would otherwise never end. Runs must not overlap (config and mocks are global).
+ */
+export async function runPlan(stack: string, dir: string, mode: MockMode = "update"): Promise<PlanOutcome> {
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+        onRejection = reason => reject(new PlanFailure(`the program failed: ${(reason as Error)?.stack ?? String(reason)}`));
+    });
+    process.on("unhandledRejection", onRejection);
+    try {
+        return await Promise.race([planStack(stack, dir, mode), failed]);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+}
+
+async function planStack(stack: string, dir: string, mode: MockMode): Promise<PlanOutcome> {
     let stackConfig;
     try {
         stackConfig = readStackFile(stack, dir);
@@ -135,17 +148,20 @@ export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> 
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
 
     const registrations = new Map<string, Registration>();
-    const recorder = new MockRecorder(DEFAULT_OUTPUTS, {});
+    const recorder = new MockRecorder(DEFAULT_OUTPUTS, {}, mode);
     pulumi.runtime.setMocks({
         newResource: async args => {
             const result = await recorder.mocks.newResource(args);
             // An S3 bucket's id is its name on AWS; rules match attachments to buckets by it.
             const id = S3_BUCKET_TYPES.includes(args.type) ? String(result.state.bucket ?? result.id) : result.id;
-            registrations.set(`${args.type}::${args.name}`, { inputs: args.inputs, outputs: result.state });
+            // Inputs as sent on the wire: secret markers stay on the leaves, as the engine and providers see them.
+            const { wireInputs } = recorder.get(args.type, args.name);
+            registrations.set(`${args.type}::${args.name}`, { inputs: wireInputs, outputs: result.state });
             return { id, state: result.state };
         },
         call: recorder.mocks.call,
-    }, CONFIG_NAMESPACE, stack, false);
+    }, CONFIG_NAMESPACE, stack, mode === "empty-cluster-preview");
+    recorder.tapMonitor();
 
     // Imported after the config and mocks are set, as the program would be under the CLI.
     const { FleetConfigError, loadFleetConfig } = await import("../components/config");
@@ -207,15 +223,19 @@ export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> 
     const providerCapture = (provider: pulumi.ProviderResource | undefined) => provider && captureOf.get(provider);
 
     const placeholders = stackConfig.securePaths.map(placeholderFor);
+    // Secrets the program generates (cookie secrets, proxy tokens, CryptKeeper keys) must stay secret too.
+    const generated = recorder.ofType(RANDOM_BYTES).map(r => String(DEFAULT_OUTPUTS[RANDOM_BYTES](r.name, r.inputs).hex));
     const violations: Violation[] = [];
     const resources: PlanResource[] = captures.map(c => {
         const registration = registrations.get(`${c.type}::${c.name}`);
         if (!registration) throw new Error(`${c.type} ${c.name} was constructed but never registered`);
-        for (const leak of leaks(registration.inputs, placeholders)) {
+        // What the state will hold: for a helm Release, what the provider's Check makes of the inputs.
+        const stored = c.type === HELM_RELEASE ? checkRelease(registration.inputs) : registration.inputs;
+        for (const leak of plaintextSecrets(stored, [...placeholders, ...generated])) {
             violations.push({
                 policy: SECRET_LEAK_POLICY, enforcementLevel: "mandatory", urn: urn(c),
-                message: `${c.type.split(":").pop()} "${c.name}" input ${leak} carries a secret from the stack config in plain ` +
-                    "text: wrap the value with pulumi.secret() where it is built",
+                message: `${c.type.split(":").pop()} "${c.name}" input ${leak} would be stored in plain text but carries a secret: ` +
+                    "deliver it as a secret leaf (pulumi.secret() where it is built; for helm, in values, never in valueYamlFiles)",
             });
         }
         const provider = providerCapture(c.provider);
@@ -236,7 +256,7 @@ export async function runPlan(stack: string, dir: string): Promise<PlanOutcome> 
         };
     }).sort((a, b) => a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0);
 
-    for (const leak of leaks(serializedOutputs, placeholders)) {
+    for (const leak of plaintextSecrets(serializedOutputs, [...placeholders, ...generated])) {
         violations.push({
             policy: SECRET_LEAK_POLICY, enforcementLevel: "mandatory",
             message: `stack output ${leak} carries a secret from the stack config in plain text: export it with pulumi.secret()`,

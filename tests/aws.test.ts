@@ -8,6 +8,8 @@ import {
 import { clusterAutoscalerValues } from "../components/aws/clusterAutoscaler";
 import { subnetPlan } from "../components/aws/network";
 import { eksKubeconfig } from "../components/aws/kubeconfig";
+import { LiveNodeGroup, liveSizesByPool, NODE_POOL_LABEL } from "../components/aws/nodeGroupSizes";
+import { bridgedUpdateValues, engineUpdateInputs, PropertyMap } from "../scripts/engineModel/ignoreChanges";
 import { awsCluster } from "./fixtures";
 import { DEFAULT_OUTPUTS, isSecret, MockRecorder, unwrapSecret, useMocks, valueOf } from "./harness";
 
@@ -201,6 +203,7 @@ function fleet() {
             ex1: {
                 provider: "aws",
                 region: "eu-west-1",
+                deletionProtection: false,
                 kubernetesVersion: "1.33",
                 network: { vpcId: "vpc-0aaa", subnetIds: ["subnet-0aaa", "subnet-0bbb"] },
                 nodePools: {
@@ -354,7 +357,7 @@ describe("AwsCluster (mocked)", function () {
         it("expires scratch objects after deleteAfterDays and clears multipart uploads everywhere", () => {
             const rules = (key: string) => inputs("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `uw2-buckets-${key}-lifecycle`).rules;
             assert.deepStrictEqual(rules("scratch").find((r: any) => r.expiration)?.expiration, { days: 7 });
-            assert.ok(!rules("persistent").some((r: any) => r.expiration));
+            assert.ok(!rules("persistent").some((r: any) => r.expiration?.days), "a bucket without deleteAfterDays keeps its current objects");
             for (const key of ["scratch", "persistent"]) {
                 assert.ok(rules(key).some((r: any) => r.status === "Enabled" && r.abortIncompleteMultipartUpload?.daysAfterInitiation > 0));
             }
@@ -377,16 +380,24 @@ describe("AwsCluster (mocked)", function () {
     });
 
     describe("data safety", () => {
-        it("protects the file system, the access points and the buckets, and nothing that must be replaceable", () => {
+        it("protects the cluster, the file system, the access points and the buckets, and nothing that must be replaceable", () => {
             const protectedNames = [...sent].filter(([, o]) => o.protect).map(([key]) => key).filter(k => k.includes("::uw2-")).sort();
             assert.deepStrictEqual(protectedNames, [
                 "aws:efs/accessPoint:AccessPoint::uw2-homes-outreach",
                 "aws:efs/accessPoint:AccessPoint::uw2-homes-research",
                 "aws:efs/accessPoint:AccessPoint::uw2-homes-teaching",
                 "aws:efs/fileSystem:FileSystem::uw2-homes-fs",
+                "aws:eks/cluster:Cluster::uw2-eks",
                 "aws:s3/bucket:Bucket::uw2-buckets-persistent",
                 "aws:s3/bucket:Bucket::uw2-buckets-scratch",
             ]);
+            assert.strictEqual(inputs("aws:eks/cluster:Cluster", "uw2-eks").deletionProtection, true, "EKS's own deletion protection");
+        });
+
+        it("leaves a cluster with deletionProtection: false deletable, by Pulumi and by EKS", () => {
+            assert.strictEqual(sent.get("aws:eks/cluster:Cluster::ex1-eks")?.protect, false);
+            assert.strictEqual(inputs("aws:eks/cluster:Cluster", "ex1-eks").deletionProtection, false);
+            assert.strictEqual(sent.get("aws:efs/fileSystem:FileSystem::ex1-homes-fs")?.protect, true, "homes stay protected");
         });
     });
 
@@ -446,22 +457,26 @@ describe("AwsCluster (mocked)", function () {
             assert.strictEqual(pool("user").amiType, "AL2023_x86_64_STANDARD");
         });
 
-        it("leaves desiredSize to the autoscaler", () => {
+        it("ignores no node group input, and reads the live sizes through the cluster's regional provider", () => {
             for (const key of ["core", "user", "arm"]) {
-                assert.deepStrictEqual(sent.get(`aws:eks/nodeGroup:NodeGroup::uw2-pool-${key}`)?.ignoreChanges, ["scalingConfig.desiredSize"]);
+                assert.deepStrictEqual(sent.get(`aws:eks/nodeGroup:NodeGroup::uw2-pool-${key}`)?.ignoreChanges, []);
             }
+            const lists = recorder.calls.filter(c => c.token === "aws:eks/getNodeGroups:getNodeGroups");
+            assert.deepStrictEqual(lists.map(c => c.args.clusterName).sort(), ["ex1", "uw2"]);
+            assert.ok(lists.every(c => c.provider?.includes(`::${c.args.clusterName}-aws::`)), JSON.stringify(lists));
         });
 
         it("installs the add-ons, with the EFS driver on its own IRSA role", () => {
             const addons = recorder.ofType("aws:eks/addon:Addon").filter(r => r.name.startsWith("uw2-")).map(r => r.inputs.addonName).sort();
-            assert.deepStrictEqual(addons, ["aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]);
+            assert.deepStrictEqual(addons, ["aws-ebs-csi-driver", "aws-efs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]);
             const efs = inputs("aws:eks/addon:Addon", "uw2-aws-efs-csi-driver");
             assert.strictEqual(efs.serviceAccountRoleArn, returned.get("aws:iam/role:Role::uw2-efs-csi")!.arn);
             const role = inputs("aws:iam/role:Role", "uw2-efs-csi");
             assert.strictEqual(role.name, "uw2-efs-csi");
-            assert.deepStrictEqual(policyOf(role.assumeRolePolicy).Statement[0].Condition.StringEquals, {
-                [`${ISSUER_HOST}:sub`]: "system:serviceaccount:kube-system:efs-csi-controller-sa",
-                [`${ISSUER_HOST}:aud`]: "sts.amazonaws.com",
+            // The controller and the node agent (tests/awsDeploy.test.ts has the EKS user guide's policy).
+            assert.deepStrictEqual(policyOf(role.assumeRolePolicy).Statement[0].Condition, {
+                StringEquals: { [`${ISSUER_HOST}:aud`]: "sts.amazonaws.com" },
+                StringLike: { [`${ISSUER_HOST}:sub`]: "system:serviceaccount:kube-system:efs-csi-*" },
             });
         });
 
@@ -515,6 +530,7 @@ describe("AwsCluster (mocked)", function () {
         assert.deepStrictEqual(components.map(r => `${r.type} ${r.name}`).sort(), [
             "jupyterhub:aws:Buckets uw2-buckets",
             "jupyterhub:aws:Cluster uw2",
+            "jupyterhub:aws:ClusterAccess uw2-access",
             "jupyterhub:aws:ClusterAutoscaler uw2-autoscaler",
             "jupyterhub:aws:HomeStorage uw2-homes",
             "jupyterhub:aws:HubIdentity uw2-hub-research",
@@ -551,5 +567,137 @@ describe("AwsCluster (mocked)", function () {
                 ["ex1-homes-mount-subnet-0aaa", "ex1-homes-mount-subnet-0bbb"]);
             assert.strictEqual(inputs("aws:ec2/securityGroup:SecurityGroup", "ex1-homes-nfs").vpcId, "vpc-0aaa");
         });
+    });
+});
+
+describe("liveSizesByPool", () => {
+    it("finds pools by the fleet's label, ignores other node groups, and takes the larger of two mid-replacement", () => {
+        const group = (labels: Record<string, string> | undefined, desiredSize: number): LiveNodeGroup => ({ labels, scalingConfigs: [{ desiredSize }] });
+        assert.deepStrictEqual(liveSizesByPool([
+            group({ [NODE_POOL_LABEL]: "user" }, 3),
+            group({ [NODE_POOL_LABEL]: "user" }, 7),
+            group({ [NODE_POOL_LABEL]: "core" }, 1),
+            group({}, 50),
+            group(undefined, 50),
+        ]), { user: 7, core: 1 });
+    });
+});
+
+/**
+ * A pool edit as it reaches EKS: minNodes 0 -> 2 and maxNodes 20 -> 10, machine unchanged, on pools the cluster
+ * autoscaler left idle (0 nodes), busy within the new bounds (5) and above the new maximum (15), with the Pulumi
+ * state refreshed since creation or not (`pulumi up` does not refresh by default).
+ */
+describe("EKS pool edit through the engine, the bridge and the EKS API", function () {
+    this.timeout(60000);
+    const BEFORE = { minSize: 0, maxSize: 20 };
+    const LIVE: Record<string, number> = { idle: 0, busy: 5, full: 15 };
+    const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+    let recorder: MockRecorder;
+    let sent: Map<string, SentOptions>;
+
+    /**
+     * EKS UpdateNodegroupConfig's check of a scaling config (min <= desired <= max), with the errors operators
+     * report (terraform-aws-modules/terraform-aws-eks#748, ministryofjustice/cloud-platform-infrastructure#4595).
+     * Returns the pool's new desired size.
+     */
+    function eksUpdateNodegroupConfig(config: { minSize: number; maxSize: number; desiredSize: number }): number {
+        if (config.minSize > config.desiredSize) {
+            throw new Error(`InvalidParameterException: Minimum capacity ${config.minSize} can't be greater than desired size ${config.desiredSize}`);
+        }
+        if (config.desiredSize > config.maxSize) throw new Error("InvalidParameterException: desiredSize can't be greater than maxSize");
+        return config.desiredSize;
+    }
+
+    /**
+     * One `pulumi up` of the edit: the engine resets ignored paths to the inputs stored at creation (desiredSize
+     * was minNodes then, 0, in either version of the code), hashicorp/terraform-provider-aws
+     * `resourceNodeGroupUpdate` sends the whole scaling_config as the bridge plans it from the prior state.
+     */
+    function applyEdit(newInputs: PropertyMap, ignoreChanges: readonly string[], live: number, refreshed: boolean): number {
+        const created = { scalingConfig: { ...BEFORE, desiredSize: 0 } };
+        const priorState = { scalingConfig: { ...BEFORE, desiredSize: refreshed ? live : 0 } };
+        const engine = engineUpdateInputs(created, newInputs, ignoreChanges);
+        assert.deepStrictEqual(engine.invalidPaths, []);
+        const values = bridgedUpdateValues(priorState, engine.inputs, ignoreChanges);
+        return eksUpdateNodegroupConfig(values.scalingConfig as { minSize: number; maxSize: number; desiredSize: number });
+    }
+
+    /** The outcome of the edit on every pool, refreshed or not: the new size or the API's error. */
+    function outcomes(inputsOf: (pool: string) => PropertyMap, ignoreChanges: readonly string[]): Record<string, number | string> {
+        const result: Record<string, number | string> = {};
+        for (const [pool, live] of Object.entries(LIVE)) {
+            for (const refreshed of [false, true]) {
+                const key = `${pool}${refreshed ? " refreshed" : ""}`;
+                try {
+                    result[key] = applyEdit(inputsOf(pool), ignoreChanges, live, refreshed);
+                } catch (error) {
+                    result[key] = (error as Error).message;
+                }
+            }
+        }
+        return result;
+    }
+
+    before(async () => {
+        const groupName = (pool: string) => `edit-pool-${pool}-1a2b3c4`;
+        recorder = useMocks({
+            stack: "test",
+            calls: {
+                "aws:eks/getNodeGroups:getNodeGroups": args => ({
+                    clusterName: args.clusterName, names: [...Object.keys(LIVE).map(groupName), "someone-elses"],
+                }),
+                "aws:eks/getNodeGroup:getNodeGroup": args => {
+                    const pool = Object.keys(LIVE).find(p => groupName(p) === args.nodeGroupName);
+                    return {
+                        nodeGroupName: args.nodeGroupName,
+                        labels: pool ? { [NODE_POOL_LABEL]: pool, "hub.jupyter.org/node-purpose": "user" } : {},
+                        scalingConfigs: [{ ...BEFORE, desiredSize: pool ? LIVE[pool] : 50 }],
+                    };
+                },
+            },
+        });
+        sent = spyOnRegistrations();
+        const { AwsCluster } = await import("../components/aws/cluster");
+        const after = { machineType: "r5.4xlarge", minNodes: 2, maxNodes: 10 };
+        const config = parseFleetConfig({
+            clusters: {
+                edit: awsCluster({
+                    nodePools: { core: { machineType: "r5.xlarge", minNodes: 1, maxNodes: 3 }, idle: after, busy: after, full: after },
+                    buckets: {},
+                }),
+            },
+            hubs: {},
+        }, { stack: "test" });
+        const cluster = new AwsCluster("edit", { cluster: config.clusters.edit as AwsClusterSpec, hubs: {} });
+        await valueOf(cluster.kubeconfig);
+        await quiesce(recorder);
+    });
+
+    it("before this fix (desiredSize from minNodes, ignored) fails on 5 of 6 pools", () => {
+        // What components/aws/cluster.ts registered before: desiredSize: minNodes, ignoreChanges on it.
+        const oldInputs = () => ({ scalingConfig: { minSize: 2, maxSize: 10, desiredSize: 2 } });
+        assert.deepStrictEqual(outcomes(oldInputs, ["scalingConfig.desiredSize"]), {
+            "idle": "InvalidParameterException: Minimum capacity 2 can't be greater than desired size 0",
+            "idle refreshed": "InvalidParameterException: Minimum capacity 2 can't be greater than desired size 0",
+            "busy": "InvalidParameterException: Minimum capacity 2 can't be greater than desired size 0",
+            "busy refreshed": 5,
+            "full": "InvalidParameterException: Minimum capacity 2 can't be greater than desired size 0",
+            "full refreshed": "InvalidParameterException: desiredSize can't be greater than maxSize",
+        });
+    });
+
+    it("now applies on every pool, keeping what the autoscaler runs within the new bounds", () => {
+        const ignored = sent.get(`${NODE_GROUP}::edit-pool-busy`)!.ignoreChanges;
+        assert.deepStrictEqual(ignored, []);
+        const recorded = (pool: string) => ({ scalingConfig: recorder.get(NODE_GROUP, `edit-pool-${pool}`).inputs.scalingConfig });
+        assert.deepStrictEqual(outcomes(recorded, ignored), {
+            "idle": 2, "idle refreshed": 2, "busy": 5, "busy refreshed": 5, "full": 10, "full refreshed": 10,
+        });
+    });
+
+    it("creates a pool that does not exist yet at its minimum, and ignores node groups it did not label", () => {
+        assert.strictEqual(recorder.get(NODE_GROUP, "edit-pool-core").inputs.scalingConfig.desiredSize, 1);
+        assert.ok(recorder.calls.some(c => c.token === "aws:eks/getNodeGroup:getNodeGroup" && c.args.nodeGroupName === "someone-elses"));
     });
 });

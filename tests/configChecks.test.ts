@@ -45,8 +45,8 @@ describe("config checks: networks", () => {
             f.clusters.uw1 = awsCluster({ region: "us-west-1", buckets: {}, network: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a", "subnet-0a"] } });
         })),
         "clusters.uw2.network.availabilityZones[1]: \"us-west-2-lax-1a\" is not a zone us-west-2a … us-west-2f (local and wavelength zones are not supported; list regular zones only)",
-        "clusters.uw2.network.availabilityZones[2]: \"us-west-2a\" is listed twice (list each zone once)",
-        "clusters.uw1.network.subnetIds[1]: \"subnet-0a\" is listed twice (list one subnet per zone, each once)");
+        "clusters.uw2.network.availabilityZones: us-west-2a is listed twice (list each zone once)",
+        "clusters.uw1.network.subnetIds: subnet-0a is listed twice (list each subnet once, one per zone)");
     });
 });
 

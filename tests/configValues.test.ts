@@ -74,7 +74,7 @@ describe("config: every value a typed field produces is protected", () => {
         const hub: HubSpec = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] }).hubs.staging;
         return composeValues({
             hubKey: "staging", hub, home: { type: "dynamic", capacity: "10Gi" }, platformEnv: {},
-            cloudMetadata: "block", userVolumes: [], hubExtraConfig: {},
+            cloudMetadata: "block", userVolumes: [], hubExtraConfig: {}, dedicatedNodePools: true,
         });
     };
     const variants: Record<string, Record<string, unknown>> = {

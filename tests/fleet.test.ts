@@ -3,8 +3,9 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Fleet } from "../components/fleet";
 import { FleetConfigError } from "../components/config";
-import { listStacks, readStackFile } from "../scripts/stackConfig";
-import { MockRecorder, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
+import { listStacks, placeholderFor, readStackFile } from "../scripts/stackConfig";
+import { DEFAULT_OUTPUTS, MockRecorder, isSecret, useMocks, valueOf } from "./harness";
+import { checkRelease, plaintextSecrets } from "../scripts/engineModel/helmRelease";
 import { awsFleet } from "./fixtures";
 
 const ROOT = path.join(__dirname, "..");
@@ -36,8 +37,18 @@ describe("the program on each example stack, under mocks", () => {
                 for (const release of releases) {
                     assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
                     assert.strictEqual(release.inputs.namespace, release.inputs.name);
-                    assert.ok(!unwrapSecret(release.inputs.values).secret, `${release.name}: values must stay reviewable`);
-                    assert.ok(unwrapSecret(release.inputs.valueYamlFiles).secret, `${release.name}: secret values must be secret`);
+                }
+            });
+
+            it("leaves no configured or generated secret readable in any release's state, as the provider's Check writes it", () => {
+                const { securePaths } = readStackFile(stack, ROOT);
+                const generated = recorder.ofType("random:index/randomBytes:RandomBytes")
+                    .map(r => DEFAULT_OUTPUTS["random:index/randomBytes:RandomBytes"](r.name, r.inputs).hex as string);
+                const configured = securePaths.map(placeholderFor);
+                assert.ok(generated.length >= 3 * Object.keys(fleet.hubs).length);
+                for (const release of recorder.ofType("kubernetes:helm.sh/v3:Release")) {
+                    const leaks = plaintextSecrets(checkRelease(release.wireInputs), [...generated, ...configured]);
+                    assert.deepStrictEqual(leaks, [], `${release.name}: secrets in plain text in the state`);
                 }
             });
 
@@ -65,13 +76,31 @@ describe("the program on each example stack, under mocks", () => {
                 }
             });
 
-            it("exports kubeconfigs only as secrets, and every hub's URL and namespace", async () => {
-                for (const [key, cluster] of Object.entries(fleet.outputs.clusters)) {
-                    assert.ok(await isSecret(cluster.kubeconfig), `clusters.${key}.kubeconfig is not secret`);
-                }
+            it("exports kubeconfigs as one secret output, which CI masks, and every hub's URL and namespace", async () => {
+                assert.ok(await isSecret(fleet.outputs.kubeconfigs), "the kubeconfigs output is not secret as a whole");
+                assert.deepStrictEqual(Object.keys(await valueOf(fleet.outputs.kubeconfigs)).sort(), Object.keys(fleet.platforms).sort());
+                assert.ok(!JSON.stringify(await valueOf(pulumi.output(fleet.outputs.clusters as unknown as pulumi.Input<object>)))
+                    .includes("apiVersion"), "no kubeconfig inside the public clusters output");
                 for (const [key, hub] of Object.entries(fleet.outputs.hubs)) {
                     assert.strictEqual(await valueOf(hub.namespace), key);
                     assert.ok((await valueOf(hub.url)).length > 0);
+                }
+            });
+
+            it("lists in a hub's bucketUrls only the buckets its users' credentials reach", async () => {
+                const { loadFleetConfig } = await import("../components/config");
+                const { grantedBuckets } = await import("../components/platform");
+                const config = loadFleetConfig();
+                for (const [key, hub] of Object.entries(fleet.outputs.hubs)) {
+                    const spec = config.hubs[key];
+                    const listed = Object.keys(await valueOf(hub.bucketUrls));
+                    const provider = config.clusters[spec.cluster].provider;
+                    if (provider === "aws" || provider === "gcp") {
+                        // Without cloudAccess an AWS or GCP hub has no identity, so it reaches no bucket.
+                        assert.deepStrictEqual(listed, grantedBuckets(spec), key);
+                    } else {
+                        assert.ok(listed.every(b => b in config.clusters[spec.cluster].buckets), key);
+                    }
                 }
             });
 
@@ -110,5 +139,19 @@ describe("a stack with config errors", () => {
             return true;
         });
         assert.strictEqual(recorder.resources.length, 0);
+    });
+});
+
+describe("a hub without cloudAccess on AWS", () => {
+    it("reaches no bucket, so its bucketUrls output lists none", async () => {
+        const raw = awsFleet() as Record<string, any>;
+        delete raw.hubs.staging.cloudAccess;
+        raw.hubs.staging.bucketEnv = {};
+        useMocks({ stack: "staging", secretKeys: ["hubSecrets"], config: raw });
+        const { loadFleetConfig } = await import("../components/config");
+        const { deployFleet } = await import("../components/fleet");
+        const fleet = deployFleet(loadFleetConfig());
+        assert.ok(Object.keys(loadFleetConfig().clusters.uw2.buckets).length > 0);
+        assert.deepStrictEqual(await valueOf(fleet.outputs.hubs.staging.bucketUrls), {});
     });
 });

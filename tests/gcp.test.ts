@@ -5,9 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { FleetConfig, FleetConfigError, GcpClusterSpec, RawFleetConfig, parseFleetConfig } from "../components/config";
 import {
-    BUCKET_ADMIN_ROLE, BUCKET_READONLY_ROLE, REQUESTOR_PAYS_ROLE, bucketGrants, workloadIdentityMember, workloadPool,
+    BUCKET_READONLY_ROLE, BUCKET_READWRITE_ROLE, REQUESTOR_PAYS_ROLE, bucketGrants, workloadIdentityMember, workloadPool,
 } from "../components/gcp/iam";
-import { datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings } from "../components/gcp/gke";
+import { clusterNetwork, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings } from "../components/gcp/gke";
+import { requiredApis } from "../components/gcp/apis";
+import { softDeletePolicy } from "../components/gcp/buckets";
+import { hubDirectoryJob, hubDirectoryJobName } from "../components/gcp/homeStorage";
 import { MockRecorder, RecordedResource, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
 
 type GcpClusterModule = typeof import("../components/gcp/cluster");
@@ -22,6 +25,8 @@ const T = {
     bucketMember: "gcp:storage/bucketIAMMember:BucketIAMMember",
     projectMember: "gcp:projects/iAMMember:IAMMember",
     filestore: "gcp:filestore/instance:Instance",
+    service: "gcp:projects/service:Service",
+    job: "kubernetes:batch/v1:Job",
     storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
     k8sProvider: "pulumi:providers:kubernetes",
 };
@@ -73,7 +78,12 @@ function hubsOn(fleet: FleetConfig, clusterKey: string) {
 }
 
 /** What the SDK sent the engine for each resource: options such as `protect` never reach the mocks. */
-interface Registration { type: string; name: string; protect: boolean; ignoreChanges: string[]; parent: string }
+interface Registration {
+    type: string; name: string; protect: boolean; ignoreChanges: string[]; parent: string;
+    /** URNs the engine waits for before it creates the resource (explicit dependsOn and input dependencies). */
+    dependencies: string[];
+    deleteBeforeReplace: boolean;
+}
 
 function recordRegistrations(): Registration[] {
     const registrations: Registration[] = [];
@@ -83,6 +93,7 @@ function recordRegistrations(): Registration[] {
         registrations.push({
             type: req.getType(), name: req.getName(), protect: req.getProtect(),
             ignoreChanges: req.getIgnorechangesList(), parent: req.getParent(),
+            dependencies: req.getDependenciesList(), deleteBeforeReplace: req.getDeletebeforereplace(),
         });
         register(req, callback);
     };
@@ -93,6 +104,7 @@ function recordRegistrations(): Registration[] {
 async function registered(platform: GcpCluster): Promise<void> {
     const resources: pulumi.Resource[] = [
         platform, platform.gcpProvider, platform.cluster, platform.kubeProvider, platform.homeStorage, platform.bucketStore,
+        platform.apis, platform.nodeIdentity, ...platform.nodeIdentity.grants, ...Object.values(platform.homeStorage.hubDirectoryJobs),
         ...Object.values(platform.nodePools), ...Object.values(platform.bucketStore.resources),
         ...(platform.homeStorage.instance ? [platform.homeStorage.instance] : []),
         ...(platform.homeStorage.storageClass ? [platform.homeStorage.storageClass] : []),
@@ -108,13 +120,49 @@ describe("gcp: pure rules", () => {
             "serviceAccount:research-prod-1.svc.id.goog[research/user-sa]");
     });
 
-    it("grants storage.admin for admin buckets and objectViewer for read-only ones", () => {
+    it("grants object roles only: objectUser for admin buckets, objectViewer for read-only ones", () => {
         assert.deepStrictEqual(bucketGrants({
             bucketAdminAccess: ["scratch"], bucketReadonlyAccess: ["persistent"], requestorPays: false,
         }), [
-            { bucketKey: "scratch", role: "roles/storage.admin" },
+            { bucketKey: "scratch", role: "roles/storage.objectUser" },
             { bucketKey: "persistent", role: "roles/storage.objectViewer" },
         ]);
+    });
+
+    it("turns soft delete off where objects expire on purpose, and keeps GCS's 7 days elsewhere", () => {
+        assert.deepStrictEqual(softDeletePolicy({ deleteAfterDays: 7 }), { retentionDurationSeconds: 0 });
+        assert.deepStrictEqual(softDeletePolicy({}), { retentionDurationSeconds: 604800 });
+    });
+
+    it("enables the APIs a cluster calls, Filestore's only where homes live there", () => {
+        const base = ["cloudresourcemanager", "compute", "container", "iam", "iamcredentials", "logging", "monitoring", "serviceusage", "storage"];
+        assert.deepStrictEqual(requiredApis({ homeStorage: { type: "dynamic", size: "10Gi" } }), base);
+        assert.deepStrictEqual(requiredApis({ homeStorage: { type: "filestore", tier: "BASIC_HDD", capacityGb: 1024 } }), [...base, "file"].sort());
+    });
+
+    it("puts nodes in the default network's default subnet unless told otherwise", () => {
+        assert.deepStrictEqual(clusterNetwork({ network: "default" }), { network: "default", subnetwork: "default" });
+        assert.deepStrictEqual(clusterNetwork({ network: "hubs", subnetwork: "hubs-us-central1" }), { network: "hubs", subnetwork: "hubs-us-central1" });
+    });
+
+    it("creates a hub's directory with an idempotent mkdir on the share, as root, under a name Kubernetes takes", () => {
+        const job = hubDirectoryJob("climate", "10.0.0.2") as any;
+        assert.strictEqual(job.metadata.name, "home-dir-climate");
+        assert.strictEqual(job.metadata.namespace, "kube-system");
+        const pod = job.spec.template.spec;
+        assert.strictEqual(pod.restartPolicy, "Never");
+        assert.deepStrictEqual(pod.containers[0].command, ["mkdir", "-p", "/homes/climate"]);
+        assert.deepStrictEqual(pod.containers[0].volumeMounts, [{ name: "homes", mountPath: "/homes" }]);
+        assert.deepStrictEqual(pod.volumes, [{ name: "homes", nfs: { server: "10.0.0.2", path: "/homes" } }]);
+        assert.strictEqual(pod.containers[0].securityContext.runAsUser, 0);
+        assert.strictEqual(job.spec.ttlSecondsAfterFinished, undefined);
+
+        // Job names become a pod label value: at most 63 characters, and still distinct per hub.
+        const long = "h".repeat(63);
+        const other = `${"h".repeat(62)}i`;
+        assert.ok(hubDirectoryJobName(long).length <= 63);
+        assert.match(hubDirectoryJobName(long), /^home-dir-h+-[0-9a-f]{8}$/);
+        assert.notStrictEqual(hubDirectoryJobName(long), hubDirectoryJobName(other));
     });
 
     it("taints user pools only, and labels every pool with its purpose", () => {
@@ -204,6 +252,23 @@ describe("gcp: config validation", () => {
         assert.ok(problems.some(p => p.startsWith(`hubs.${tooLong}: `) && p.includes("31 characters") && p.includes("6–30")), problems.join("\n"));
     });
 
+    it("defaults the network to default and asks for a subnetwork with any other network", () => {
+        const cluster = parse({ clusters: { gke1: gcpCluster() } }).clusters.gke1 as GcpClusterSpec;
+        assert.strictEqual(cluster.network, "default");
+        assert.strictEqual(cluster.subnetwork, undefined);
+        assert.deepStrictEqual(problemsOf({ clusters: { gke1: gcpCluster({ network: "hubs", subnetwork: "hubs-central" }) } }), []);
+        const problems = problemsOf({ clusters: { gke1: gcpCluster({ network: "hubs" }) } });
+        assert.ok(problems.some(p => p.startsWith("clusters.gke1.subnetwork: ") && p.includes("hubs") && p.includes("us-central1")), problems.join("\n"));
+        const badName = problemsOf({ clusters: { gke1: gcpCluster({ network: "Hubs_Net" }) } });
+        assert.ok(badName.some(p => p.startsWith("clusters.gke1.network: ")), badName.join("\n"));
+    });
+
+    it("refuses a hub whose service account would be the nodes' own", () => {
+        const problems = problemsOf({ clusters: { gke1: gcpCluster() }, hubs: { nodes: hub("gke1", { cloudAccess: {} }) } });
+        assert.ok(problems.some(p => p.startsWith("hubs.nodes: ") && p.includes("gke1-nodes") && p.includes("nodes run as")), problems.join("\n"));
+        assert.deepStrictEqual(problemsOf({ clusters: { gke1: gcpCluster() }, hubs: { nodes: hub("gke1") } }), []);
+    });
+
     it("refuses a Filestore capacity under the tier's minimum", () => {
         const problems = problemsOf({ clusters: { gke1: gcpCluster({ homeStorage: { type: "filestore", tier: "BASIC_SSD", capacityGb: 2048 } }) } });
         assert.ok(problems.some(p => p.startsWith("clusters.gke1.homeStorage.capacityGb: ") && p.includes("2560")), problems.join("\n"));
@@ -246,6 +311,9 @@ describe("gcp: GcpCluster under mocks", () => {
         assert.ok(found, `no registration of ${type} ${name}`);
         return found;
     };
+    /** Names of the resources the engine makes `name` wait for, sorted. */
+    const dependencyNames = (type: string, name: string): string[] =>
+        [...new Set(registration(type, name).dependencies.map(urn => urn.split("::").pop()!))].sort();
 
     before(async () => {
         recorder = useMocks({
@@ -264,7 +332,7 @@ describe("gcp: GcpCluster under mocks", () => {
                 gke1: gcpCluster(),
                 gke2: gcpCluster({
                     project: "teaching-2", kubernetesVersion: undefined, releaseChannel: "STABLE", networkPolicy: false,
-                    homeStorage: { type: "dynamic", size: "20Gi" }, buckets: {},
+                    homeStorage: { type: "dynamic", size: "20Gi" }, buckets: {}, deletionProtection: false,
                 }),
             },
             hubs: {
@@ -318,12 +386,19 @@ describe("gcp: GcpCluster under mocks", () => {
         assert.deepStrictEqual(cluster.workloadIdentityConfig, { workloadPool: "research-prod-1.svc.id.goog" });
         assert.strictEqual(cluster.datapathProvider, "ADVANCED_DATAPATH");
         assert.strictEqual(cluster.networkPolicy, undefined);
-        assert.strictEqual(cluster.deletionProtection, true);
 
         const other = one(T.cluster, "gke2-cluster").inputs;
         assert.deepStrictEqual(other.releaseChannel, { channel: "STABLE" });
         assert.strictEqual(other.minMasterVersion, undefined);
         assert.strictEqual(other.datapathProvider, "LEGACY_DATAPATH");
+    });
+
+    it("protects the cluster in Pulumi and in the provider unless deletionProtection is false", () => {
+        assert.deepStrictEqual([registration(T.cluster, "gke1-cluster").protect, one(T.cluster, "gke1-cluster").inputs.deletionProtection],
+            [true, true]);
+        assert.deepStrictEqual([registration(T.cluster, "gke2-cluster").protect, one(T.cluster, "gke2-cluster").inputs.deletionProtection],
+            [false, false]);
+        assert.strictEqual(registration(T.storageClass, "gke2-home-storage-class").protect, true, "homes stay protected");
     });
 
     it("makes node pools with purpose labels, the user taint, GKE_METADATA and autoscaling to zero", () => {
@@ -346,7 +421,53 @@ describe("gcp: GcpCluster under mocks", () => {
 
         for (const pool of ["gke1-pool-user", "gke1-pool-core"]) {
             assert.deepStrictEqual(registration(T.nodePool, pool).ignoreChanges, ["initialNodeCount"]);
+            assert.strictEqual(registration(T.nodePool, pool).deleteBeforeReplace, true, pool);
         }
+    });
+
+    it("runs nodes as the cluster's own service account with GKE's minimal node roles, granted before nodes start", () => {
+        const account = one(T.account, "gke1-nodes-sa").inputs;
+        assert.strictEqual(account.accountId, "gke1-nodes");
+        const email = returnedEmails.get("gke1-nodes-sa");
+        const grants = recorder.ofType(T.projectMember).filter(r => r.name.startsWith("gke1-nodes-"))
+            .map(r => ({ name: r.name, project: r.inputs.project, role: r.inputs.role, member: r.inputs.member }))
+            .sort((a, b) => a.name.localeCompare(b.name));
+        assert.deepStrictEqual(grants, [
+            { name: "gke1-nodes-artifact-reader", project: "research-prod-1", role: "roles/artifactregistry.reader", member: `serviceAccount:${email}` },
+            { name: "gke1-nodes-default-node", project: "research-prod-1", role: "roles/container.defaultNodeServiceAccount", member: `serviceAccount:${email}` },
+        ]);
+        for (const [type, name] of [[T.nodePool, "gke1-pool-user"], [T.nodePool, "gke1-pool-core"], [T.cluster, "gke1-cluster"]]) {
+            const nodeConfig = one(type, name).inputs.nodeConfig;
+            assert.strictEqual(nodeConfig.serviceAccount, email, name);
+            assert.deepStrictEqual(nodeConfig.oauthScopes, ["https://www.googleapis.com/auth/cloud-platform"], name);
+            assert.deepStrictEqual(dependencyNames(type, name).filter(n => n.startsWith("gke1-nodes-")),
+                ["gke1-nodes-artifact-reader", "gke1-nodes-default-node", "gke1-nodes-sa"], name);
+        }
+        // An existing cluster keeps the default pool's config it was created with: a change there replaces the cluster.
+        assert.deepStrictEqual(registration(T.cluster, "gke1-cluster").ignoreChanges, ["nodeConfig"]);
+    });
+
+    it("enables the project's APIs, never disabling them, and makes each resource wait for the ones it calls", () => {
+        const services = recorder.ofType(T.service).filter(r => r.name.startsWith("gke1-"));
+        assert.deepStrictEqual(services.map(r => r.inputs.service).sort(), [
+            "cloudresourcemanager", "compute", "container", "file", "iam", "iamcredentials", "logging", "monitoring", "serviceusage", "storage",
+        ].map(api => `${api}.googleapis.com`));
+        for (const service of services) {
+            assert.strictEqual(service.inputs.disableOnDestroy, false, service.name);
+            assert.strictEqual(service.inputs.project, "research-prod-1", service.name);
+        }
+        assert.ok(!recorder.ofType(T.service).some(r => r.name === "gke2-apis-file"), "gke2 has no Filestore");
+        // Enabling goes through Service Usage and reads back through Resource Manager.
+        assert.deepStrictEqual(dependencyNames(T.service, "gke1-apis-container"), ["gke1-apis-cloudresourcemanager", "gke1-apis-serviceusage"]);
+
+        const apisOf = (type: string, name: string) => dependencyNames(type, name).filter(n => n.startsWith("gke1-apis-")).map(n => n.slice("gke1-apis-".length));
+        assert.deepStrictEqual(apisOf(T.cluster, "gke1-cluster"), ["compute", "container", "iam", "iamcredentials", "logging", "monitoring"]);
+        assert.deepStrictEqual(apisOf(T.filestore, "gke1-home-filestore"), ["compute", "file"]);
+        assert.deepStrictEqual(apisOf(T.bucket, "gke1-buckets-scratch"), ["storage"]);
+        assert.deepStrictEqual(apisOf(T.account, "gke1-nodes-sa"), ["cloudresourcemanager", "iam"]);
+        assert.deepStrictEqual(apisOf(T.projectMember, "gke1-nodes-default-node"), ["cloudresourcemanager", "iam"]);
+        assert.deepStrictEqual(apisOf(T.account, "gke1-hub-research-sa"), ["cloudresourcemanager", "iam", "iamcredentials"]);
+        assert.deepStrictEqual(apisOf(T.projectMember, "gke1-hub-research-requestor-pays"), ["cloudresourcemanager", "iam", "iamcredentials"]);
     });
 
     it("hands out a secret kubeconfig using gke-gcloud-auth-plugin, and a provider keyed on the cluster id", async () => {
@@ -372,10 +493,12 @@ describe("gcp: GcpCluster under mocks", () => {
         assert.strictEqual(scratch.publicAccessPrevention, "enforced");
         assert.strictEqual(scratch.forceDestroy, false);
         assert.deepStrictEqual(scratch.lifecycleRules, [{ action: { type: "Delete" }, condition: { age: 7 } }]);
+        assert.deepStrictEqual(scratch.softDeletePolicy, { retentionDurationSeconds: 0 });
 
         const persistent = one(T.bucket, "gke1-buckets-persistent").inputs;
         assert.strictEqual(persistent.name, "gke1-persistent");
         assert.deepStrictEqual(persistent.lifecycleRules, []);
+        assert.deepStrictEqual(persistent.softDeletePolicy, { retentionDurationSeconds: 604800 });
         assert.strictEqual(persistent.forceDestroy, false);
 
         for (const name of ["gke1-buckets-scratch", "gke1-buckets-persistent"]) {
@@ -391,6 +514,7 @@ describe("gcp: GcpCluster under mocks", () => {
         assert.deepStrictEqual(instance.fileShares, { name: "homes", capacityGb: 1024 });
         assert.deepStrictEqual(instance.networks, [{ network: "default", modes: ["MODE_IPV4"] }]);
         assert.strictEqual(one(T.cluster, "gke1-cluster").inputs.network, "default");
+        assert.strictEqual(one(T.cluster, "gke1-cluster").inputs.subnetwork, "default");
         // Filestore refuses API deletion protection on BASIC tiers; Pulumi's protect still applies.
         assert.strictEqual(instance.deletionProtectionEnabled, undefined);
         assert.strictEqual(registration(T.filestore, "gke1-home-filestore").protect, true);
@@ -399,11 +523,24 @@ describe("gcp: GcpCluster under mocks", () => {
         assert.strictEqual(volume.kind, "nfs");
         if (volume.kind !== "nfs") return;
         assert.strictEqual(await valueOf(volume.server), "10.0.0.2");
-        assert.strictEqual(volume.path, "/homes");
-        assert.strictEqual(volume.hubDirectory, "research");
+        assert.strictEqual(volume.path, "/homes/research");
+        assert.strictEqual(volume.hubDirectory, undefined);
         const staging = gke1.homeVolume("staging");
-        assert.strictEqual(staging.kind === "nfs" && staging.hubDirectory, "staging");
+        assert.strictEqual(staging.kind === "nfs" && staging.path, "/homes/staging");
         assert.throws(() => gke1.homeVolume("classroom"), /classroom does not run on cluster gke1/);
+    });
+
+    it("creates each hub's Filestore directory before its volume is used, with a Job per hub on the cluster", async () => {
+        const jobs = recorder.ofType(T.job).map(r => r.name).sort();
+        assert.deepStrictEqual(jobs, ["gke1-home-dir-research", "gke1-home-dir-staging"]);
+        const job = one(T.job, "gke1-home-dir-research");
+        assert.match(job.provider ?? "", /::gke1-k8s::/);
+        assert.deepStrictEqual(job.inputs.spec.template.spec.containers[0].command, ["mkdir", "-p", "/homes/research"]);
+        assert.deepStrictEqual(job.inputs.spec.template.spec.volumes, [{ name: "homes", nfs: { server: "10.0.0.2", path: "/homes" } }]);
+        const volume = gke1.homeVolume("research");
+        const waitedFor = await Promise.all((volume.kind === "nfs" ? volume.dependsOn ?? [] : []).map(r => valueOf(r.urn)));
+        assert.deepStrictEqual(waitedFor.map(urn => urn.split("::").pop()).sort(), ["gke1-home-dir-research", "gke1-home-filestore"]);
+        assert.strictEqual(recorder.ofType(T.job).filter(r => r.name.startsWith("gke2-")).length, 0);
     });
 
     it("gives dynamic homes a protected, retaining, expandable PD storage class", async () => {
@@ -433,7 +570,7 @@ describe("gcp: GcpCluster under mocks", () => {
             assert.strictEqual(member.serviceAccountId,
                 `projects/research-prod-1/serviceAccounts/${returnedEmails.get(`gke1-hub-${hubKey}-sa`)}`);
         }
-        assert.strictEqual(recorder.ofType(T.account).filter(r => r.name.startsWith("gke2-")).length, 0);
+        assert.strictEqual(recorder.ofType(T.account).filter(r => r.name.startsWith("gke2-hub-")).length, 0);
     });
 
     it("grants each hub its buckets with one additive member per hub and bucket", () => {
@@ -443,13 +580,13 @@ describe("gcp: GcpCluster under mocks", () => {
             .sort((a, b) => a.name.localeCompare(b.name));
         assert.deepStrictEqual(grants, [
             { name: "gke1-hub-research-bucket-persistent", bucket: "gke1-persistent", role: BUCKET_READONLY_ROLE, member: memberOf("research") },
-            { name: "gke1-hub-research-bucket-scratch", bucket: "gke1-scratch", role: BUCKET_ADMIN_ROLE, member: memberOf("research") },
-            { name: "gke1-hub-staging-bucket-scratch", bucket: "gke1-scratch", role: BUCKET_ADMIN_ROLE, member: memberOf("staging") },
+            { name: "gke1-hub-research-bucket-scratch", bucket: "gke1-scratch", role: BUCKET_READWRITE_ROLE, member: memberOf("research") },
+            { name: "gke1-hub-staging-bucket-scratch", bucket: "gke1-scratch", role: BUCKET_READWRITE_ROLE, member: memberOf("staging") },
         ]);
     });
 
     it("grants requester pays on the project only to the hub that asks", () => {
-        const grants = recorder.ofType(T.projectMember);
+        const grants = recorder.ofType(T.projectMember).filter(r => r.name.includes("-hub-"));
         assert.deepStrictEqual(grants.map(r => ({ name: r.name, ...r.inputs })), [{
             name: "gke1-hub-research-requestor-pays",
             project: "research-prod-1",

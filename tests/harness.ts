@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE } from "../components/config";
-import { CallFn, DEFAULT_OUTPUTS, MockRecorder, OutputsFn } from "../scripts/mocks";
+import { CallFn, DEFAULT_OUTPUTS, MockMode, MockRecorder, OutputsFn } from "../scripts/mocks";
 
 export { DEFAULT_OUTPUTS, MockRecorder, RecordedResource } from "../scripts/mocks";
 
@@ -22,11 +22,13 @@ export interface MockOptions {
     readonly calls?: Record<string, CallFn>;
     /** Run as a preview (unknown outputs stay unknown). */
     readonly preview?: boolean;
+    /** `empty-cluster-preview`: the first preview of a new fleet (implies `preview`); see MockMode. */
+    readonly mode?: MockMode;
 }
 
 /** Sets config and mocks for the process; returns the recorder. */
 export function useMocks(options: MockOptions = {}): MockRecorder {
-    const recorder = new MockRecorder({ ...DEFAULT_OUTPUTS, ...options.outputs }, options.calls ?? {});
+    const recorder = new MockRecorder({ ...DEFAULT_OUTPUTS, ...options.outputs }, options.calls ?? {}, options.mode);
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(options.config ?? {})) {
         const fullKey = key.includes(":") ? key : `${CONFIG_NAMESPACE}:${key}`;
@@ -34,7 +36,9 @@ export function useMocks(options: MockOptions = {}): MockRecorder {
     }
     const secretKeys = (options.secretKeys ?? []).map(k => k.includes(":") ? k : `${CONFIG_NAMESPACE}:${k}`);
     pulumi.runtime.setAllConfig(config, secretKeys);
-    pulumi.runtime.setMocks(recorder.mocks, CONFIG_NAMESPACE, options.stack ?? "test", options.preview ?? false);
+    const preview = options.preview ?? options.mode === "empty-cluster-preview";
+    pulumi.runtime.setMocks(recorder.mocks, CONFIG_NAMESPACE, options.stack ?? "test", preview);
+    recorder.tapMonitor();
     return recorder;
 }
 

@@ -3,12 +3,17 @@
  * the way z2jh does, against a stand-in identity provider and Vault served on 127.0.0.1.
  */
 import * as assert from "assert";
+import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
 import * as path from "path";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { AddressInfo } from "net";
 import { parseFleetConfig, HubSpec } from "../components/config";
 import { hubAuthHooks, TOKEN_EXCHANGE_HOOK_KEY, VAULT_HOOK_KEY } from "../components/hooks/hubHooks";
+import {
+    HOME_DIRECTORY_CONTAINER, HOME_DIRECTORY_HOOK_KEY, homeDirectoryHook, homeDirectoryScript,
+} from "../components/hooks/homeDirectory";
 import { SPAWN_HOOK_RUNNER, SPAWN_HOOK_RUNNER_KEY, withSpawnHookRunner } from "../components/hooks/spawnHooks";
 import { tokenExchangeHook } from "../components/hooks/tokenExchange";
 import { vaultUserSecretsHook } from "../components/hooks/vaultHook";
@@ -18,6 +23,12 @@ const PYTHON_TIMEOUT_MS = 5000;
 const CLIENT_ID = "vre-hub";
 const CLIENT_SECRET = "vre-client-secret";
 const VAULT_TOKEN = "hvs.stand-in-client-token";
+
+/** An unsigned JWT with `claims`: the hook reads claims only (Vault checks signatures). */
+function jwt(claims: Record<string, unknown>): string {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    return `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}.c2lnbmF0dXJl`;
+}
 
 interface RunResult { code: number | null; stdout: string; stderr: string }
 
@@ -42,13 +53,21 @@ interface HookOutcome {
     environment?: Record<string, string>;
     uid?: number | null;
     gid?: number | null;
+    initContainers?: any;
     config?: Record<string, unknown>;
 }
 
+/** What else the driver's fake authenticator and spawner hold (see tests/python/run_hook.py). */
+interface SpawnOptions {
+    basicAuth?: boolean;
+    spawner?: Record<string, unknown>;
+    spawns?: number;
+}
+
 /** Execs `extraConfig` in key order (as z2jh does) and runs the installed pre_spawn_hook for `user`. */
-async function spawnWith(extraConfig: Record<string, string>, user: string, authState: unknown): Promise<HookOutcome> {
+async function spawnWith(extraConfig: Record<string, string>, user: string, authState: unknown, options: SpawnOptions = {}): Promise<HookOutcome> {
     const sources = Object.keys(extraConfig).sort().map(key => extraConfig[key]);
-    const result = await python([DRIVER], JSON.stringify({ sources, user, authState, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }));
+    const result = await python([DRIVER], JSON.stringify({ sources, user, authState, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options }));
     assert.strictEqual(result.code, 0, `driver failed (${result.code}):\n${result.stderr}`);
     return JSON.parse(result.stdout) as HookOutcome;
 }
@@ -199,6 +218,7 @@ describe("spawn hooks: against a stand-in identity provider and Vault", function
 
         const [request] = standIn.requests("/token");
         assert.strictEqual(request.headers["content-type"], "application/x-www-form-urlencoded");
+        assert.strictEqual(request.headers.authorization, undefined, "basic_auth is off: the credentials are in the form");
         assert.deepStrictEqual(Object.fromEntries(new URLSearchParams(request.body)), {
             grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
             subject_token: "alice-access-token",
@@ -208,6 +228,19 @@ describe("spawn hooks: against a stand-in identity provider and Vault", function
             client_id: CLIENT_ID,
             client_secret: CLIENT_SECRET,
         });
+    });
+
+    it("presents the client credentials as HTTP Basic, not in the form, when the authenticator's basic_auth is on", async () => {
+        standIn.seen.length = 0;
+        const outcome = await spawnWith(tokenExchangeOnly(), "alice", { access_token: "alice-access-token" }, { basicAuth: true });
+        assert.ok(outcome.ok, outcome.error);
+        assert.deepStrictEqual(outcome.environment, { RUCIO_ACCESS_TOKEN: "rucio-token-for-alice-access-token" });
+        const [request] = standIn.requests("/token");
+        // As oauthenticator 17.4.0 oauth2.py build_token_info_request_headers: base64 of "<client_id>:<client_secret>".
+        assert.strictEqual(request.headers.authorization, `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString("base64")}`);
+        const form = new URLSearchParams(request.body);
+        assert.ok(!form.has("client_id") && !form.has("client_secret"), "no credentials in the form with basic_auth");
+        assert.strictEqual(form.get("subject_token"), "alice-access-token");
     });
 
     it("fails the spawn naming the identity provider's refusal, without the token", async () => {
@@ -237,6 +270,33 @@ describe("spawn hooks: against a stand-in identity provider and Vault", function
         assert.deepStrictEqual(JSON.parse(standIn.seen[0].body), { role: "valeria", jwt: "alice-id-token" });
         assert.strictEqual(standIn.seen[1].headers["x-vault-token"], VAULT_TOKEN);
         assert.strictEqual(standIn.seen[2].headers["x-vault-token"], VAULT_TOKEN);
+    });
+
+    it("has the hub refresh the user's tokens before a Vault spawn", async () => {
+        const outcome = await spawnWith(vaultOnly(), "carol", { access_token: "carol-access-token" });
+        assert.ok(outcome.ok, outcome.error);
+        assert.strictEqual(outcome.config?.["Authenticator.refresh_pre_spawn"], true);
+    });
+
+    it("sends Vault an id token that has not expired", async () => {
+        standIn.seen.length = 0;
+        const idToken = jwt({ sub: "alice", aud: CLIENT_ID, exp: Math.floor(Date.now() / 1000) + 300 });
+        const outcome = await spawnWith(vaultOnly(), "alice", { access_token: "alice-access-token", id_token: idToken });
+        assert.ok(outcome.ok, outcome.error);
+        assert.deepStrictEqual(JSON.parse(standIn.requests("/v1/auth/jwt/login")[0].body), { role: "valeria", jwt: idToken });
+    });
+
+    it("fails the spawn on an expired login token before calling Vault, saying to log in again", async () => {
+        standIn.seen.length = 0;
+        const expired = jwt({ sub: "alice", aud: CLIENT_ID, exp: Math.floor(Date.now() / 1000) - 60 });
+        const outcome = await spawnWith(vaultOnly(), "alice", { access_token: "alice-access-token", id_token: expired });
+        assert.strictEqual(outcome.ok, false);
+        assert.match(outcome.error!, /^RuntimeError: alice's id token from their login expired at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC and was not renewed before this spawn, so Vault would refuse it: log out and log in again$/);
+        assert.ok(!outcome.error!.includes(expired));
+        assert.deepStrictEqual(standIn.seen, [], "Vault is not asked");
+
+        const accessOnly = await spawnWith(vaultOnly(), "alice", { access_token: jwt({ sub: "alice", exp: 1 }) });
+        assert.match(accessOnly.error!, /alice's access token from their login expired at 1970-01-01 00:00:01 UTC/);
     });
 
     it("keeps the default uid when the secret has none", async () => {
@@ -275,5 +335,116 @@ describe("spawn hooks: against a stand-in identity provider and Vault", function
             RUCIO_ACCESS_TOKEN: "rucio-token-for-alice-access-token",
         });
         assert.strictEqual(outcome.uid, 4242);
+    });
+
+    it("creates a new NFS home as the uid and gid Vault gives the user", async () => {
+        const extraConfig = withSpawnHookRunner({ [VAULT_HOOK_KEY]: vaultUserSecretsHook(hub.userSecrets!.vault), [HOME_DIRECTORY_HOOK_KEY]: HOME_HOOK });
+        const outcome = await spawnWith(extraConfig, "alice", { id_token: "alice-id-token" }, { spawner: z2jhSpawner() });
+        assert.ok(outcome.ok, outcome.error);
+        const [container] = outcome.initContainers;
+        assert.strictEqual(container.securityContext.runAsUser, 4242);
+        assert.strictEqual(container.securityContext.runAsGroup, 4200);
+    });
+});
+
+/** The home hook as the kubernetes platform generates it for an NFS export. */
+const HOME_ARGS = { server: "nfs.valeria.example.org", path: "/export/homes/", fsGid: 100 };
+const HOME_HOOK = homeDirectoryHook(HOME_ARGS);
+
+/**
+ * A spawner as z2jh 4.4.0 configures it for static homes (files/hub/jupyterhub_config.py: volume_mounts
+ * `{"home": {mountPath, name: "home", subPath}}`, singleuser.uid 1000 and fsGid 100, no gid).
+ */
+function z2jhSpawner(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        uid: 1000, gid: null, fs_gid: 100, init_containers: [],
+        volume_mounts: { home: { mountPath: "/home/jovyan", name: "home", subPath: "valeria/{escaped_username}" } },
+        ...overrides,
+    };
+}
+
+/**
+ * KubeSpawner formats every string of an init container with `template.format(**ns)` (kubespawner 7.1.0
+ * spawner.py `_expand_all`, `_expand_user_properties`): any brace but a known placeholder fails the spawn.
+ */
+function assertKubeSpawnerFormats(value: unknown): void {
+    if (typeof value === "string") {
+        assert.ok(!/[{}]/.test(value.replace(/\{escaped_username\}/g, "")), `str.format would fail on: ${value}`);
+    } else if (Array.isArray(value)) {
+        value.forEach(assertKubeSpawnerFormats);
+    } else if (value && typeof value === "object") {
+        Object.values(value).forEach(assertKubeSpawnerFormats);
+    }
+}
+
+describe("spawn hooks: new home directories on NFS", function () {
+    this.timeout(PYTHON_TIMEOUT_MS * 2);
+    const hook = withSpawnHookRunner({ [HOME_DIRECTORY_HOOK_KEY]: HOME_HOOK });
+
+    it("adds an init container that creates the home as the user, in the hub's directory, keeping other init containers", async () => {
+        const other = { name: "theme", image: "busybox:1.36", command: ["true"] };
+        const outcome = await spawnWith(hook, "alice", null, { spawner: z2jhSpawner({ init_containers: [other] }) });
+        assert.ok(outcome.ok, outcome.error);
+        assert.deepStrictEqual(outcome.initContainers, [other, {
+            name: HOME_DIRECTORY_CONTAINER,
+            image: "busybox:1.36",
+            command: ["sh", "-c", homeDirectoryScript(HOME_ARGS)],
+            env: [{ name: "HOME_DIRECTORY", value: "{escaped_username}" }, { name: "HUB_DIRECTORY", value: "valeria" }],
+            securityContext: {
+                runAsUser: 1000, runAsGroup: 100, runAsNonRoot: true, allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+            },
+            // The hub's directory, not the user's: mounting a missing subPath would have kubelet create it as root.
+            volumeMounts: [{ name: "home", mountPath: "/fleet-hub-homes", subPath: "valeria" }],
+        }]);
+        assertKubeSpawnerFormats(outcome.initContainers[1]);
+    });
+
+    it("replaces its container on a respawn instead of adding another, and keeps a dict of init containers a dict", async () => {
+        const twice = await spawnWith(hook, "alice", null, { spawner: z2jhSpawner(), spawns: 2 });
+        assert.deepStrictEqual(twice.initContainers.map((c: { name: string }) => c.name), [HOME_DIRECTORY_CONTAINER]);
+        const keyed = await spawnWith(hook, "alice", null, { spawner: z2jhSpawner({ init_containers: { a: { name: "a", image: "x" } } }) });
+        assert.deepStrictEqual(Object.keys(keyed.initContainers).sort(), ["a", HOME_DIRECTORY_CONTAINER]);
+    });
+
+    it("adds nothing when the server's home is not a directory of the export", async () => {
+        const dynamic = { "volume-{username}": { mountPath: "/home/jovyan", name: "volume-{username}" } };
+        const outcome = await spawnWith(hook, "alice", null, { spawner: z2jhSpawner({ volume_mounts: dynamic }) });
+        assert.ok(outcome.ok, outcome.error);
+        assert.deepStrictEqual(outcome.initContainers, []);
+    });
+
+    it("never creates a home as root", async () => {
+        const outcome = await spawnWith(hook, "alice", null, { spawner: z2jhSpawner({ uid: 0 }) });
+        assert.strictEqual(outcome.ok, false);
+        assert.match(outcome.error!, /alice's server would run as uid 0: a home directory is created as the user, never as root/);
+    });
+
+    it("creates a missing home, leaves an existing one as it is, and tells the operator what to fix", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-homes-"));
+        try {
+            // kubelet mounts the hub's directory at the container's mount point; here, a temporary directory.
+            const script = homeDirectoryScript(HOME_ARGS).replace("/fleet-hub-homes", root);
+            const run = (home: string) => spawnSync("sh", ["-c", script], { env: { PATH: process.env.PATH, HOME_DIRECTORY: home, HUB_DIRECTORY: "valeria" }, encoding: "utf8" });
+
+            assert.strictEqual(run("alice").status, 0);
+            assert.ok(fs.statSync(path.join(root, "alice")).isDirectory());
+
+            fs.mkdirSync(path.join(root, "bob"), { mode: 0o700 });
+            fs.writeFileSync(path.join(root, "bob", "notes.txt"), "kept");
+            const before = fs.statSync(path.join(root, "bob"));
+            assert.strictEqual(run("bob").status, 0);
+            const after = fs.statSync(path.join(root, "bob"));
+            assert.deepStrictEqual([after.mode, after.uid, after.gid], [before.mode, before.uid, before.gid]);
+            assert.strictEqual(fs.readFileSync(path.join(root, "bob", "notes.txt"), "utf8"), "kept");
+
+            // Anything mkdir cannot do fails the container (for a user: a hub directory they may not write).
+            fs.writeFileSync(path.join(root, "carol"), "");
+            const failed = run("carol");
+            assert.strictEqual(failed.status, 1);
+            assert.match(failed.stderr, /^jupyterhub-fleet: uid \d+ cannot create its home directory carol in \/export\/homes\/valeria on nfs\.valeria\.example\.org\. Make that directory writable by the users, on the server: chgrp 100 \/export\/homes\/valeria && chmod 1775 \/export\/homes\/valeria/m);
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
     });
 });

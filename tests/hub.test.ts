@@ -1,11 +1,11 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import type * as k8sTypes from "@pulumi/kubernetes";
 import type { Hub as HubType } from "../components/hub";
 import type { Platform, HubAccess, HomeVolume } from "../components/platform";
 import { parseFleetConfig } from "../components/config";
 import { DEFAULT_OUTPUTS, MockRecorder, OptionsRecorder, unwrapSecret, useMocks, valueOf, isSecret } from "./harness";
+import { checkRelease, plaintextSecrets, stripSecrets } from "../scripts/engineModel/helmRelease";
 import { awsFleet } from "./fixtures";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/uw2-staging";
@@ -15,7 +15,7 @@ function fakePlatform(k8s: typeof k8sTypes, home: HomeVolume, access: Partial<Hu
     const kubeProvider = new k8s.Provider("fake-k8s", { kubeconfig: "{}" });
     const roleArn = pulumi.output(ROLE_ARN);
     return {
-        clusterKey: "uw2", providerName: "aws", kubeProvider, kubeconfig: pulumi.secret("{}"), isLocal: false,
+        clusterKey: "uw2", providerName: "aws", kubeProvider, kubeconfig: pulumi.secret("{}"), isLocal: false, dedicatedNodePools: true,
         buckets: {
             scratch: { name: pulumi.output("uw2-scratch"), url: pulumi.output("s3://uw2-scratch") },
             persistent: { name: pulumi.output("uw2-persistent"), url: pulumi.output("s3://uw2-persistent") },
@@ -25,11 +25,18 @@ function fakePlatform(k8s: typeof k8sTypes, home: HomeVolume, access: Partial<Hu
         hubAccess: () => ({
             serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": roleArn }, identity: roleArn,
             env: { SCRATCH_BUCKET: pulumi.output("s3://uw2-scratch/$(JUPYTERHUB_USER)") },
-            cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {}, userVolumes: [], dependsOn: [],
+            cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {}, userVolumes: [], dependsOn: [], reachableBuckets: ["persistent", "scratch"],
             ...access,
         }),
     };
 }
+
+/** The release's values as the program sent them, secret markers removed. */
+function releaseValues(recorder: MockRecorder, name: string): any {
+    return stripSecrets(recorder.get("kubernetes:helm.sh/v3:Release", name).wireInputs.values);
+}
+
+const hexOf = (name: string) => DEFAULT_OUTPUTS["random:index/randomBytes:RandomBytes"](name, { length: 32 }).hex as string;
 
 describe("Hub component", () => {
     let recorder: MockRecorder;
@@ -82,30 +89,32 @@ describe("Hub component", () => {
         assert.strictEqual(release.namespace, "staging");
         assert.strictEqual(release.atomic, true);
         assert.ok(release.timeout >= 300);
-        assert.strictEqual(release.values.singleuser.serviceAccountName, "user-sa");
-        assert.deepStrictEqual(release.values.singleuser.storage.static, { pvcName: "home", subPath: "{escaped_username}" });
-        assert.strictEqual(release.values.singleuser.extraEnv.SCRATCH_BUCKET, "s3://uw2-scratch/$(JUPYTERHUB_USER)");
+        const values = releaseValues(recorder, "staging-release");
+        assert.strictEqual(values.singleuser.serviceAccountName, "user-sa");
+        assert.deepStrictEqual(values.singleuser.storage.static, { pvcName: "home", subPath: "{escaped_username}" });
+        assert.strictEqual(values.singleuser.extraEnv.SCRATCH_BUCKET, "s3://uw2-scratch/$(JUPYTERHUB_USER)");
     });
 
-    it("hands every secret to helm only through a secret values file", async () => {
-        const release = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").inputs;
-        assert.ok(!unwrapSecret(release.values).secret, "public values must stay reviewable");
-        const files = unwrapSecret(release.valueYamlFiles);
-        assert.ok(files.secret, "the secret values file must be a Pulumi secret");
-        // The mock monitor hands assets back as StringAssets, whose text is a promise.
-        const secretValues = parseYaml(await files.value[0].text);
-        assert.strictEqual(secretValues.hub.config.GitHubOAuthenticator.client_secret, "gh-client-secret");
-        const hexOf = (name: string) => DEFAULT_OUTPUTS["random:index/randomBytes:RandomBytes"](name, { length: 32 }).hex;
-        assert.strictEqual(secretValues.hub.cookieSecret, hexOf("staging-cookie-secret"));
-        assert.strictEqual(secretValues.proxy.secretToken, hexOf("staging-proxy-secret-token"));
-        assert.deepStrictEqual(secretValues.hub.config.CryptKeeper.keys, [hexOf("staging-crypt-key")]);
-        assert.strictEqual(secretValues.hub.config.CryptKeeper.keys.length, 1);
-        assert.ok(!JSON.stringify(release.values).includes("gh-client-secret"));
+    it("hands helm every secret as a secret leaf of its values, and no values file", () => {
+        const release = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").wireInputs;
+        assert.strictEqual(release.valueYamlFiles, undefined);
+        const values = stripSecrets(release.values) as any;
+        assert.strictEqual(values.hub.config.GitHubOAuthenticator.client_secret, "gh-client-secret");
+        assert.strictEqual(values.hub.config.GitHubOAuthenticator.client_id, "Iv1.abc");
+        assert.strictEqual(values.hub.cookieSecret, hexOf("staging-cookie-secret"));
+        assert.strictEqual(values.proxy.secretToken, hexOf("staging-proxy-secret-token"));
+        assert.deepStrictEqual(values.hub.config.CryptKeeper.keys, [hexOf("staging-crypt-key")]);
     });
 
-    it("keeps the secret values file secret in the release's outputs, the state Pulumi stores", async () => {
-        assert.strictEqual(await isSecret(hub.release.valueYamlFiles), true);
-        assert.strictEqual(await isSecret(hub.release.values), false, "public values stay reviewable in the state too");
+    it("leaves no secret readable in the state the provider's Check writes, and every public value readable", () => {
+        const checked = checkRelease(recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").wireInputs);
+        const secrets = ["gh-client-secret", hexOf("staging-cookie-secret"), hexOf("staging-proxy-secret-token"), hexOf("staging-crypt-key")];
+        assert.deepStrictEqual(plaintextSecrets(checked, secrets), []);
+        // Public values stay plain, so previews show them to reviewers.
+        assert.deepStrictEqual(plaintextSecrets(checked, ["Iv1.abc", "user-sa", "s3://uw2-scratch"]).sort(), [
+            "values.hub.config.GitHubOAuthenticator.client_id", "values.singleuser.extraEnv.SCRATCH_BUCKET",
+            "values.singleuser.serviceAccountName",
+        ]);
     });
 
     it("generates cookie secret, proxy token and CryptKeeper key as 32 random bytes each", () => {
@@ -117,7 +126,7 @@ describe("Hub component", () => {
         const secret = recorder.get("kubernetes:core/v1:Secret", "staging-platform-files").inputs;
         assert.strictEqual(secret.metadata.namespace, "staging");
         assert.ok(unwrapSecret(secret.stringData).secret);
-        const values = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").inputs.values;
+        const values = releaseValues(recorder, "staging-release");
         assert.deepStrictEqual(values.hub.extraVolumes, [{ name: "fleet-platform-files", secret: { secretName: "fleet-platform-files" } }]);
         assert.strictEqual(values.hub.extraVolumeMounts[0].mountPath, "/etc/jupyterhub/platform");
         assert.deepStrictEqual(Object.keys(values.hub.extraConfig), ["00-fleet-spawn-hooks", "50-keys"]);
@@ -152,9 +161,37 @@ describe("Hub component on shared NFS", () => {
     it("mounts the export with a per-hub directory and hands new homes to the user", () => {
         const pv = recorder.get("kubernetes:core/v1:PersistentVolume", "staging-home").inputs;
         assert.deepStrictEqual(pv.spec.nfs, { server: "10.0.0.2", path: "/homes" });
-        const values = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").inputs.values;
+        const values = releaseValues(recorder, "staging-release");
         assert.strictEqual(values.singleuser.storage.static.subPath, "staging/{escaped_username}");
         assert.strictEqual(values.singleuser.initContainers[0].volumeMounts[0].subPath, "staging/{escaped_username}");
         assert.strictEqual(values.proxy.https, undefined);
+    });
+});
+
+describe("Hub component with secret raw values", () => {
+    let recorder: MockRecorder;
+
+    before(async () => {
+        recorder = useMocks({ stack: "staging" });
+        const k8s = await import("@pulumi/kubernetes");
+        const { Hub } = await import("../components/hub");
+        const raw = awsFleet() as any;
+        raw.hubs.staging.values = { singleuser: { image: { name: "public/image", tag: "1" } }, cull: { timeout: 600 } };
+        raw.hubSecrets.staging.values = { singleuser: { image: { name: "registry.example.org/private/image" } } };
+        const fleet = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] });
+        const platform = fakePlatform(k8s, { kind: "nfs", server: "10.0.0.2", path: "/homes", hubDirectory: "staging" });
+        const hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
+        await valueOf(hub.release.status);
+    });
+
+    it("merges hubSecrets values over the public ones, and keeps only those leaves secret in the state", () => {
+        const wire = recorder.get("kubernetes:helm.sh/v3:Release", "staging-release").wireInputs;
+        const values = stripSecrets(wire.values) as any;
+        assert.deepStrictEqual(values.singleuser.image, { name: "registry.example.org/private/image", tag: "1" });
+        assert.strictEqual(values.cull.timeout, 600);
+        const checked = checkRelease(wire);
+        assert.deepStrictEqual(plaintextSecrets(checked, ["registry.example.org/private/image"]), []);
+        assert.deepStrictEqual(plaintextSecrets(checked, ["public/image"]), [], "the overridden public value is gone");
+        assert.strictEqual((stripSecrets(checked) as any).values.singleuser.image.tag, "1");
     });
 });

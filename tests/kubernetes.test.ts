@@ -16,12 +16,20 @@ import { parseStackFile, readStackFile } from "../scripts/stackConfig";
 import { isPlainObject } from "../components/util";
 import { composeSecretValues, composeValues, HomeValues } from "../components/z2jhValues";
 import { hubAuthHooks } from "../components/hooks/hubHooks";
-import { assertChartAccepts as chartAccepts } from "./chartSchema";
-import { MockRecorder, isSecret, settle, settledValueOf, unwrapSecret, useMocks, valueOf } from "./harness";
+import { assertChartAccepts as chartAccepts, CHART_DEFAULTS } from "./chartSchema";
+import { MockRecorder, OptionsRecorder, isSecret, settle, settledValueOf, unwrapSecret, useMocks, valueOf } from "./harness";
+import { stripSecrets } from "../scripts/engineModel/helmRelease";
+import { chartServiceAccounts, NONROOT_V2_CLUSTER_ROLE } from "../components/kubernetes/scc";
+import { OPENSHIFT_DNS_EGRESS, privateEndpoint, userEgressRules } from "../components/kubernetes/userEgress";
+import { HOME_DIRECTORY_HOOK_KEY } from "../components/hooks/homeDirectory";
 
 const ROOT = path.join(__dirname, "..");
 const PROVIDER = "pulumi:providers:kubernetes";
 const SCC = "kubernetes:security.openshift.io/v1:SecurityContextConstraints";
+const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+/** The chart's service accounts for a release whose name does not contain "jupyterhub", with its default values. */
+const CHART_ACCOUNTS = ["autohttps", "continuous-image-puller", "default", "hook-image-awaiter", "hook-image-puller", "hub", "user-scheduler"];
 
 /** A kubeconfig with the given contexts, the first current. */
 function kubeconfig(...contexts: string[]): string {
@@ -42,11 +50,16 @@ function existingFleet(): RawFleetConfig & { clusters: any; hubs: any; hubSecret
                 homeStorage: { type: "nfs", server: "nfs.valeria.example.org", path: "/export/homes" },
                 extraMounts: [{ name: "scratch", server: "nfs.valeria.example.org", path: "/export/scratch", mountPath: "/scratch" }],
                 s3Endpoint: "https://s3.valeria.example.org",
+                // The S3 gateway's address: its hostname resolves only in the cluster.
+                privateEgress: ["192.168.40.10/32"],
                 buckets: { datalake: { name: "valeria-datalake" }, shared: {} },
             },
             lab: { provider: "kubernetes", context: "lab-admin", homeStorage: { type: "dynamic", storageClass: "ceph-rbd", size: "20Gi" } },
             laptop: { provider: "kubernetes", local: true, homeStorage: { type: "dynamic", size: "1Gi" } },
-            scratch: { provider: "kubernetes", context: "scratch", homeStorage: { type: "dynamic", storageClass: "standard", size: "5Gi" } },
+            scratch: {
+                provider: "kubernetes", context: "scratch", homeStorage: { type: "dynamic", storageClass: "standard", size: "5Gi" },
+                s3Endpoint: "http://10.20.0.5:7480",
+            },
         },
         hubs: {
             valeria: {
@@ -100,6 +113,7 @@ describe("existing Kubernetes clusters", () => {
     let recorder: MockRecorder;
     const clusters: Record<string, KubernetesClusterType> = {};
     const secretKubeconfig = kubeconfig("valeria-admin", "valeria-readonly");
+    const options = new OptionsRecorder();
 
     before(async () => {
         recorder = useMocks({
@@ -116,10 +130,19 @@ describe("existing Kubernetes clusters", () => {
             clusters[key] = new KubernetesCluster(key, {
                 cluster: fleet.clusters[key] as KubernetesClusterSpec, hubs,
                 kubeconfig: secret === undefined ? undefined : pulumi.secret(secret),
-            });
+            }, { transformations: [options.transformation] });
+        }
+        // The OpenShift hubs themselves, to see what their releases get from the platform.
+        const { Hub } = await import("../components/hub");
+        for (const hubKey of ["valeria", "teaching"]) {
+            const hub = new Hub(hubKey, { hubKey, hub: fleet.hubs[hubKey], secrets: fleet.hubSecrets[hubKey], platform: clusters.valeria },
+                { transformations: [options.transformation] });
+            await valueOf(hub.release.status);
         }
         await settle();
     });
+
+    const releaseValues = (hubKey: string): any => stripSecrets(recorder.get(RELEASE, `${hubKey}-release`).wireInputs.values);
 
     it("builds the provider from the secret kubeconfig and its context, keeping the kubeconfig secret", async () => {
         const provider = recorder.get(PROVIDER, "valeria-k8s").inputs;
@@ -180,21 +203,126 @@ describe("existing Kubernetes clusters", () => {
         assert.deepStrictEqual(scc.runAsUser, { type: "MustRunAsRange", uidRangeMin: 1000, uidRangeMax: 2147483647 });
     });
 
-    it("runs OpenShift hubs' users as the SCC's uid/gid and makes the release wait for the SCC", () => {
+    it("runs OpenShift hubs' users as the SCC's uid/gid and makes the release wait for the SCC and the chart's binding", () => {
         const access = clusters.valeria.hubAccess("teaching");
         assert.deepStrictEqual(access.userSecurity, { uid: 1000, gid: 100, fsGid: 100 });
-        assert.deepStrictEqual(access.dependsOn, [clusters.valeria.securityContextConstraints.teaching]);
+        assert.deepStrictEqual(access.dependsOn,
+            [clusters.valeria.securityContextConstraints.teaching, clusters.valeria.chartSccBindings.teaching]);
+        const releaseDependsOn = options.of(RELEASE, "teaching-release").dependsOn as unknown[];
+        assert.ok(releaseDependsOn.includes(clusters.valeria.chartSccBindings.teaching), "the first install waits for the binding");
         const lab = clusters.lab.hubAccess("lab");
         assert.strictEqual(lab.userSecurity, undefined);
         assert.deepStrictEqual(lab.dependsOn, []);
         assert.strictEqual(recorder.ofType(SCC).filter(r => r.name.startsWith("lab-") || r.name.startsWith("laptop-")).length, 0);
     });
 
+    it("binds the chart's own service accounts to nonroot-v2 before the release, on OpenShift only", () => {
+        assert.deepStrictEqual(recorder.ofType(BINDING).map(r => r.name).sort(), ["valeria-chart-scc-teaching", "valeria-chart-scc-valeria"]);
+        const binding = recorder.get(BINDING, "valeria-chart-scc-teaching");
+        assert.match(binding.provider ?? "", /::valeria-k8s::/);
+        assert.strictEqual(binding.inputs.metadata.name, "teaching-chart-nonroot-v2");
+        assert.strictEqual(binding.inputs.metadata.namespace, undefined, "a ClusterRoleBinding needs no namespace, so it exists before the hub's");
+        assert.deepStrictEqual(binding.inputs.roleRef,
+            { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:openshift:scc:nonroot-v2" });
+        assert.deepStrictEqual(binding.inputs.subjects, CHART_ACCOUNTS.map(name => ({ kind: "ServiceAccount", name, namespace: "teaching" })));
+        assert.ok(!binding.inputs.subjects.some((s: any) => s.name === "user-sa"), "user servers keep their own, narrower SCC");
+    });
+
+    it("names the chart's service accounts as its templates derive them from the release name and values", () => {
+        assert.strictEqual(NONROOT_V2_CLUSTER_ROLE, "system:openshift:scc:nonroot-v2");
+        assert.deepStrictEqual(chartServiceAccounts("teaching", {}), CHART_ACCOUNTS);
+        // _helpers-names.tpl `jupyterhub.fullname`: a string fullnameOverride is the prefix; null falls back to the
+        // release name, plus "-jupyterhub" unless the release name contains it.
+        assert.deepStrictEqual(chartServiceAccounts("teaching", { fullnameOverride: "jh" }),
+            ["default", "jh-autohttps", "jh-continuous-image-puller", "jh-hook-image-awaiter", "jh-hook-image-puller", "jh-hub", "jh-user-scheduler"]);
+        assert.ok(chartServiceAccounts("teaching", { fullnameOverride: null }).includes("teaching-jupyterhub-hub"));
+        assert.ok(chartServiceAccounts("jupyterhub-teaching", { fullnameOverride: null }).includes("jupyterhub-teaching-hub"));
+        assert.ok(chartServiceAccounts("teaching", { fullnameOverride: null, nameOverride: "jh" }).includes("teaching-jh-hub"));
+        // serviceAccount.name wins; create: false without a name leaves the pod on `default`.
+        const named = chartServiceAccounts("teaching", {
+            hub: { serviceAccount: { name: "hub-runner" } }, scheduling: { userScheduler: { serviceAccount: { create: false } } },
+            prePuller: { continuous: { serviceAccount: { name: "puller" } } },
+        });
+        assert.deepStrictEqual(named, ["autohttps", "default", "hook-image-awaiter", "hook-image-puller", "hub-runner", "puller"]);
+    });
+
+    it("grants nonroot-v2 to pods it admits: the chart's fixed non-root uids, no escalation, no capabilities", () => {
+        // nonroot-v2 (cluster-kube-apiserver-operator …_00_scc-nonroot-v2.yaml): runAsUser MustRunAsNonRoot, fsGroup
+        // and supplementalGroups RunAsAny, requiredDropCapabilities ALL, allowPrivilegeEscalation false,
+        // seccompProfiles runtime/default. restricted-v2 (…_00_scc-restricted-v2.yaml) takes the uid and fsGroup
+        // from the namespace's range, so the chart's fixed ones are refused there.
+        const chart = CHART_DEFAULTS as any;
+        const contexts: Record<string, any> = {
+            hub: chart.hub.containerSecurityContext, chp: chart.proxy.chp.containerSecurityContext,
+            traefik: chart.proxy.traefik.containerSecurityContext, secretSync: chart.proxy.secretSync.containerSecurityContext,
+            userScheduler: chart.scheduling.userScheduler.containerSecurityContext,
+            userPlaceholder: chart.scheduling.userPlaceholder.containerSecurityContext,
+            imageAwaiter: chart.prePuller.hook.containerSecurityContext, imagePuller: chart.prePuller.containerSecurityContext,
+            pause: chart.prePuller.pause.containerSecurityContext,
+        };
+        for (const [component, context] of Object.entries(contexts)) {
+            assert.ok(Number.isInteger(context.runAsUser) && context.runAsUser > 0, `${component} runs as a fixed non-root uid`);
+            assert.strictEqual(context.allowPrivilegeEscalation, false, component);
+            assert.deepStrictEqual(context.capabilities, { drop: ["ALL"] }, component);
+            assert.ok([undefined, "RuntimeDefault"].includes(context.seccompProfile?.type), component);
+        }
+        assert.strictEqual(chart.hub.podSecurityContext.fsGroup, 1000, "a fixed fsGroup, which restricted-v2 refuses too");
+    });
+
+    it("lets OpenShift users resolve names through openshift-dns on 5353, and reach private services the config names", () => {
+        const valeria = releaseValues("valeria").singleuser.networkPolicy;
+        assert.deepStrictEqual(valeria.egress, [
+            {
+                to: [{
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" } },
+                    podSelector: { matchLabels: { "dns.operator.openshift.io/daemonset-dns": "default" } },
+                }],
+                ports: [{ port: 5353, protocol: "UDP" }, { port: 5353, protocol: "TCP" }],
+            },
+            { to: [{ ipBlock: { cidr: "192.168.40.10/32" } }] },
+        ]);
+        // z2jh's own rules stay: private addresses closed but for these, DNS on 53 still allowed.
+        assert.deepStrictEqual(valeria.egressAllowRules, { cloudMetadataServer: false });
+        assert.deepStrictEqual(clusters.valeria.hubAccess("teaching").userEgress, valeria.egress);
+        // An S3 endpoint at a private IP is allowed on its port; no DNS rule off OpenShift.
+        assert.deepStrictEqual(clusters.scratch.hubAccess("scratch").userEgress,
+            [{ to: [{ ipBlock: { cidr: "10.20.0.5/32" } }], ports: [{ port: 7480, protocol: "TCP" }] }]);
+        assert.deepStrictEqual(clusters.lab.hubAccess("lab").userEgress, []);
+    });
+
+    it("keeps the hub's egress to private addresses (Vault, the identity provider) as the chart has it", () => {
+        const chart = CHART_DEFAULTS as any;
+        assert.strictEqual(chart.hub.networkPolicy.egressAllowRules.privateIPs, true);
+        assert.strictEqual(chart.singleuser.networkPolicy.egressAllowRules.privateIPs, false, "users are the ones closed off");
+        assert.strictEqual(releaseValues("valeria").hub.networkPolicy.egressAllowRules.privateIPs, undefined, "not overridden");
+    });
+
+    it("creates new NFS homes as their user through a spawn hook, with no root init container", async () => {
+        const { homeValues } = await import("../components/hub");
+        for (const hubKey of ["valeria", "teaching"]) {
+            const values = releaseValues(hubKey);
+            assert.strictEqual(values.singleuser.initContainers, undefined, `${hubKey}: no root chown container`);
+            assert.strictEqual(values.singleuser.storage.static.subPath, `${hubKey}/{escaped_username}`);
+            assert.ok(values.hub.extraConfig[HOME_DIRECTORY_HOOK_KEY].includes("fleet_spawn_hooks.append(fleet_home_directory)"));
+            assert.ok(values.hub.extraConfig["00-fleet-spawn-hooks"], "the runner that calls it");
+        }
+        assert.ok(releaseValues("valeria").hub.extraConfig[HOME_DIRECTORY_HOOK_KEY].includes("/export/homes/$HUB_DIRECTORY on nfs.valeria.example.org"));
+        assert.deepStrictEqual(clusters.lab.hubAccess("lab").hubExtraConfig, {}, "dynamic homes are created by their storage class");
+        // Off OpenShift too (no userSecurity there): root_squash exports refuse a root chown.
+        assert.strictEqual((homeValues(clusters.valeria.homeVolume("teaching"), false) as { fixOwnership: boolean }).fixOwnership, false);
+    });
+
+    it("gives OpenShift hubs release values the chart accepts", () => {
+        for (const hubKey of ["valeria", "teaching"]) chartAccepts(`${hubKey}'s release values`, releaseValues(hubKey));
+    });
+
     it("serves homes from the NFS export, one directory per hub, and mounts extraMounts in every user server", () => {
-        assert.deepStrictEqual(clusters.valeria.homeVolume("valeria"),
-            { kind: "nfs", server: "nfs.valeria.example.org", path: "/export/homes", hubDirectory: "valeria" });
-        assert.deepStrictEqual(clusters.valeria.homeVolume("teaching"),
-            { kind: "nfs", server: "nfs.valeria.example.org", path: "/export/homes", hubDirectory: "teaching" });
+        assert.deepStrictEqual(clusters.valeria.homeVolume("valeria"), {
+            kind: "nfs", server: "nfs.valeria.example.org", path: "/export/homes", hubDirectory: "valeria", createsUserDirectories: true,
+        });
+        assert.deepStrictEqual(clusters.valeria.homeVolume("teaching"), {
+            kind: "nfs", server: "nfs.valeria.example.org", path: "/export/homes", hubDirectory: "teaching", createsUserDirectories: true,
+        });
         assert.deepStrictEqual(clusters.valeria.hubAccess("valeria").userVolumes, [
             { name: "scratch", server: "nfs.valeria.example.org", path: "/export/scratch", mountPath: "/scratch", readOnly: false },
         ]);
@@ -296,6 +424,16 @@ describe("existing Kubernetes clusters: config errors", () => {
         delete fleet.hubSecrets.lab;
         expectProblem(problemsOf(fleet),
             /^hubs\.lab\.auth\.type: dummy auth lets anyone log in .*allowed only on a local cluster \(.*clusters\.lab\.local: true\)/);
+    });
+
+    it("refuses privateEgress entries that are not CIDR blocks", () => {
+        const fleet = existingFleet();
+        fleet.clusters.valeria.privateEgress = ["192.168.40.10", "10.0.0.0/33", "fd00::/64", "s3.valeria.example.org/32"];
+        const problems = problemsOf(fleet);
+        for (const index of [0, 1, 3]) {
+            expectProblem(problems, new RegExp(`^clusters\\.valeria\\.privateEgress\\[${index}\\]: .* must be a CIDR block such as 10\\.20\\.0\\.0/24`));
+        }
+        assert.ok(!problems.some(p => p.startsWith("clusters.valeria.privateEgress[2]")), "IPv6 blocks are fine");
     });
 
     it("refuses a Vault path without {username}", () => {
@@ -407,6 +545,8 @@ describe("docs/existing-clusters.md", () => {
         assert.strictEqual(cluster.homeStorage.type, "nfs");
         assert.deepStrictEqual(cluster.extraMounts.map(m => m.mountPath), ["/scratch"]);
         assert.ok(cluster.s3Endpoint);
+        assert.deepStrictEqual(userEgressRules(cluster).slice(0, 1), [OPENSHIFT_DNS_EGRESS]);
+        assert.ok(cluster.privateEgress.length > 0, "the S3 endpoint is a hostname: its private address is listed");
         assert.ok(fleet.clusterSecrets[clusterKey]?.kubeconfig);
         assert.strictEqual(hub.auth.type, "oidc");
         assert.strictEqual(hub.database?.type, "postgres");
@@ -430,12 +570,12 @@ function assertChartAccepts(fleet: FleetConfig, hubKey: string): void {
     const hub = fleet.hubs[hubKey];
     const cluster = fleet.clusters[hub.cluster] as KubernetesClusterSpec;
     const home: HomeValues = cluster.homeStorage.type === "nfs"
-        ? { type: "static", pvcName: "home", subPath: `${hubKey}/{escaped_username}`, fixOwnership: !cluster.openshift }
+        ? { type: "static", pvcName: "home", subPath: `${hubKey}/{escaped_username}`, fixOwnership: false }
         : { type: "dynamic", capacity: "1Gi" };
     const values = composeValues({
         hubKey, hub, home, platformEnv: {}, cloudMetadata: cluster.openshift ? "network-policy" : "block",
-        userVolumes: cluster.extraMounts, hubExtraConfig: hubAuthHooks(hub),
-        userSecurity: cluster.openshift ? { uid: 1000, gid: 100, fsGid: 100 } : undefined,
+        userVolumes: cluster.extraMounts, userEgress: userEgressRules(cluster), hubExtraConfig: hubAuthHooks(hub),
+        userSecurity: cluster.openshift ? { uid: 1000, gid: 100, fsGid: 100 } : undefined, dedicatedNodePools: false,
     });
     const secretValues = composeSecretValues({
         hub, cookieSecret: "a".repeat(64), proxySecretToken: "b".repeat(64), cryptKey: "c".repeat(64),
@@ -456,5 +596,27 @@ describe("existing Kubernetes clusters: values the chart accepts", () => {
             const fleet = parseFleetConfig(docFleet(stack, true), { stack: "prod", secretKeys: ["hubSecrets", "clusterSecrets"] });
             for (const hubKey of Object.keys(fleet.hubs)) assertChartAccepts(fleet, hubKey);
         }
+    });
+});
+
+describe("existing Kubernetes clusters: user egress", () => {
+    it("allows an S3 endpoint only where z2jh's user policy would refuse its address", () => {
+        assert.deepStrictEqual(privateEndpoint("https://10.1.2.3"), { cidr: "10.1.2.3/32", port: 443 });
+        assert.deepStrictEqual(privateEndpoint("http://172.16.0.9"), { cidr: "172.16.0.9/32", port: 80 });
+        assert.deepStrictEqual(privateEndpoint("https://192.168.1.1:8443/"), { cidr: "192.168.1.1/32", port: 8443 });
+        // z2jh allows no IPv6 egress at all (only 0.0.0.0/0 minus the private ranges).
+        assert.deepStrictEqual(privateEndpoint("https://[fd00::5]:9000"), { cidr: "fd00::5/128", port: 9000 });
+        for (const open of ["https://172.32.0.1", "https://172.15.0.1", "https://8.8.8.8", "https://s3.example.org", "https://10.example.org"]) {
+            assert.strictEqual(privateEndpoint(open), undefined, open);
+        }
+    });
+
+    it("orders the rules DNS, S3 endpoint, privateEgress, and adds none for a public setup", () => {
+        assert.deepStrictEqual(userEgressRules({ openshift: true, s3Endpoint: "https://10.1.2.3", privateEgress: ["10.9.0.0/16", "10.8.0.1/32"] }), [
+            OPENSHIFT_DNS_EGRESS,
+            { to: [{ ipBlock: { cidr: "10.1.2.3/32" } }], ports: [{ port: 443, protocol: "TCP" }] },
+            { to: [{ ipBlock: { cidr: "10.9.0.0/16" } }, { ipBlock: { cidr: "10.8.0.1/32" } }] },
+        ]);
+        assert.deepStrictEqual(userEgressRules({ openshift: false, s3Endpoint: "https://s3.example.org", privateEgress: [] }), []);
     });
 });

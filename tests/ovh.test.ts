@@ -15,7 +15,11 @@ import { nodePoolTemplate, subnetRange } from "../components/ovh/kubeSpec";
 import { accessPrincipals } from "../components/ovh/s3Policies";
 import { HubAccess } from "../components/platform";
 import { stableJson } from "../components/util";
-import { MockRecorder, OptionsRecorder, RecordedResource, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
+import { bridgedUpdateValues, engineUpdateInputs, PropertyMap } from "../scripts/engineModel/ignoreChanges";
+import { invokeError } from "../scripts/mocks";
+import {
+    MockRecorder, OptionsRecorder, RecordedResource, isSecret, settledValueOf, unwrapSecret, useMocks, valueOf,
+} from "./harness";
 
 type OvhClusterType = InstanceType<typeof import("../components/ovh/cluster")["OvhCluster"]>;
 
@@ -35,6 +39,7 @@ const T = {
 };
 
 const PROJECT = "0123456789abcdef0123456789abcdef";
+const GET_POOL = "ovh:CloudProject/getKubeNodePool:getKubeNodePool";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: admin, user: {client-key-data: c2VjcmV0}}]\n";
 
 /** What the mocked OVH API returns; every secret key is distinct so a leak can be traced. */
@@ -107,6 +112,13 @@ describe("OVH cluster", () => {
         await valueOf(pulumi.all(Object.values(cluster.buckets).map(b => b.url)));
     });
 
+    it("protects the cluster, its network and its subnet: a replacement would lose the cluster's etcd", () => {
+        for (const [type, name] of [[T.network, "gfts-network"], [T.subnet, "gfts-subnet"], [T.kube, "gfts-kube"]]) {
+            assert.strictEqual(options.of(type, name).protect, true, name);
+        }
+        assert.notStrictEqual(options.of(T.pool, "gfts-pool-user").protect, true, "pools are replaceable");
+    });
+
     it("puts the cluster on its own private network", () => {
         const network = recorder.get(T.network, "gfts-network").inputs;
         assert.deepStrictEqual([network.serviceName, network.regions, network.vlanId], [PROJECT, ["GRA11"], 12]);
@@ -127,7 +139,7 @@ describe("OVH cluster", () => {
         assert.ok(unwrapSecret(provider.kubeconfig).secret, "the k8s provider's kubeconfig input must be secret");
     });
 
-    it("creates one autoscaling pool per entry, with the full template and desiredNodes left to the autoscaler", () => {
+    it("creates one autoscaling pool per entry, with the full template, at its minimum while it does not exist", () => {
         assert.deepStrictEqual(recorder.ofType(T.pool).map(p => p.name).sort(), ["gfts-pool-core", "gfts-pool-user"]);
         const user = recorder.get(T.pool, "gfts-pool-user").inputs;
         assert.deepStrictEqual(
@@ -140,9 +152,12 @@ describe("OVH cluster", () => {
         const core = recorder.get(T.pool, "gfts-pool-core").inputs;
         assert.deepStrictEqual(core.template.spec.taints, []);
         assert.deepStrictEqual(core.template.metadata.labels, { "hub.jupyter.org/node-purpose": "core" });
+        assert.strictEqual(recorder.get(T.pool, "gfts-pool-core").inputs.desiredNodes, 1);
         for (const name of ["gfts-pool-core", "gfts-pool-user"]) {
-            assert.deepStrictEqual(options.of(T.pool, name).ignoreChanges, ["desiredNodes"]);
+            assert.deepStrictEqual(options.of(T.pool, name).ignoreChanges ?? [], [], "an ignored desiredNodes would resend a stale count");
         }
+        const reads = recorder.calls.filter(c => c.token === GET_POOL).map(c => [c.args.serviceName, c.args.kubeId, c.args.name]);
+        assert.deepStrictEqual(reads.sort(), [[PROJECT, "gfts-kube-id", "core"], [PROJECT, "gfts-kube-id", "user"]]);
     });
 
     it("points the S3 provider at OVH with the operator's keys", () => {
@@ -285,9 +300,10 @@ describe("OVH cluster", () => {
     });
 });
 
-describe("OVH cluster without access groups, with a named storage class and endpoint", () => {
+describe("OVH cluster without access groups or deletion protection, with a named storage class and endpoint", () => {
     let recorder: MockRecorder;
     let cluster: OvhClusterType;
+    const options = new OptionsRecorder();
 
     before(async () => {
         recorder = useMocks({ stack: "prod", outputs: OVH_OUTPUTS });
@@ -298,9 +314,11 @@ describe("OVH cluster without access groups, with a named storage class and endp
                 s3: { region: "gra", endpoint: "https://s3.gra.perf.cloud.ovh.net" },
                 homeStorage: { type: "dynamic", size: "10Gi", storageClass: "cinder-high-speed-retain" },
                 buckets: { scratch: { deleteAfterDays: 1 } },
+                deletionProtection: false,
             }),
         });
-        cluster = new OvhCluster("lab", { cluster: config.clusters.lab as OvhClusterSpec, hubs: { lab: config.hubs.lab } });
+        cluster = new OvhCluster("lab", { cluster: config.clusters.lab as OvhClusterSpec, hubs: { lab: config.hubs.lab } },
+            { transformations: [options.transformation] });
         await valueOf(cluster.homeStorageClass);
         await valueOf(cluster.buckets.scratch.url);
     });
@@ -314,6 +332,148 @@ describe("OVH cluster without access groups, with a named storage class and endp
         assert.deepStrictEqual([access.hubSecretFiles, access.hubExtraConfig], [[], {}]);
         assert.strictEqual((await valueOf(pulumi.output(access.env))).AWS_ENDPOINT_URL_S3, "https://s3.gra.perf.cloud.ovh.net");
         assert.deepStrictEqual(recorder.ofType(T.user).map(u => u.name), ["lab-storage-operator"]);
+    });
+
+    it("leaves the cluster and its network deletable, and the buckets protected", () => {
+        for (const [type, name] of [[T.network, "lab-network"], [T.subnet, "lab-subnet"], [T.kube, "lab-kube"]]) {
+            assert.strictEqual(options.of(type, name).protect, false, name);
+        }
+        assert.strictEqual(options.of(T.bucket, "lab-storage-scratch").protect, true);
+    });
+});
+
+/**
+ * A pool edit as it reaches OVH: minNodes 0 -> 2 and maxNodes 20 -> 10, flavor unchanged, on pools the autoscaler
+ * left idle (0 nodes), busy within the new bounds (5) and above the new maximum (15), with the Pulumi state
+ * refreshed since creation or not (`pulumi up` does not refresh by default).
+ */
+describe("OVH pool edit through the engine, the bridge and the OVH API", () => {
+    const BEFORE = { minNodes: 0, maxNodes: 20 };
+    const LIVE: Record<string, number> = { idle: 0, busy: 5, full: 15 };
+    let recorder: MockRecorder;
+    const options = new OptionsRecorder();
+
+    /**
+     * PUT /cloud/project/{serviceName}/kube/{kubeId}/nodepool/{id}, returning the pool's new desired count. A body
+     * without desiredNodes keeps the current count (ovh/public-cloud-roadmap#267); one above maxNodes is refused
+     * (ovh/terraform-provider-ovh#1241). One below minNodes is refused according to the provider's documentation
+     * (`minNodes`: "Setting desiredNodes under this value will raise an error") and raised to the minimum
+     * according to OVH in roadmap#267, so both are modeled.
+     */
+    function ovhPutNodePool(live: number, body: PropertyMap, belowMin: "refused" | "raised"): number {
+        const { minNodes, maxNodes } = body as { minNodes: number; maxNodes: number };
+        const desired = (body.desiredNodes as number | undefined) ?? live;
+        if (desired > maxNodes) throw new Error(`400: desiredNodes ${desired} is above maxNodes ${maxNodes}`);
+        if (desired < minNodes) {
+            if (belowMin === "refused") throw new Error(`400: desiredNodes ${desired} is under minNodes ${minNodes}`);
+            return minNodes;
+        }
+        return desired;
+    }
+
+    /**
+     * One `pulumi up` of the edit: the engine resets ignored paths to the inputs stored at creation (desiredNodes was
+     * minNodes then, 0), and the provider's Update (`CloudProjectKubeNodePoolUpdateOpts.FromResource`) sends
+     * desired_nodes, Optional+Computed, as the bridge plans it from the prior state when ignored or omitted.
+     * The outcome is the new count, or "shrinks a busy pool" when it is below what the autoscaler runs and the
+     * new bounds allow, or the API's error.
+     */
+    function applyEdit(newInputs: PropertyMap, ignoreChanges: readonly string[], live: number, refreshed: boolean,
+        belowMin: "refused" | "raised"): number | string {
+        const created = { ...BEFORE, desiredNodes: 0 };
+        const priorState = { ...BEFORE, desiredNodes: refreshed ? live : 0 };
+        const engine = engineUpdateInputs(created, newInputs, ignoreChanges);
+        const body = bridgedUpdateValues(priorState, engine.inputs, ignoreChanges, ["desiredNodes"]);
+        try {
+            const result = ovhPutNodePool(live, body, belowMin);
+            const floor = Math.min(Math.max(live, body.minNodes as number), body.maxNodes as number);
+            return result < floor ? `shrinks a busy pool from ${live} to ${result}` : result;
+        } catch (error) {
+            return (error as Error).message;
+        }
+    }
+
+    function outcomes(inputsOf: (pool: string) => PropertyMap, ignoreChanges: readonly string[], belowMin: "refused" | "raised") {
+        const result: Record<string, number | string> = {};
+        for (const [pool, live] of Object.entries(LIVE)) {
+            for (const refreshed of [false, true]) {
+                result[`${pool}${refreshed ? " refreshed" : ""}`] = applyEdit(inputsOf(pool), ignoreChanges, live, refreshed, belowMin);
+            }
+        }
+        return result;
+    }
+
+    before(async () => {
+        recorder = useMocks({
+            stack: "prod",
+            outputs: OVH_OUTPUTS,
+            calls: {
+                [GET_POOL]: args => {
+                    if (!(args.name in LIVE)) {
+                        throw invokeError(GET_POOL, `the nodepool named ${args.name} cannot be found for cluster ${args.kubeId} in project ${args.serviceName}`);
+                    }
+                    return { name: args.name, desiredNodes: LIVE[args.name], ...BEFORE };
+                },
+            },
+        });
+        const { OvhCluster } = await import("../components/ovh/cluster");
+        const after = { machineType: "r3-32", minNodes: 2, maxNodes: 10 };
+        const config = fleet({
+            edit: seedCluster({
+                accessGroups: undefined,
+                buckets: { scratch: {} },
+                nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, idle: after, busy: after, full: after },
+            }),
+        });
+        const cluster = new OvhCluster("edit", { cluster: config.clusters.edit as OvhClusterSpec, hubs: { edit: config.hubs.edit } },
+            { transformations: [options.transformation] });
+        await valueOf(pulumi.all(Object.values(cluster.nodePools).map(pool => pool.desiredNodes)));
+    });
+
+    it("before this fix (desiredNodes from minNodes, ignored) fails or shrinks busy pools, whichever the API does under minNodes", () => {
+        // What components/ovh/cluster.ts registered before: desiredNodes: minNodes, ignoreChanges on it.
+        const oldInputs = () => ({ minNodes: 2, maxNodes: 10, desiredNodes: 2 });
+        assert.deepStrictEqual(outcomes(oldInputs, ["desiredNodes"], "refused"), {
+            "idle": "400: desiredNodes 0 is under minNodes 2",
+            "idle refreshed": "400: desiredNodes 0 is under minNodes 2",
+            "busy": "400: desiredNodes 0 is under minNodes 2",
+            "busy refreshed": 5,
+            "full": "400: desiredNodes 0 is under minNodes 2",
+            "full refreshed": "400: desiredNodes 15 is above maxNodes 10",
+        });
+        assert.deepStrictEqual(outcomes(oldInputs, ["desiredNodes"], "raised"), {
+            "idle": 2,
+            "idle refreshed": 2,
+            "busy": "shrinks a busy pool from 5 to 2",
+            "busy refreshed": 5,
+            "full": "shrinks a busy pool from 15 to 2",
+            "full refreshed": "400: desiredNodes 15 is above maxNodes 10",
+        });
+    });
+
+    it("leaving desiredNodes out instead would resend the stale count just the same", () => {
+        const omitted = () => ({ minNodes: 2, maxNodes: 10 });
+        assert.deepStrictEqual(outcomes(omitted, [], "raised"), outcomes(() => ({ minNodes: 2, maxNodes: 10, desiredNodes: 2 }), ["desiredNodes"], "raised"));
+    });
+
+    it("now applies on every pool, keeping what the autoscaler runs within the new bounds", () => {
+        const ignored = options.of(T.pool, "edit-pool-busy").ignoreChanges ?? [];
+        assert.deepStrictEqual(ignored, []);
+        const recorded = (pool: string) => {
+            const { minNodes, maxNodes, desiredNodes } = recorder.get(T.pool, `edit-pool-${pool}`).inputs;
+            return { minNodes, maxNodes, desiredNodes };
+        };
+        const expected = { "idle": 2, "idle refreshed": 2, "busy": 5, "busy refreshed": 5, "full": 10, "full refreshed": 10 };
+        assert.deepStrictEqual(outcomes(recorded, ignored, "refused"), expected);
+        assert.deepStrictEqual(outcomes(recorded, ignored, "raised"), expected);
+        assert.strictEqual(recorder.get(T.pool, "edit-pool-core").inputs.desiredNodes, 1, "a pool not created yet starts at its minimum");
+    });
+
+    it("fails on any other error reading a pool, rather than fall back to the minimum and shrink it", async () => {
+        const { poolDesiredNodes } = await import("../components/ovh/poolSize");
+        useMocks({ calls: { [GET_POOL]: () => { throw invokeError(GET_POOL, "calling Get /cloud/project/p/kube/k/nodepool: 403 Forbidden"); } } });
+        await assert.rejects(settledValueOf(poolDesiredNodes(PROJECT, pulumi.output("k"), "user", { minNodes: 0, maxNodes: 10 }, {})),
+            /403 Forbidden/);
     });
 });
 

@@ -1,15 +1,19 @@
 /**
- * The offline plan as CI runs it: a subprocess per plan (config and mocks are process-global), on stack
- * files in a temporary directory or a temporary git repository. All plans start at once in `before()`:
- * each is a few seconds of ts-node, and running them side by side keeps `npm test` short.
+ * The offline plan as CI runs it, on stack files in a temporary directory or a temporary git repository.
+ *
+ * Every case runs the plan command in this process (`plan(argv)`, what `npm run plan` calls), once, when
+ * the first test needs it; the tests that read a case share its run, so one failing test hides no other.
+ * Runs go one at a time (config and mocks are process-global), even when a test gives up waiting on one.
+ * One test runs the real command in a subprocess, killed if it outlives its time and in `after()`
+ * whatever happened.
  */
 import * as assert from "assert";
-import { execFile, execFileSync } from "child_process";
+import { ChildProcess, execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { EXIT, planCommand } from "../scripts/plan";
+import { EXIT, plan, planCommand } from "../scripts/plan";
 import { listStacks } from "../scripts/stackConfig";
 import { PlanJson } from "../scripts/planReport";
 
@@ -19,15 +23,33 @@ interface Run {
     readonly stderr: string;
 }
 
-function plan(args: readonly string[]): Promise<Run> {
-    const command = planCommand(args);
-    return new Promise(resolve => execFile(command.file, command.args, { cwd: path.join(__dirname, ".."), maxBuffer: 1 << 28 },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr })));
-}
-
+const ROOT = path.join(__dirname, "..");
 // Shaped like the CLI's ciphertext (v1:<12-byte nonce>:<sealed>), which the stack file reader checks.
 const CIPHERTEXT = "v1:AAAAAAAAAAAAAAAA:c2VjcmV0LWNpcGhlcnRleHQtdGhhdC1tdXN0LW5vdC1sZWFr";
 const KUBECONFIG_CIPHERTEXT = "v1:AAAAAAAAAAAAAAAA:a3ViZWNvbmZpZy1jaXBoZXJ0ZXh0";
+
+/** Runs one after another, in the order first asked for; each is started once and its result kept. */
+class Runs {
+    private last: Promise<unknown> = Promise.resolve();
+    private readonly started = new Map<string, Promise<Run>>();
+
+    constructor(private readonly cases: Readonly<Record<string, () => readonly string[]>>) { }
+
+    get(name: string): Promise<Run> {
+        let run = this.started.get(name);
+        if (!run) {
+            const argv = this.cases[name];
+            if (!argv) throw new Error(`no plan case ${name}`);
+            run = this.last.then(async () => {
+                const { code, text, error } = await plan(argv());
+                return { code, stdout: text, stderr: error ?? "" };
+            });
+            this.last = run.catch(() => undefined);
+            this.started.set(name, run);
+        }
+        return run;
+    }
+}
 
 /** A stack on an existing cluster (the quickest platform to plan), with secure values like the real files. */
 function stackFile(hubs: Record<string, Record<string, unknown>>, homePath = "/export/homes"): string {
@@ -55,25 +77,41 @@ function git(dir: string, ...args: string[]): void {
 }
 
 describe("offline plan (npm run plan)", function () {
-    this.timeout(60000);
-    const dirs: string[] = [];
-    let clean: Run, violation: Run, configError: Run, missing: Run, base: Run, newStack: Run, shrunk: Run;
-    let examples: Record<string, Run>;
+    // A case waits for the runs queued before it; a few seconds each on an idle machine.
+    this.timeout(120000);
+    let stacks: string, repo: string, outFile: string;
+    const exampleStacks = listStacks(ROOT);
 
-    before(async () => {
-        const stacks = tempDir("fleet-plan-test-");
-        dirs.push(stacks);
+    const runs = new Runs({
+        clean: () => ["--stack", "clean", "--dir", stacks, "--json"],
+        cleanAgain: () => ["--stack", "clean", "--dir", stacks, "--json"],
+        cleanToFile: () => ["--stack", "clean", "--dir", stacks, "--json", "--out", outFile],
+        violation: () => ["--stack", "culled", "--dir", stacks],
+        configError: () => ["--stack", "broken", "--dir", stacks],
+        missing: () => ["--stack", "nowhere", "--dir", stacks],
+        usage: () => ["--stack", "clean", "--jsn"],
+        base: () => ["--stack", "fleet", "--dir", repo, "--base", "HEAD~1"],
+        newStack: () => ["--stack", "added", "--dir", repo, "--base", "HEAD~1"],
+        shrunk: () => ["--stack", "shrink", "--dir", repo, "--base", "HEAD~1"],
+        unchanged: () => ["--stack", "same", "--dir", repo, "--base", "HEAD~1"],
+        ...Object.fromEntries(exampleStacks.map(stack => [`example:${stack}`, () => ["--stack", stack, "--dir", ROOT]])),
+        ...Object.fromEntries(exampleStacks.map(stack => [`first-preview:${stack}`, () => ["--stack", stack, "--dir", ROOT, "--first-preview"]])),
+    });
+
+    before(() => {
+        stacks = tempDir("fleet-plan-test-");
+        outFile = path.join(stacks, "plan.json");
         fs.writeFileSync(path.join(stacks, "Pulumi.clean.yaml"), stackFile({ research: {} }));
         fs.writeFileSync(path.join(stacks, "Pulumi.culled.yaml"), stackFile({ research: { values: { cull: { enabled: false } } } }));
         fs.writeFileSync(path.join(stacks, "Pulumi.broken.yaml"), stackFile({ research: { cluster: "nowhere" } }));
 
         // Two commits: the second adds a hub, changes a value, moves the home export (which replaces the
-        // protected PV) and adds a stack.
-        const repo = tempDir("fleet-plan-git-");
-        dirs.push(repo);
+        // protected PV), removes a hub, and adds a stack.
+        repo = tempDir("fleet-plan-git-");
         git(repo, "init", "--quiet", "--initial-branch=main");
         fs.writeFileSync(path.join(repo, "Pulumi.fleet.yaml"), stackFile({ research: {} }));
         fs.writeFileSync(path.join(repo, "Pulumi.shrink.yaml"), stackFile({ research: {}, teaching: {} }));
+        fs.writeFileSync(path.join(repo, "Pulumi.same.yaml"), stackFile({ research: {} }));
         git(repo, "add", ".");
         git(repo, "commit", "--quiet", "-m", "base");
         fs.writeFileSync(path.join(repo, "Pulumi.shrink.yaml"), stackFile({ research: {} }));
@@ -82,26 +120,14 @@ describe("offline plan (npm run plan)", function () {
         fs.writeFileSync(path.join(repo, "Pulumi.added.yaml"), stackFile({ research: {} }));
         git(repo, "add", ".");
         git(repo, "commit", "--quiet", "-m", "head");
-
-        const exampleStacks = listStacks(path.join(__dirname, ".."));
-        let exampleRuns: Run[];
-        [[clean, violation, configError, missing, base, newStack, shrunk], exampleRuns] = await Promise.all([Promise.all([
-            plan(["--stack", "clean", "--dir", stacks, "--json"]),
-            plan(["--stack", "culled", "--dir", stacks]),
-            plan(["--stack", "broken", "--dir", stacks]),
-            plan(["--stack", "nowhere", "--dir", stacks]),
-            plan(["--stack", "fleet", "--dir", repo, "--base", "HEAD~1"]),
-            plan(["--stack", "added", "--dir", repo, "--base", "HEAD~1"]),
-            plan(["--stack", "shrink", "--dir", repo, "--base", "HEAD~1"]),
-        ]), Promise.all(exampleStacks.map(stack => plan(["--stack", stack])))]);
-        examples = Object.fromEntries(exampleStacks.map((stack, i) => [stack, exampleRuns[i]]));
     });
 
     after(() => {
-        for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+        for (const dir of [stacks, repo]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("exits 0 on a clean stack and prints JSON: resources by URN with parents, outputs, violations", () => {
+    it("exits 0 on a clean stack and prints JSON: resources by URN with parents, outputs, violations", async () => {
+        const clean = await runs.get("clean");
         assert.strictEqual(clean.code, EXIT.ok, clean.stderr);
         const json = JSON.parse(clean.stdout) as PlanJson;
         assert.strictEqual(json.stack, "clean");
@@ -113,67 +139,136 @@ describe("offline plan (npm run plan)", function () {
         assert.strictEqual(release.parent, "urn:pulumi:clean::jupyterhub-fleet::jupyterhub:hub:Hub::research");
         assert.strictEqual(release.inputs.version, "4.4.2");
         assert.strictEqual((release.inputs.values as any).cull.enabled, true);
-        assert.strictEqual(release.inputs.valueYamlFiles, "[secret]");
+        assert.strictEqual(release.inputs.valueYamlFiles, undefined);
+        assert.strictEqual((release.inputs.values as any).hub.cookieSecret, "[secret]", "secret leaves show as [secret]");
+        assert.strictEqual((release.inputs.values as any).hub.config.GitHubOAuthenticator.client_secret, "[secret]");
         const pv = json.resources.find(r => r.type === "kubernetes:core/v1:PersistentVolume")!;
         assert.strictEqual(pv.protect, true);
         assert.ok(json.resources.some(r => r.urn.startsWith("urn:pulumi:clean::jupyterhub-fleet::jupyterhub:kubernetes:Cluster$")));
-        assert.strictEqual((json.outputs as any).clusters.onprem.kubeconfig, "[secret]");
+        assert.strictEqual((json.outputs as any).kubeconfigs, "[secret]");
         assert.strictEqual(clean.stdout, `${JSON.stringify(json, null, 2)}\n`, "keys are already sorted");
     });
 
-    it("shows no secure value, placeholder or ciphertext anywhere in the JSON", () => {
+    it("shows no secure value, placeholder or ciphertext anywhere in the JSON", async () => {
+        const clean = await runs.get("clean");
         for (const needle of [CIPHERTEXT, KUBECONFIG_CIPHERTEXT, "[secret hubSecrets", "[secret clusterSecrets", "placeholder"]) {
             assert.ok(!clean.stdout.includes(needle), `JSON output contains ${needle}`);
         }
     });
 
-    it("exits 1 on a mandatory violation and names the rule and the fix", () => {
+    it("--out writes the same JSON to a file and nothing to stdout", async () => {
+        const [clean, toFile] = [await runs.get("clean"), await runs.get("cleanToFile")];
+        assert.strictEqual(toFile.code, EXIT.ok, toFile.stderr);
+        assert.strictEqual(toFile.stdout, "");
+        assert.strictEqual(fs.readFileSync(outFile, "utf8"), clean.stdout);
+    });
+
+    it("plans the same stack alike after other stacks in the same process (nothing leaks between runs)", async () => {
+        const first = await runs.get("clean");
+        for (const stack of exampleStacks) await runs.get(`example:${stack}`);
+        const again = await runs.get("cleanAgain");
+        assert.strictEqual(again.stdout, first.stdout);
+    });
+
+    it("exits 1 on a mandatory violation and names the rule and the fix", async () => {
+        const violation = await runs.get("violation");
         assert.strictEqual(violation.code, EXIT.violations, violation.stderr);
         assert.match(violation.stdout, /hub research: Namespace, .*Release jupyterhub 4\.4\.2/);
         assert.match(violation.stdout, /mandatory z2jh-culler-on: .*"research-release".*remove cull\.enabled: false from hubs\.research\.values/);
         assert.match(violation.stdout, /BLOCKED: 1 mandatory policy violation/);
     });
 
-    it("exits 2 on a config error and prints every problem", () => {
+    it("exits 2 on a config error and prints every problem", async () => {
+        const configError = await runs.get("configError");
         assert.strictEqual(configError.code, EXIT.configError, configError.stdout);
         assert.match(configError.stderr, /hubs\.research\.cluster: no cluster "nowhere" is defined/);
         assert.strictEqual(configError.stdout, "");
     });
 
-    it("--base lists adds, changes with their paths and removes per hub, and flags a protected replacement", () => {
-        assert.strictEqual(base.code, EXIT.ok, base.stderr);
+    it("exits 2 on a usage error, with the usage", async () => {
+        const usage = await runs.get("usage");
+        assert.strictEqual(usage.code, EXIT.configError);
+        assert.match(usage.stderr, /unknown argument --jsn\nusage: npm run plan -- --stack <name>/);
+    });
+
+    it("exits 2 when the stack file does not exist, naming the stacks that do", async () => {
+        const missing = await runs.get("missing");
+        assert.strictEqual(missing.code, EXIT.configError, missing.stderr);
+        assert.match(missing.stderr, /Pulumi\.nowhere\.yaml does not exist \(stacks here: broken, clean, culled\)/);
+    });
+
+    it("--base lists adds, changes with their paths and removes per hub, and exits 4 on a protected replacement", async () => {
+        const base = await runs.get("base");
+        assert.strictEqual(base.code, EXIT.storageAtRisk, base.stderr);
         assert.match(base.stdout, /^### Offline plan: fleet \(compared with HEAD~1\)/);
         assert.match(base.stdout, /- \*\*hub teaching\*\*: adds .*Release teaching-release/);
-        assert.match(base.stdout, /- \*\*hub research\*\*: changes .*Release research-release \(values\.cull\.timeout\)/);
+        assert.match(base.stdout, /- \*\*hub research\*\*: changes .*Release research-release \(values\.cull\.timeout[,)]/);
         assert.match(base.stdout, /changes PersistentVolume research-home \(spec\.nfs\.path\)/);
         assert.match(base.stdout, /:warning: replaces protected PersistentVolume "research-home" \(changed spec\.nfs\.path\)/);
         assert.ok(!base.stdout.includes("removes"), base.stdout);
         for (const needle of [CIPHERTEXT, "[secret hubSecrets"]) assert.ok(!base.stdout.includes(needle));
     });
 
-    it("exits 2 when the stack file does not exist, naming the stacks that do", () => {
-        assert.strictEqual(missing.code, EXIT.configError, missing.stderr);
-        assert.match(missing.stderr, /Pulumi\.nowhere\.yaml does not exist \(stacks here: broken, clean, culled\)/);
-    });
-
-    it("--base lists a removed hub's resources and flags the deletion of its protected home", () => {
-        assert.strictEqual(shrunk.code, EXIT.ok, shrunk.stderr);
+    it("--base lists a removed hub's resources and exits 4 on the deletion of its protected home", async () => {
+        const shrunk = await runs.get("shrunk");
+        assert.strictEqual(shrunk.code, EXIT.storageAtRisk, shrunk.stderr);
         assert.match(shrunk.stdout, /- \*\*hub teaching\*\*: removes .*Release teaching-release/);
         assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolume "teaching-home" .*pulumi up will refuse/);
         assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolumeClaim "teaching-home-claim"/);
     });
 
-    it("plans every example stack clean: no config error, no policy violation", () => {
-        assert.deepStrictEqual(Object.keys(examples), ["local", "prod", "staging"]);
-        for (const [stack, run] of Object.entries(examples)) {
-            assert.strictEqual(run.code, EXIT.ok, `${stack}: ${run.stderr}\n${run.stdout.slice(-2000)}`);
-            assert.match(run.stdout, /Policy: 0 mandatory, 0 advisory violations/, stack);
-        }
+    it("--base exits 0 when nothing changed", async () => {
+        const unchanged = await runs.get("unchanged");
+        assert.strictEqual(unchanged.code, EXIT.ok, unchanged.stderr);
+        assert.match(unchanged.stdout, /No resource changes\./);
     });
 
-    it("--base shows a stack that is new in the pull request as all added", () => {
+    it("--base shows a stack that is new in the pull request as all added", async () => {
+        const newStack = await runs.get("newStack");
         assert.strictEqual(newStack.code, EXIT.ok, newStack.stderr);
         assert.match(newStack.stdout, /Pulumi\.added\.yaml does not exist at HEAD~1: everything is new/);
         assert.match(newStack.stdout, /- \*\*hub research\*\*: adds /);
+    });
+
+    for (const stack of exampleStacks) {
+        it(`plans the example stack ${stack} clean: no config error, no policy violation`, async () => {
+            const run = await runs.get(`example:${stack}`);
+            assert.strictEqual(run.code, EXIT.ok, `${stack}: ${run.stderr}\n${run.stdout.slice(-2000)}`);
+            assert.match(run.stdout, /Policy: 0 mandatory, 0 advisory violations/, stack);
+        });
+    }
+
+    for (const stack of exampleStacks) {
+        it(`plans the first preview of example stack ${stack}, on clusters where nothing exists yet, clean`, async () => {
+            const run = await runs.get(`first-preview:${stack}`);
+            assert.strictEqual(run.code, EXIT.ok, `${stack}: ${run.stderr}\n${run.stdout.slice(-2000)}`);
+            assert.match(run.stdout, /Policy: 0 mandatory, 0 advisory violations/, stack);
+        });
+    }
+
+    it("has the example stacks the README documents", () => {
+        assert.deepStrictEqual(exampleStacks, ["local", "prod", "staging"]);
+    });
+
+    describe("the real command, in a subprocess", () => {
+        let child: ChildProcess | undefined;
+
+        after(() => {
+            // Whatever happened above, no plan process outlives the suite.
+            if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        });
+
+        it("exits 0 and writes exactly the in-process JSON to stdout", async function () {
+            // ts-node compiling the program from scratch: about 10 s idle, several times that on busy cores.
+            this.timeout(180000);
+            const expected = await runs.get("clean");
+            const { file, args } = planCommand(["--stack", "clean", "--dir", stacks, "--json"]);
+            const run = await new Promise<Run>(resolve => {
+                child = execFile(file, args, { cwd: ROOT, maxBuffer: 1 << 28, timeout: 170000, killSignal: "SIGKILL" },
+                    (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? EXIT.failed) : 0, stdout, stderr }));
+            });
+            assert.strictEqual(run.code, EXIT.ok, run.stderr);
+            assert.strictEqual(run.stdout, expected.stdout);
+        });
     });
 });

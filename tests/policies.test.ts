@@ -13,7 +13,8 @@ import {
     storageProtected,
 } from "../policies/rules/storage";
 import {
-    gkeMetadataConcealed, z2jhAuthRestricted, z2jhChartPinned, z2jhCloudMetadata, z2jhCullerOn, z2jhHttps, z2jhNetworkPolicy,
+    NETWORK_POLICY_PATHS, gkeMetadataConcealed, z2jhAuthRestricted, z2jhChartPinned, z2jhCloudMetadata, z2jhCullerOn, z2jhHttps,
+    z2jhNetworkPolicy,
 } from "../policies/rules/z2jh";
 import { PackConfig, PlannedResource, configOf, enforcementLevelOf, evaluatePolicies } from "../policies/evaluate";
 import { deepMerge } from "../components/util";
@@ -45,12 +46,15 @@ const PINNED = { StringEquals: { [`${ISSUER}:sub`]: "system:serviceaccount:stagi
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const HUB_VALUES = {
-    hub: { config: {
+    hub: { networkPolicy: { enabled: true }, config: {
         JupyterHub: { authenticator_class: "github" },
         Authenticator: { admin_users: ["alice"], allow_all: false },
         GitHubOAuthenticator: { client_id: "Iv1.abc", oauth_callback_url: "https://staging.hub.example.org/hub/oauth_callback" },
     } },
-    proxy: { https: { enabled: true, type: "letsencrypt", hosts: ["staging.hub.example.org"] } },
+    proxy: {
+        https: { enabled: true, type: "letsencrypt", hosts: ["staging.hub.example.org"] },
+        chp: { networkPolicy: { enabled: true } }, traefik: { networkPolicy: { enabled: true } },
+    },
     singleuser: {
         networkPolicy: { enabled: true, egressAllowRules: { cloudMetadataServer: false } },
         cloudMetadata: { blockWithIptables: true },
@@ -241,18 +245,27 @@ describe("policy rules", () => {
 
     describe("z2jh releases", () => {
         it("pass with the fleet's defaults", () => {
-            for (const rule of [z2jhChartPinned, z2jhNetworkPolicy, z2jhCullerOn, z2jhHttps, z2jhCloudMetadata]) {
+            for (const rule of [z2jhChartPinned, z2jhCullerOn, z2jhHttps, z2jhCloudMetadata]) {
                 assert.deepStrictEqual(rule.check(release(), {}), [], rule.name);
             }
             assert.deepStrictEqual(z2jhAuthRestricted.check(release(), AUTH_DEFAULTS), []);
+            assert.deepStrictEqual(z2jhNetworkPolicy.check(release(), { allowHubs: [] }), []);
         });
         it("z2jh-chart-pinned: an exact version", () => {
             assertViolation(z2jhChartPinned.check(release({}, {}, { version: "^4.0.0" }), {}), "staging-release", "exact version such as 4.4.2");
             assertViolation(z2jhChartPinned.check(release({}, {}, { version: undefined }), {}), "staging-release", "set chartVersion");
         });
-        it("z2jh-network-policy", () => {
-            assertViolation(z2jhNetworkPolicy.check(release({ singleuser: { networkPolicy: { enabled: false } } }), {}),
-                "staging-release", "remove singleuser.networkPolicy.enabled: false from hubs.staging.values");
+        it("z2jh-network-policy: the hub's, both proxies' and the user servers' policies, each explicitly on", () => {
+            const none = { allowHubs: [] };
+            for (const path of NETWORK_POLICY_PATHS) {
+                const off = release(path.split(".").reduceRight<unknown>((inner, key) => ({ [key]: inner }), false));
+                assertViolation(z2jhNetworkPolicy.check(off, none), "staging-release", `${path} (false)`);
+                assert.ok(z2jhNetworkPolicy.check(off, none)[0].includes("remove the override from hubs.staging.values"));
+                assert.deepStrictEqual(z2jhNetworkPolicy.check(off, { allowHubs: ["staging"] }), [], path);
+            }
+            const unset = resource(RELEASE, "bare-release", { name: "bare", chart: "jupyterhub", version: "4.4.2", values: {} });
+            assertViolation(z2jhNetworkPolicy.check(unset, none), "bare-release", "hub.networkPolicy.enabled (unset)");
+            assert.ok(z2jhNetworkPolicy.check(unset, none)[0].includes('add "bare" to allowHubs of z2jh-network-policy in policies/config/staging.json'));
         });
         it("z2jh-culler-on", () => {
             assertViolation(z2jhCullerOn.check(release({ cull: { enabled: false } }), {}), "staging-release", "remove cull.enabled: false");
@@ -282,7 +295,11 @@ describe("policy rules", () => {
             assertViolation(z2jhCloudMetadata.check(release(open), {}), "staging-release", "blockWithIptables: true");
             assert.ok(z2jhCloudMetadata.check(release(open, { provider: undefined }), {})[0].includes("cannot place on GKE"));
             const blockedByPolicy = { singleuser: { cloudMetadata: { blockWithIptables: false } } };
-            assert.deepStrictEqual(z2jhCloudMetadata.check(release(blockedByPolicy), {}), [], "the network policy still blocks it");
+            const kubernetes = { urn: AWS_K8S_PROVIDER.urn.replace("jupyterhub:aws:Cluster", "jupyterhub:kubernetes:Cluster"), props: {} };
+            assert.deepStrictEqual(z2jhCloudMetadata.check(release(blockedByPolicy, { provider: kubernetes }), {}), [],
+                "the network policy still blocks it (OpenShift's mode)");
+            assertViolation(z2jhCloudMetadata.check(release(blockedByPolicy), {}), "staging-release",
+                "turns off the iptables block of the metadata endpoint on an aws cluster");
         });
         it("ignores other charts", () => {
             const other = resource(RELEASE, "dask-gateway", { chart: "dask-gateway", values: { cull: { enabled: false } } });

@@ -21,7 +21,7 @@ function input(hub: HubSpec, overrides: Partial<ValuesInput> = {}): ValuesInput 
         hubKey: "staging", hub,
         home: { type: "static", pvcName: "home", subPath: "{escaped_username}", fixOwnership: false },
         platformEnv: { SCRATCH_BUCKET: "s3://uw2-scratch/$(JUPYTERHUB_USER)" },
-        cloudMetadata: "block", userVolumes: [], hubExtraConfig: {},
+        cloudMetadata: "block", userVolumes: [], hubExtraConfig: {}, dedicatedNodePools: true,
         ...overrides,
     };
 }
@@ -59,6 +59,29 @@ describe("z2jh values", () => {
         assert.strictEqual(values.singleuser.cloudMetadata.blockWithIptables, false);
         assert.strictEqual(values.singleuser.networkPolicy.egressAllowRules.cloudMetadataServer, true);
         assertChartAccepts(values);
+    });
+
+    it("closes the cloud metadata server to the hub and proxy pods on every platform, DNS through it aside", () => {
+        for (const cloudMetadata of ["block", "allow", "network-policy"] as const) {
+            const values = composeValues(input(hubFrom({}), { cloudMetadata })) as any;
+            for (const policy of [values.hub.networkPolicy, values.proxy.chp.networkPolicy, values.proxy.traefik.networkPolicy]) {
+                // The chart's default is true for all three (values.yaml hub/proxy.*.networkPolicy.egressAllowRules).
+                assert.deepStrictEqual(policy, { enabled: true, egressAllowRules: { cloudMetadataServer: false } }, cloudMetadata);
+            }
+            assertChartAccepts(values);
+        }
+    });
+
+    it("holds hub pods to core nodes and user servers to user nodes where the fleet made the pools", () => {
+        const values = composeValues(input(hubFrom({}))) as any;
+        // z2jh's default is `prefer` (values.yaml scheduling.*.nodeAffinity.matchNodePurpose): users would fill core nodes.
+        assert.deepStrictEqual(values.scheduling, {
+            corePods: { nodeAffinity: { matchNodePurpose: "require" } },
+            userPods: { nodeAffinity: { matchNodePurpose: "require" } },
+        });
+        assertChartAccepts(values);
+        const existing = composeValues(input(hubFrom({}), { dedicatedNodePools: false })) as any;
+        assert.strictEqual(existing.scheduling, undefined, "an existing cluster's nodes may have no purpose label");
     });
 
     it("can block the metadata server by network policy alone, for clusters that refuse the iptables init container", () => {

@@ -10,6 +10,11 @@ import { BucketAccessLevel, bucketPolicy } from "./policies";
 
 /** Incomplete multipart uploads are invisible in listings but billed; clear them after a week. */
 const ABORT_MULTIPART_AFTER_DAYS = 7;
+/**
+ * How long a deleted or overwritten object stays restorable in a bucket that keeps its objects: every hub user
+ * holds s3:DeleteObject, so one `aws s3 rm --recursive` would otherwise empty a shared bucket for good.
+ */
+export const NONCURRENT_VERSION_DAYS = 30;
 
 /** A hub role's access to one bucket. */
 export interface BucketUser {
@@ -61,23 +66,15 @@ export class Buckets extends pulumi.ComponentResource {
                 bucket: bucket.id,
                 rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
             }, childOpts);
+            // Scratch buckets (deleteAfterDays) expire everything anyway; the others keep each object's history.
+            const versioning = spec.deleteAfterDays !== undefined ? undefined : new aws.s3.BucketVersioning(`${prefix}-versioning`, {
+                bucket: bucket.id,
+                versioningConfiguration: { status: "Enabled" },
+            }, childOpts);
             new aws.s3.BucketLifecycleConfiguration(`${prefix}-lifecycle`, {
                 bucket: bucket.id,
-                rules: [
-                    {
-                        id: "abort-incomplete-multipart-uploads",
-                        status: "Enabled",
-                        filter: {},
-                        abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_AFTER_DAYS },
-                    },
-                    ...(spec.deleteAfterDays === undefined ? [] : [{
-                        id: "expire-objects",
-                        status: "Enabled",
-                        filter: {},
-                        expiration: { days: spec.deleteAfterDays },
-                    }]),
-                ],
-            }, childOpts);
+                rules: lifecycleRules(spec),
+            }, { parent: this, dependsOn: versioning ? [versioning] : [] });
 
             const users = args.users[key] ?? [];
             const policyJson = pulumi.all([bucket.arn, pulumi.all(users.map(u => u.roleArn))]).apply(([arn, roleArns]) =>
@@ -94,4 +91,30 @@ export class Buckets extends pulumi.ComponentResource {
         this.policies = policies;
         this.registerOutputs({ buckets: Object.fromEntries(Object.entries(refs).map(([k, r]) => [k, r.url])) });
     }
+}
+
+/**
+ * A bucket's lifecycle rules: incomplete uploads cleared everywhere; objects expired after `deleteAfterDays`
+ * where set, otherwise old versions expired `NONCURRENT_VERSION_DAYS` after they were replaced or deleted, and
+ * delete markers with no version left behind removed (S3 API reference, LifecycleExpiration:
+ * ExpiredObjectDeleteMarker "cannot be specified with Days or Date", so it shares a rule with
+ * NoncurrentVersionExpiration only).
+ */
+export function lifecycleRules(spec: BucketSpec): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+    const abortUploads = {
+        id: "abort-incomplete-multipart-uploads",
+        status: "Enabled",
+        filter: {},
+        abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_AFTER_DAYS },
+    };
+    if (spec.deleteAfterDays !== undefined) {
+        return [abortUploads, { id: "expire-objects", status: "Enabled", filter: {}, expiration: { days: spec.deleteAfterDays } }];
+    }
+    return [abortUploads, {
+        id: "expire-noncurrent-versions",
+        status: "Enabled",
+        filter: {},
+        noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
+        expiration: { expiredObjectDeleteMarker: true },
+    }];
 }

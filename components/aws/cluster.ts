@@ -7,21 +7,37 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
+import { desiredNodeCount } from "../nodePoolSize";
 import {
-    BucketRef, baseHubAccess, bucketEnvVars, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
+    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
 } from "../platform";
+import { stableJson } from "../util";
 import { BucketUser, Buckets } from "./buckets";
+import { ClusterAccess } from "./clusterAccess";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { eksKubeconfig } from "./kubeconfig";
 import { Network } from "./network";
-import { BucketAccessLevel, bucketArn, irsaTrustPolicy, managedPolicyArn, serviceTrustPolicy } from "./policies";
+import { liveNodeGroupSizes, NODE_POOL_LABEL } from "./nodeGroupSizes";
+import { BucketAccessLevel, bucketArn, irsaPrefixTrustPolicy, irsaTrustPolicy, managedPolicyArn, serviceTrustPolicy } from "./policies";
+import { poolSubnetKeys } from "./zones";
 
-const EFS_CSI_NAMESPACE = "kube-system";
-const EFS_CSI_SERVICE_ACCOUNT = "efs-csi-controller-sa";
-/** A stable handle on a pool for profiles' nodeSelector (EKS's own nodegroup label has a random suffix). */
-const NODE_POOL_LABEL = "jupyterhub-fleet/node-pool";
+const CSI_NAMESPACE = "kube-system";
+/**
+ * The EFS driver's controller (efs-csi-controller-sa) and node agent (efs-csi-node-sa) both call AWS; the EKS
+ * user guide's trust policy for the add-on admits `efs-csi-*`.
+ */
+const EFS_CSI_SERVICE_ACCOUNT_PREFIX = "efs-csi-";
+/** The EBS driver's controller account, the one the EKS user guide's trust policy names ("Amazon EBS CSI driver"). */
+const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
+export const EBS_CSI_DRIVER = "ebs.csi.aws.com";
+/** The cluster's default StorageClass, which z2jh's hub database claim (`hub-db-dir`) uses. */
+export const DEFAULT_STORAGE_CLASS = "gp3";
+/** How long EKS control-plane logs are kept (CloudWatch keeps them forever otherwise). */
+export const CONTROL_PLANE_LOG_RETENTION_DAYS = 90;
+/** Root disk sizes (GiB) when a pool sets no diskSizeGb: EKS's 20 fills up with a few notebook images. */
+export const DEFAULT_DISK_SIZE_GB = { core: 50, user: 100 } as const;
 
 const CLUSTER_ROLE_POLICIES = ["AmazonEKSClusterPolicy"];
 const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
@@ -38,18 +54,43 @@ export function amiTypeFor(machineType: string): string {
     return arm ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
 }
 
-/** The managed node group settings of one pool: purpose label, user taint, spot, autoscaling bounds. */
-export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec) {
+/**
+ * The managed node group settings of one pool: purpose label, user taint, spot, autoscaling bounds, and the
+ * desired size to send (`desiredNodeCount` of the live size: see nodeGroupSizes.ts for why it is not ignored).
+ */
+export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec, desiredSize: pulumi.Input<number>) {
     const purpose = nodePoolPurpose(poolKey, pool);
     return {
         instanceTypes: [pool.machineType],
         amiType: amiTypeFor(pool.machineType),
         capacityType: pool.spot ? "SPOT" : "ON_DEMAND",
-        diskSize: pool.diskSizeGb,
-        // Created at the minimum; from then on the cluster autoscaler owns desiredSize (see ignoreChanges).
-        scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize: pool.minNodes },
+        diskSize: pool.diskSizeGb ?? DEFAULT_DISK_SIZE_GB[purpose],
+        scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize },
         labels: { [NODE_PURPOSE_LABEL]: purpose, [NODE_POOL_LABEL]: poolKey },
         taints: purpose === "user" ? [{ ...USER_TAINT, effect: "NO_SCHEDULE" }] : [],
+    };
+}
+
+/** The vpc-cni add-on's configuration values (JSON with sorted keys: a reordering must not show as a diff). */
+export const VPC_CNI_CONFIGURATION = stableJson({ enableNetworkPolicy: "true" });
+
+/**
+ * The cluster's default StorageClass: encrypted gp3 volumes from the EBS CSI driver (aws-ebs-csi-driver
+ * docs/parameters.md: `type`, `encrypted`), made in the zone of the pod that first uses them
+ * (`WaitForFirstConsumer`: a volume made elsewhere could never be attached to it), and kept when their claim
+ * is deleted (`Retain`: a hub's database must outlive a removed release).
+ */
+export function defaultStorageClassArgs(): k8s.storage.v1.StorageClassArgs {
+    return {
+        metadata: {
+            name: DEFAULT_STORAGE_CLASS,
+            annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
+        provisioner: EBS_CSI_DRIVER,
+        parameters: { type: "gp3", encrypted: "true" },
+        volumeBindingMode: "WaitForFirstConsumer",
+        reclaimPolicy: "Retain",
+        allowVolumeExpansion: true,
     };
 }
 
@@ -57,6 +98,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     readonly clusterKey: string;
     readonly providerName = "aws" as const;
     readonly isLocal = false;
+    readonly dedicatedNodePools = true;
     readonly region: string;
     /** The EKS cluster's name (the cluster key). */
     readonly clusterName: pulumi.Output<string>;
@@ -83,6 +125,8 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     /** Bucket keys each hub with cloudAccess uses. */
     private readonly hubBuckets: Readonly<Record<string, readonly string[]>>;
     private readonly bucketPolicies: Readonly<Record<string, pulumi.Resource>>;
+    /** The hub database claims' class: every hub's release waits for it. */
+    private readonly defaultStorageClass: k8s.storage.v1.StorageClass;
 
     /**
      * @param name The cluster key: names the EKS cluster, IAM roles and every child resource.
@@ -110,18 +154,37 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             vpcId: spec.network.vpcId,
             subnetIds: spec.network.subnetIds,
         }, componentOpts);
-        const subnetIds = network.privateSubnets.map(s => s.id);
 
         const clusterRole = this.serviceRole(`${name}-cluster-role`, "eks.amazonaws.com", CLUSTER_ROLE_POLICIES, awsOpts);
+        // EKS writes control-plane logs to this group, creating it without a retention if it does not exist yet;
+        // so it is created first (hashicorp/terraform-provider-aws website/docs/r/eks_cluster.html.markdown:
+        // "Enabling Control Plane Logging", the log group with depends_on).
+        const controlPlaneLogs = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, {
+            name: `/aws/eks/${name}/cluster`,
+            retentionInDays: CONTROL_PLANE_LOG_RETENTION_DAYS,
+        }, awsOpts);
         const eksCluster = new aws.eks.Cluster(`${name}-eks`, {
             name,
             version: spec.kubernetesVersion,
             roleArn: clusterRole.role.arn,
-            vpcConfig: { subnetIds, endpointPrivateAccess: true, endpointPublicAccess: true },
-            // Access entries instead of the aws-auth ConfigMap; whoever runs the first `up` becomes cluster admin.
+            vpcConfig: {
+                subnetIds: network.privateSubnets.map(s => s.id),
+                endpointPrivateAccess: true,
+                endpointPublicAccess: true,
+                publicAccessCidrs: spec.publicAccessCidrs,
+            },
+            // Access entries instead of the aws-auth ConfigMap: whoever runs the first `up` becomes cluster admin
+            // (EKS's bootstrap entry), everyone else comes from `admins` / `viewers` (ClusterAccess). The flag
+            // only acts at creation and is ForceNew (terraform-provider-aws internal/service/eks/cluster.go
+            // `bootstrap_cluster_creator_admin_permissions`), so turning it off would replace existing clusters.
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
             enabledClusterLogTypes: ["audit", "authenticator"],
-        }, { ...awsOpts, dependsOn: clusterRole.attachments });
+            // At the end of standard support EKS upgrades the control plane instead of billing extended support.
+            upgradePolicy: { supportType: "STANDARD" },
+            // Replacing or deleting the cluster loses every Kubernetes object on it (hub databases on their
+            // volumes, user claims, secrets): EKS's own flag refuses it outside Pulumi too.
+            deletionProtection: spec.deletionProtection,
+        }, { ...awsOpts, dependsOn: [...clusterRole.attachments, controlPlaneLogs], protect: spec.deletionProtection });
         this.clusterName = eksCluster.name;
         this.clusterArn = eksCluster.arn;
         this.oidcIssuerUrl = eksCluster.identities.apply(ids => ids[0].oidcs[0].issuer);
@@ -133,31 +196,49 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         }, awsOpts);
         this.oidcProviderArn = oidcProvider.arn;
 
-        // The CNI and kube-proxy must run before nodes can become Ready; CoreDNS and the EFS driver need nodes.
-        const nodeAddons = ["vpc-cni", "kube-proxy"].map(addon => this.addon(name, eksCluster, addon, {}, awsOpts));
+        // The CNI and kube-proxy must run before nodes can become Ready; CoreDNS and the CSI drivers need nodes.
+        const nodeAddons = [
+            // The CNI's network policy agent is off by default: without it the z2jh NetworkPolicies (user pods
+            // isolated from each other and from the metadata endpoint) are accepted but not enforced (EKS user
+            // guide, "Restrict Pod network traffic with Kubernetes network policies": configuration values
+            // {"enableNetworkPolicy": "true"} on the vpc-cni add-on).
+            this.addon(name, eksCluster, "vpc-cni", { configurationValues: VPC_CNI_CONFIGURATION }, awsOpts),
+            this.addon(name, eksCluster, "kube-proxy", {}, awsOpts),
+        ];
         const nodeRole = this.serviceRole(`${name}-node-role`, "ec2.amazonaws.com", NODE_ROLE_POLICIES, awsOpts);
+        // Every update sends the autoscaler's current size, clamped to the configured bounds.
+        const liveSizes = liveNodeGroupSizes(eksCluster.name, provider);
+        const subnetIdsByKey = new Map(network.privateSubnets.map(s => [s.key, s.id]));
         const nodeGroups = Object.entries(spec.nodePools).map(([poolKey, pool]) => new aws.eks.NodeGroup(`${name}-pool-${poolKey}`, {
             clusterName: eksCluster.name,
             version: eksCluster.version,
             nodeRoleArn: nodeRole.role.arn,
-            subnetIds,
-            ...nodeGroupSettings(poolKey, pool),
-        }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons], ignoreChanges: ["scalingConfig.desiredSize"] }));
+            // Core pools in one zone, next to the hub databases' EBS volumes (zones.ts).
+            subnetIds: poolSubnetKeys(poolKey, pool, network.privateSubnets).map(key => subnetIdsByKey.get(key)!),
+            ...nodeGroupSettings(poolKey, pool, liveSizes.apply(sizes => desiredNodeCount(sizes[poolKey], pool))),
+        }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons] }));
 
-        const efsCsiRole = new aws.iam.Role(`${name}-efs-csi`, {
-            name: `${name}-efs-csi`,
-            assumeRolePolicy: pulumi.all([oidcProvider.arn, this.oidcIssuerUrl]).apply(([arn, issuer]) =>
-                irsaTrustPolicy(arn, issuer, EFS_CSI_NAMESPACE, EFS_CSI_SERVICE_ACCOUNT)),
-        }, awsOpts);
-        const efsCsiPolicy = new aws.iam.RolePolicyAttachment(`${name}-efs-csi`, {
-            role: efsCsiRole.name,
-            policyArn: managedPolicyArn(spec.region, "service-role/AmazonEFSCSIDriverPolicy"),
-        }, awsOpts);
+        const trustOf = (policy: (providerArn: string, issuer: string) => string) =>
+            pulumi.all([oidcProvider.arn, this.oidcIssuerUrl]).apply(([arn, issuer]) => policy(arn, issuer));
+        const efsCsi = this.addonRole(`${name}-efs-csi`,
+            trustOf((arn, issuer) => irsaPrefixTrustPolicy(arn, issuer, CSI_NAMESPACE, EFS_CSI_SERVICE_ACCOUNT_PREFIX)),
+            "service-role/AmazonEFSCSIDriverPolicy", awsOpts);
+        const ebsCsi = this.addonRole(`${name}-ebs-csi`,
+            trustOf((arn, issuer) => irsaTrustPolicy(arn, issuer, CSI_NAMESPACE, EBS_CSI_SERVICE_ACCOUNT)),
+            "service-role/AmazonEBSCSIDriverPolicy", awsOpts);
         const clusterAddons = [
             this.addon(name, eksCluster, "coredns", {}, { ...awsOpts, dependsOn: nodeGroups }),
-            this.addon(name, eksCluster, "aws-efs-csi-driver", { serviceAccountRoleArn: efsCsiRole.arn },
-                { ...awsOpts, dependsOn: [...nodeGroups, efsCsiPolicy] }),
+            this.addon(name, eksCluster, "aws-efs-csi-driver", { serviceAccountRoleArn: efsCsi.role.arn },
+                { ...awsOpts, dependsOn: [...nodeGroups, efsCsi.attachment] }),
+            // Since EKS 1.30 nothing provisions volumes without it (and no class is the default).
+            this.addon(name, eksCluster, "aws-ebs-csi-driver", { serviceAccountRoleArn: ebsCsi.role.arn },
+                { ...awsOpts, dependsOn: [...nodeGroups, ebsCsi.attachment] }),
         ];
+        const access = new ClusterAccess(`${name}-access`, {
+            clusterName: eksCluster.name,
+            region: spec.region,
+            principals: { admins: spec.admins, viewers: spec.viewers },
+        }, componentOpts);
 
         this.kubeconfig = pulumi.secret(pulumi.all([eksCluster.name, eksCluster.endpoint, eksCluster.certificateAuthority])
             .apply(([clusterName, endpoint, ca]) => eksKubeconfig({
@@ -167,7 +248,14 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             kubeconfig: this.kubeconfig,
             // The ARN, not the kubeconfig, identifies the cluster: new credentials must not replace every resource.
             clusterIdentifier: eksCluster.arn,
-        }, { parent: this, dependsOn: [...nodeGroups, ...nodeAddons, ...clusterAddons] });
+        }, {
+            parent: this,
+            // Whoever runs `up` (the CI deploy role, another operator) reaches the cluster only once their access
+            // entry exists; the hub's database claim needs the EBS driver.
+            dependsOn: [...nodeGroups, ...nodeAddons, ...clusterAddons, ...access.associations],
+        });
+        this.defaultStorageClass = new k8s.storage.v1.StorageClass(`${name}-default-storage-class`, defaultStorageClassArgs(),
+            { parent: this, provider: this.kubeProvider });
 
         new ClusterAutoscaler(`${name}-autoscaler`, {
             clusterName: eksCluster.name,
@@ -253,7 +341,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         const env: Record<string, pulumi.Input<string>> = { ...bucketEnvVars(hub, this.buckets), AWS_DEFAULT_REGION: this.region };
         const identity = this.identities[hubKey];
         if (!identity) {
-            return baseHubAccess({ env });
+            return baseHubAccess({ env, dependsOn: [this.defaultStorageClass] });
         }
         const usedBuckets = this.hubBuckets[hubKey];
         return baseHubAccess({
@@ -262,7 +350,8 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             env,
             // IRSA credentials come from a projected token, not the instance metadata endpoint.
             cloudMetadata: "block",
-            dependsOn: [...identity.policies, ...usedBuckets.map(key => this.bucketPolicies[key])],
+            dependsOn: [this.defaultStorageClass, ...identity.policies, ...usedBuckets.map(key => this.bucketPolicies[key])],
+            reachableBuckets: grantedBuckets(hub),
         });
     }
 
@@ -274,6 +363,16 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             policyArn: managedPolicyArn(this.region, policy),
         }, opts));
         return { role, attachments };
+    }
+
+    /** An add-on's IRSA role with one AWS managed policy (the add-on waits on the attachment). */
+    private addonRole(name: string, assumeRolePolicy: pulumi.Input<string>, managedPolicy: string, opts: pulumi.CustomResourceOptions) {
+        const role = new aws.iam.Role(name, { name, assumeRolePolicy }, opts);
+        const attachment = new aws.iam.RolePolicyAttachment(name, {
+            role: role.name,
+            policyArn: managedPolicyArn(this.region, managedPolicy),
+        }, opts);
+        return { role, attachment };
     }
 
     private addon(name: string, cluster: aws.eks.Cluster, addonName: string, extra: Partial<aws.eks.AddonArgs>,

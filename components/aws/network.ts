@@ -4,6 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { formatCidr, Ipv4Cidr, networkAddress, parseCidr } from "./cidr";
+import { defaultZones, SubnetPlacement } from "./zones";
 
 export const DEFAULT_VPC_CIDR = "10.100.0.0/16";
 /** Zone letters a subnet slot can be derived from (us-east-1 goes up to f). */
@@ -20,23 +22,15 @@ export interface ZoneSubnetPlan {
     readonly publicCidr: string;
 }
 
-function parseCidr(cidr: string, at: string): { base: number; prefix: number } {
-    const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-    const octets = match ? match.slice(1, 5).map(Number) : [];
-    const prefix = match ? Number(match[5]) : NaN;
-    if (!match || octets.some(o => o > 255) || prefix > 32) {
+function parseVpcCidr(cidr: string, at: string): Ipv4Cidr {
+    const parsed = parseCidr(cidr);
+    if (!parsed) {
         throw new Error(`${at}.vpcCidr: "${cidr}" is not an IPv4 CIDR block (write it like ${DEFAULT_VPC_CIDR})`);
     }
-    const base = octets.reduce((acc, o) => acc * 256 + o, 0);
-    if (base % 2 ** (32 - prefix) !== 0) {
-        throw new Error(`${at}.vpcCidr: "${cidr}" has host bits set (use the network address, e.g. ${formatCidr(base - base % 2 ** (32 - prefix), prefix)})`);
+    if (networkAddress(parsed) !== parsed.base) {
+        throw new Error(`${at}.vpcCidr: "${cidr}" has host bits set (use the network address, e.g. ${formatCidr(networkAddress(parsed), parsed.prefix)})`);
     }
-    return { base, prefix };
-}
-
-function formatCidr(base: number, prefix: number): string {
-    const octets = [24, 16, 8, 0].map(shift => Math.floor(base / 2 ** shift) % 256);
-    return `${octets.join(".")}/${prefix}`;
+    return parsed;
 }
 
 /**
@@ -46,7 +40,7 @@ function formatCidr(base: number, prefix: number): string {
  * each inside the seventh eighth. `at` is the config path that error messages name.
  */
 export function subnetPlan(vpcCidr: string, region: string, zones: readonly string[], at = "network"): ZoneSubnetPlan[] {
-    const { base, prefix } = parseCidr(vpcCidr, at);
+    const { base, prefix } = parseVpcCidr(vpcCidr, at);
     if (prefix > MAX_VPC_PREFIX) {
         throw new Error(`${at}.vpcCidr: /${prefix} is too small for a subnet per zone (use /${MAX_VPC_PREFIX} or larger, e.g. ${DEFAULT_VPC_CIDR})`);
     }
@@ -72,14 +66,8 @@ export function subnetPlan(vpcCidr: string, region: string, zones: readonly stri
     });
 }
 
-/** The zones used when the config names none. Regions without one of them need `availabilityZones`. */
-export function defaultZones(region: string): string[] {
-    return ["a", "b", "c"].map(letter => `${region}${letter}`);
-}
-
-/** A private subnet with the stable key its dependants are named by (zone name, or subnet id). */
-export interface PrivateSubnet {
-    readonly key: string;
+/** A private subnet with the stable key its dependants are named by (zone name, or subnet id), and its zone where known. */
+export interface PrivateSubnet extends SubnetPlacement {
     readonly id: pulumi.Output<string>;
 }
 
@@ -90,7 +78,7 @@ export interface NetworkArgs {
     readonly clusterName: string;
     /** New VPC: its CIDR block. */
     readonly vpcCidr?: string;
-    /** New VPC: its zones. */
+    /** New VPC: its zones. Existing VPC: the zone of each of `subnetIds`, in the same order, where given. */
     readonly availabilityZones?: readonly string[];
     /** Existing VPC: its id. */
     readonly vpcId?: string;
@@ -111,7 +99,8 @@ export class Network extends pulumi.ComponentResource {
                 throw new Error(`clusters.${args.clusterName}.network.subnetIds: an existing VPC (${args.vpcId}) needs its private subnets listed`);
             }
             this.vpcId = pulumi.output(args.vpcId);
-            this.privateSubnets = args.subnetIds.map(id => ({ key: id, id: pulumi.output(id) }));
+            // Keyed by id even when zones are given: mount targets were named so before zones could be.
+            this.privateSubnets = args.subnetIds.map((id, i) => ({ key: id, zone: args.availabilityZones?.[i], id: pulumi.output(id) }));
             this.registerOutputs({ vpcId: this.vpcId });
             return;
         }
@@ -174,7 +163,7 @@ export class Network extends pulumi.ComponentResource {
             new aws.ec2.RouteTableAssociation(`${name}-private-${zone.zone}`, {
                 subnetId: subnet.id, routeTableId: privateRoutes.id,
             }, childOpts);
-            return { key: zone.zone, id: subnet.id };
+            return { key: zone.zone, zone: zone.zone, id: subnet.id };
         });
         this.vpcId = vpc.id;
         this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnets.map(s => s.id) });

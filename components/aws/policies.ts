@@ -6,11 +6,14 @@ import { stableJson } from "../util";
 
 export const POLICY_VERSION = "2012-10-17";
 
-/** Read, write and delete objects; list and manage multipart uploads. */
+/**
+ * Read, write and delete objects; list and manage multipart uploads. Not `s3:DeleteObjectVersion`: on a
+ * versioned bucket a delete leaves a noncurrent version that an operator can restore until the lifecycle
+ * rule expires it (buckets.ts), and a user who could delete versions could purge that history too.
+ */
 export const S3_ADMIN_ACTIONS: readonly string[] = [
     "s3:AbortMultipartUpload",
     "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
     "s3:GetBucketLocation",
     "s3:GetObject",
     "s3:GetObjectTagging",
@@ -60,19 +63,34 @@ export function issuerHost(issuerUrl: string): string {
  * are pinned: without `aud`, a token minted for another audience by the same cluster would be accepted.
  */
 export function irsaTrustPolicy(oidcProviderArn: string, issuerUrl: string, namespace: string, serviceAccount: string): string {
+    return irsaTrust(oidcProviderArn, issuerUrl, "StringEquals", `system:serviceaccount:${namespace}:${serviceAccount}`);
+}
+
+/**
+ * IRSA trust for every service account of `namespace` whose name starts with `prefix` (`sub` by StringLike,
+ * `aud` still pinned): for an add-on whose controller and node agent run as different accounts, such as the
+ * EFS CSI driver's `efs-csi-controller-sa` and `efs-csi-node-sa` (the EKS user guide, "Use elastic file system
+ * storage with Amazon EFS", trusts `system:serviceaccount:kube-system:efs-csi-*` with StringLike).
+ */
+export function irsaPrefixTrustPolicy(oidcProviderArn: string, issuerUrl: string, namespace: string, prefix: string): string {
+    // Ending in "-" keeps the prefix to one add-on's accounts ("efs-csi-", not "efs-csi" which also matches "efs-csix").
+    if (!/^[a-z0-9][a-z0-9-]*-$/.test(prefix)) {
+        throw new Error(`irsaPrefixTrustPolicy: "${prefix}" is not a service account name prefix ending in "-" (the * is added here)`);
+    }
+    return irsaTrust(oidcProviderArn, issuerUrl, "StringLike", `system:serviceaccount:${namespace}:${prefix}*`);
+}
+
+function irsaTrust(oidcProviderArn: string, issuerUrl: string, subjectMatch: "StringEquals" | "StringLike", subject: string): string {
     const issuer = issuerHost(issuerUrl);
+    const condition: Record<string, Record<string, string>> = { StringEquals: { [`${issuer}:aud`]: "sts.amazonaws.com" } };
+    (condition[subjectMatch] ??= {})[`${issuer}:sub`] = subject;
     return stableJson({
         Version: POLICY_VERSION,
         Statement: [{
             Effect: "Allow",
             Principal: { Federated: oidcProviderArn },
             Action: "sts:AssumeRoleWithWebIdentity",
-            Condition: {
-                StringEquals: {
-                    [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
-                    [`${issuer}:aud`]: "sts.amazonaws.com",
-                },
-            },
+            Condition: condition,
         }],
     });
 }

@@ -5,6 +5,7 @@
 import { closestMatch, isPlainObject } from "../util";
 import { ClusterSpec } from "./clusters";
 import { formatPath, PathPart, Problems, secretCommand } from "./errors";
+import { nodeServiceAccountId } from "./gcp";
 import { HubSecretsSpec, HubSpec } from "./hub";
 import { AWS_CLUSTER_ROLE_SUFFIXES, AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
 import { valuesOrigin, ValuesSources } from "./values";
@@ -91,6 +92,10 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
             problems.add(path, `the hub's GCP service account id "${identity}" has ${identity.length} characters; GCP allows 6–30`,
                 identity.length < 6 ? "lengthen the hub key: <cluster>-<hub> needs at least 6 characters"
                     : `shorten the hub key: the cluster and hub keys may total at most 29 characters, ${clusterKey.length} of them being the cluster's`);
+        }
+        if (provider === "gcp" && identity === nodeServiceAccountId(clusterKey)) {
+            problems.add(path, `the hub's GCP service account id "${identity}" is the one cluster ${clusterKey}'s nodes run as`,
+                "give the hub another key");
         }
         if (provider === "aws" && identity.length > AWS_ROLE_NAME_MAX) {
             problems.add(path, `the hub's IAM role name "${identity}" has ${identity.length} characters; AWS allows ${AWS_ROLE_NAME_MAX}`,

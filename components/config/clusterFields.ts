@@ -15,7 +15,10 @@ const nodePoolSchema = z.strictObject({
     purpose: z.enum(["core", "user"]).optional(),
     /** AWS user pools only: spot capacity. */
     spot: z.boolean().optional(),
+    /** Root disk per node, GiB. AWS defaults: 50 for core pools, 100 for user pools (notebook images are several GB). */
     diskSizeGb: z.number().int().min(20).max(16384).optional(),
+    /** AWS only: the cluster zones the pool's nodes run in. Core pools run in one zone (the first by default). */
+    zones: z.array(z.string().min(1)).min(1).optional(),
 });
 export type NodePoolSpec = z.infer<typeof nodePoolSchema>;
 

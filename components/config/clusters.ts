@@ -63,6 +63,10 @@ export function checkCluster(key: string, cluster: ClusterSpec, path: readonly P
             problems.add([...poolPath, "minNodes"], "the core pool runs the hub, the proxy and cluster DNS, so it cannot scale to zero",
                 "set minNodes: 1 or more (user pools may scale to zero)");
         }
+        if (pool.zones && cluster.provider !== "aws") {
+            problems.add([...poolPath, "zones"], `zones applies to aws clusters only, and this cluster is ${cluster.provider}`,
+                cluster.provider === "gcp" ? "remove it; GKE pools run in the cluster's zone" : "remove it");
+        }
         if (pool.spot && cluster.provider !== "aws") {
             problems.add([...poolPath, "spot"], `spot applies to aws clusters only, and this cluster is ${cluster.provider}`, "remove it");
         } else if (pool.spot && nodePoolPurpose(poolKey, pool) === "core") {

@@ -4,6 +4,19 @@ import { commonClusterFields, kubernetesVersion } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { FILESTORE_MIN_CAPACITY_GB, WithHome } from "./homeStorage";
 
+/** The network every project gets when Compute Engine is enabled (organisations may forbid it). */
+export const DEFAULT_NETWORK = "default";
+/** A VPC network or subnetwork name in the cluster's project (RFC 1035, as Compute Engine names are). */
+const COMPUTE_NAME = /^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The id of the Google service account a cluster's nodes run as. A hub's service account is
+ * `<cluster>-<hub>`, so a hub keyed `nodes` would collide with it: the hub checks refuse that key.
+ */
+export function nodeServiceAccountId(clusterKey: string): string {
+    return `${clusterKey}-nodes`;
+}
+
 export const gcpClusterSchema = z.strictObject({
     provider: z.literal("gcp"),
     project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a GCP project id" }),
@@ -12,6 +25,10 @@ export const gcpClusterSchema = z.strictObject({
     kubernetesVersion: kubernetesVersion.optional(),
     releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"]).optional(),
     networkPolicy: z.boolean().default(true),
+    /** VPC network of the nodes and of Filestore, in the cluster's project. */
+    network: z.string().regex(COMPUTE_NAME, { error: "must be a VPC network name in the cluster's project" }).default(DEFAULT_NETWORK),
+    /** Subnetwork of the nodes, in `region`; `default` when the network is `default` (its auto-mode subnet there). */
+    subnetwork: z.string().regex(COMPUTE_NAME, { error: "must be a subnetwork name in the cluster's region" }).optional(),
     ...commonClusterFields,
 });
 export type GcpClusterSpec = WithHome<z.infer<typeof gcpClusterSchema>>;
@@ -27,6 +44,10 @@ export function checkGcpCluster(cluster: GcpClusterSpec, path: readonly PathPart
     }
     if (!cluster.zone.startsWith(`${cluster.region}-`)) {
         problems.add([...path, "zone"], `zone ${cluster.zone} is not in region ${cluster.region}`, `use a zone such as ${cluster.region}-b`);
+    }
+    if (cluster.network !== DEFAULT_NETWORK && !cluster.subnetwork) {
+        problems.add([...path, "subnetwork"], `network ${cluster.network} is set but no subnetwork`,
+            `name the subnetwork of ${cluster.network} in ${cluster.region} the nodes should use`);
     }
     const home = cluster.homeStorage;
     if (home.type === "filestore" && home.capacityGb < FILESTORE_MIN_CAPACITY_GB[home.tier]) {

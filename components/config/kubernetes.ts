@@ -1,4 +1,5 @@
 /** Existing clusters (`provider: kubernetes`, OpenShift included): schema, kubeconfig, and their own rules. */
+import { isIP } from "net";
 import * as posix from "path/posix";
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
@@ -17,16 +18,35 @@ const extraMountSchema = z.strictObject({
 });
 export type ExtraMountSpec = z.infer<typeof extraMountSchema>;
 
+/** An IPv4 or IPv6 CIDR block: an address and a prefix length that fits it. */
+function isCidr(value: string): boolean {
+    const [address, prefix, ...rest] = value.split("/");
+    const version = isIP(address);
+    return version !== 0 && rest.length === 0 && /^\d{1,3}$/.test(prefix ?? "") && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
 export const kubernetesClusterSchema = z.strictObject({
     provider: z.literal("kubernetes"),
     /** kubeconfig context; the current context when neither this nor clusterSecrets.<cluster>.kubeconfig is set. */
     context: z.string().min(1).optional(),
     /** A laptop cluster (kind, minikube, k3d): the only place `dummy` auth is allowed. */
     local: z.boolean().default(false),
-    /** OpenShift: bind a SecurityContextConstraints object to each hub's user service account. */
+    /**
+     * OpenShift: an SCC for each hub's user service account, the stock nonroot-v2 for the chart's own
+     * accounts, and user egress to OpenShift's DNS (port 5353).
+     */
     openshift: z.boolean().default(false),
-    /** S3-compatible storage endpoint (Ceph, MinIO), exported to users as AWS_ENDPOINT_URL_S3. */
+    /**
+     * S3-compatible storage endpoint (Ceph, MinIO), exported to users as AWS_ENDPOINT_URL_S3. Users may
+     * reach it when its host is a private IP; a hostname at a private address goes in privateEgress.
+     */
     s3Endpoint: z.url().optional(),
+    /**
+     * CIDR blocks user servers may reach on any port, although z2jh's user network policy blocks private
+     * addresses: the addresses of services named by hostname (an S3 endpoint), which cannot be resolved
+     * at plan time.
+     */
+    privateEgress: z.array(z.string().refine(isCidr, { error: "must be a CIDR block such as 10.20.0.0/24 or 10.20.0.5/32" })).default([]),
     extraMounts: z.array(extraMountSchema).default([]),
     homeStorage: z.unknown().optional(),
     buckets: z.record(z.string(), bucketSchema).default({}),

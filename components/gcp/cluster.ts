@@ -8,19 +8,20 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { GcpClusterSpec, HubSpec } from "../config";
 import {
-    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, hubOnCluster,
+    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, grantedBuckets, hubOnCluster,
 } from "../platform";
+import { ProjectApis, requiredApis } from "./apis";
 import { Buckets } from "./buckets";
-import { WORKLOAD_METADATA_MODE, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings } from "./gke";
+import {
+    NODE_OAUTH_SCOPES, WORKLOAD_METADATA_MODE, clusterNetwork, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings,
+} from "./gke";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { workloadPool } from "./iam";
+import { NodeIdentity } from "./nodeIdentity";
 
 /** The annotation that binds a Kubernetes service account to a Google service account. */
 export const GSA_ANNOTATION = "iam.gke.io/gcp-service-account";
-
-/** The project's default VPC: the config has no network field for GCP clusters yet. */
-const NETWORK = "default";
 
 /** The cluster's config key is its component name (`new GcpCluster(clusterKey, …)`). */
 export class GcpCluster extends pulumi.ComponentResource implements Platform {
@@ -30,6 +31,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
     /** Kubeconfig using gke-gcloud-auth-plugin (secret: it names the endpoint and CA). */
     readonly kubeconfig: pulumi.Output<string>;
     readonly isLocal = false;
+    readonly dedicatedNodePools = true;
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** The GKE cluster's name, from the created cluster. */
     readonly clusterName: pulumi.Output<string>;
@@ -38,6 +40,10 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
 
     /** Provider every GCP resource of this cluster uses, pinned to the cluster's project and region. */
     readonly gcpProvider: gcp.Provider;
+    /** The project APIs the cluster's resources need, enabled first. */
+    readonly apis: ProjectApis;
+    /** The service account the nodes run as. */
+    readonly nodeIdentity: NodeIdentity;
     /** The GKE cluster. */
     readonly cluster: gcp.container.Cluster;
     /** Node pools by config key. */
@@ -61,26 +67,46 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
         const provider = new gcp.Provider(`${name}-gcp`, { project: spec.project, region: spec.region }, { parent: this });
         this.gcpProvider = provider;
 
+        const apis = new ProjectApis(`${name}-apis`, { project: spec.project, apis: requiredApis(spec) }, { parent: this, providers: [provider] });
+        this.apis = apis;
+        const nodeIdentity = new NodeIdentity(`${name}-nodes`, {
+            project: spec.project, clusterKey: name, apis: apis.of("iam", "cloudresourcemanager"),
+        }, { parent: this, providers: [provider] });
+        this.nodeIdentity = nodeIdentity;
+        const nodeConfigIdentity = { serviceAccount: nodeIdentity.email, oauthScopes: NODE_OAUTH_SCOPES };
+        const network = clusterNetwork(spec);
+
         const cluster = new gcp.container.Cluster(`${name}-cluster`, {
             name,
             // A regional control plane survives a zone outage and upgrades without API downtime; the nodes
             // stay in one zone so disks and Filestore are next to them and node counts mean what they say.
             location: spec.region,
             nodeLocations: [spec.zone],
-            network: NETWORK,
+            network: network.network,
+            subnetwork: network.subnetwork,
             networkingMode: "VPC_NATIVE",
             ipAllocationPolicy: {},
             // Pools are separate resources, so changing one never touches the cluster.
             removeDefaultNodePool: true,
             initialNodeCount: 1,
+            // The default pool lives only while the cluster is created, but its nodes must still start: not
+            // as the Compute Engine default account, which organisations often disable or strip of roles.
+            nodeConfig: nodeConfigIdentity,
             ...versionSettings(spec),
             workloadIdentityConfig: { workloadPool: workloadPool(spec.project) },
             datapathProvider: datapathProvider(spec.networkPolicy),
             addonsConfig: { gcePersistentDiskCsiDriverConfig: { enabled: true } },
-            // Deleting the cluster takes its hubs down and strands users' retained disks; the provider
-            // refuses to while this is set, so a config edit can never do it.
-            deletionProtection: true,
-        }, { parent: this, provider });
+            // Deleting or replacing the cluster takes its hubs down and strands users' retained disks: Pulumi
+            // refuses while it is protected, and the provider while its own flag is set in the state.
+            deletionProtection: spec.deletionProtection,
+        }, {
+            parent: this, provider, protect: spec.deletionProtection,
+            dependsOn: [...apis.of("container", "compute", "iam", "iamcredentials", "logging", "monitoring"), ...nodeIdentity.grants],
+            // nodeConfig only shapes the default pool, removed right after creation, and changing it replaces
+            // the cluster (terraform-provider-google schemaNodeConfig: service_account is ForceNew): clusters
+            // created before the fleet had a node account keep what they were created with.
+            ignoreChanges: ["nodeConfig"],
+        });
         this.cluster = cluster;
         this.clusterName = cluster.name;
 
@@ -101,10 +127,17 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
                     labels: settings.labels,
                     taints: settings.taints,
                     workloadMetadataConfig: { mode: WORKLOAD_METADATA_MODE },
-                    oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                    ...nodeConfigIdentity,
                 },
-            // The autoscaler moves the node count, and a changed initial count would replace the pool.
-            }, { parent: this, provider, ignoreChanges: ["initialNodeCount"] });
+            }, {
+                parent: this, provider,
+                dependsOn: [...nodeIdentity.grants],
+                // The autoscaler moves the node count, and a changed initial count would replace the pool.
+                ignoreChanges: ["initialNodeCount"],
+                // GKE refuses a second pool of the same name, so a change that replaces the pool (its service
+                // account, for one) must delete the old pool first.
+                deleteBeforeReplace: true,
+            });
         }
         this.nodePools = nodePools;
 
@@ -123,13 +156,13 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
         }, { parent: this });
 
         this.bucketStore = new Buckets(`${name}-buckets`, {
-            clusterKey: name, buckets: spec.buckets, location: spec.region,
+            clusterKey: name, buckets: spec.buckets, location: spec.region, apis: apis.of("storage"),
         }, { parent: this, providers: [provider] });
         this.buckets = this.bucketStore.refs;
 
         this.homeStorage = new HomeStorage(`${name}-home`, {
-            clusterKey: name, spec: spec.homeStorage, region: spec.region, zone: spec.zone, network: NETWORK,
-            kubeProvider: this.kubeProvider,
+            clusterKey: name, spec: spec.homeStorage, region: spec.region, zone: spec.zone, network: network.network,
+            kubeProvider: this.kubeProvider, hubKeys: Object.keys(args.hubs), apis,
         }, { parent: this, providers: [provider] });
 
         const hubIdentities: Record<string, HubIdentity> = {};
@@ -137,7 +170,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
             if (!hub.cloudAccess) continue;
             hubIdentities[hubKey] = new HubIdentity(`${name}-hub-${hubKey}`, {
                 project: spec.project, clusterKey: name, hubKey, access: hub.cloudAccess,
-                buckets: this.bucketStore.resources, cluster,
+                buckets: this.bucketStore.resources, cluster, apis: apis.of("iam", "iamcredentials", "cloudresourcemanager"),
             }, { parent: this, providers: [provider] });
         }
         this.hubIdentities = hubIdentities;
@@ -169,6 +202,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
             // Workload Identity tokens come from the GKE metadata server at the metadata address.
             cloudMetadata: "allow",
             dependsOn: [...identity.grants],
+            reachableBuckets: grantedBuckets(this.hubSpec(hubKey)),
         });
     }
 

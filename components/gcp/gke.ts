@@ -3,6 +3,7 @@
  * cluster, and the kubeconfig text. No resources here, so the rules are tested without mocks.
  */
 import { GcpClusterSpec, NodePoolSpec, nodePoolPurpose } from "../config";
+import { DEFAULT_NETWORK } from "../config/gcp";
 import { NODE_PURPOSE_LABEL, USER_TAINT } from "../platform";
 import { stableJson } from "../util";
 
@@ -14,6 +15,22 @@ export const GKE_USER_TAINT = { key: USER_TAINT.key.replace("/", "_"), value: US
 
 /** Pods only see the GKE metadata server, which serves Workload Identity tokens and hides the node's own credentials. */
 export const WORKLOAD_METADATA_MODE = "GKE_METADATA";
+
+/**
+ * Nodes' OAuth scopes: all of Google Cloud, so that what nodes may do is decided by their service account's
+ * IAM roles alone (GKE docs, "Access scopes": with a custom service account, scopes are only a second limit).
+ */
+export const NODE_OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
+
+export interface ClusterNetwork {
+    readonly network: string;
+    readonly subnetwork: string;
+}
+
+/** The cluster's VPC and subnetwork; the `default` network's subnet in each region is also called `default`. */
+export function clusterNetwork(cluster: Pick<GcpClusterSpec, "network" | "subnetwork">): ClusterNetwork {
+    return { network: cluster.network, subnetwork: cluster.subnetwork ?? DEFAULT_NETWORK };
+}
 
 export interface NodePoolSettings {
     readonly labels: Record<string, string>;

@@ -1,13 +1,15 @@
 /**
- * Home directories on GCP: one Filestore instance shared by the cluster's hubs (each hub gets a directory
- * in the `homes` share), or a retaining storage class for per-user persistent disks.
+ * Home directories on GCP: one Filestore instance shared by the cluster's hubs (each hub's volume is its own
+ * directory of the `homes` share), or a retaining storage class for per-user persistent disks.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { HomeStorageSpec } from "../config";
 import { retainingStorageClass } from "../homeStorageClass";
 import { HomeVolume } from "../platform";
+import { ProjectApis } from "./apis";
 
 /** The Filestore share, and so the NFS export path, that holds every hub's homes. */
 export const FILESTORE_SHARE = "homes";
@@ -23,6 +25,55 @@ export function filestoreSupportsDeletionProtection(tier: string): boolean {
     return !tier.startsWith("BASIC_");
 }
 
+/** Where the jobs that create hub directories run; it exists on every cluster and no hub can take it. */
+export const HUB_DIRECTORY_JOB_NAMESPACE = "kube-system";
+const HUB_DIRECTORY_JOB_IMAGE = "busybox:1.36";
+/** Kubernetes copies a Job's name into a label of its pods, and label values stop at 63 characters. */
+const MAX_JOB_NAME_LENGTH = 63;
+
+/** The Job that creates a hub's directory: named after the hub, or after a digest of a key too long for that. */
+export function hubDirectoryJobName(hubKey: string): string {
+    const name = `home-dir-${hubKey}`;
+    if (name.length <= MAX_JOB_NAME_LENGTH) return name;
+    const digest = crypto.createHash("sha256").update(hubKey).digest("hex").slice(0, 8);
+    return `${name.slice(0, MAX_JOB_NAME_LENGTH - digest.length - 1).replace(/-+$/, "")}-${digest}`;
+}
+
+/**
+ * A Job that makes `/<share>/<hub>` on the NFS server, so the hub's volume can be that directory (an NFS
+ * mount of a missing path fails). `mkdir -p` changes nothing where the directory exists, so re-running it
+ * is safe, and it never removes anything. The Kubernetes provider waits for a Job to complete before it
+ * reports it created (pulumi-kubernetes provider/pkg/await/job.go), so volumes that depend on it find the
+ * directory. Root, because the share's root belongs to root (Filestore exports without root squash).
+ */
+export function hubDirectoryJob(hubKey: string, server: pulumi.Input<string>): k8s.types.input.batch.v1.Job {
+    const mountPath = `/${FILESTORE_SHARE}`;
+    return {
+        metadata: {
+            name: hubDirectoryJobName(hubKey),
+            namespace: HUB_DIRECTORY_JOB_NAMESPACE,
+            labels: { "app.kubernetes.io/managed-by": "jupyterhub-fleet" },
+        },
+        // No ttlSecondsAfterFinished: a Job that deletes itself would be created again by every refresh.
+        spec: {
+            backoffLimit: 4,
+            template: {
+                spec: {
+                    restartPolicy: "Never",
+                    containers: [{
+                        name: "mkdir",
+                        image: HUB_DIRECTORY_JOB_IMAGE,
+                        command: ["mkdir", "-p", `${mountPath}/${hubKey}`],
+                        securityContext: { runAsUser: 0, allowPrivilegeEscalation: false },
+                        volumeMounts: [{ name: FILESTORE_SHARE, mountPath }],
+                    }],
+                    volumes: [{ name: FILESTORE_SHARE, nfs: { server, path: mountPath } }],
+                },
+            },
+        },
+    };
+}
+
 export interface HomeStorageArgs {
     /** The cluster's config key; names the Filestore instance. */
     readonly clusterKey: string;
@@ -34,8 +85,12 @@ export interface HomeStorageArgs {
     readonly zone: string;
     /** VPC network the nodes use, so the NFS server is reachable from them. */
     readonly network: string;
-    /** Provider for the storage class of per-user disks. */
+    /** Provider for the storage class of per-user disks and the jobs that create hub directories. */
     readonly kubeProvider: k8s.Provider;
+    /** Hub keys of the cluster; on Filestore each gets its directory `/homes/<hub>`. */
+    readonly hubKeys: readonly string[];
+    /** The project's enabled APIs; Filestore waits for its own. */
+    readonly apis: ProjectApis;
 }
 
 /**
@@ -47,6 +102,8 @@ export class HomeStorage extends pulumi.ComponentResource {
     readonly instance?: gcp.filestore.Instance;
     /** The retaining storage class, for `dynamic` home storage without a `storageClass` of its own. */
     readonly storageClass?: k8s.storage.v1.StorageClass;
+    /** On Filestore, the jobs that create each hub's directory, by hub key. */
+    readonly hubDirectoryJobs: Readonly<Record<string, k8s.batch.v1.Job>> = {};
     private readonly volumeFor: (hubKey: string) => HomeVolume;
 
     constructor(name: string, args: HomeStorageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -63,10 +120,16 @@ export class HomeStorage extends pulumi.ComponentResource {
                 fileShares: { name: FILESTORE_SHARE, capacityGb: spec.capacityGb },
                 networks: [{ network: args.network, modes: ["MODE_IPV4"] }],
                 ...(protection ? { deletionProtectionEnabled: true, deletionProtectionReason: "JupyterHub user home directories" } : {}),
-            }, { parent: this, protect: true });
+            }, { parent: this, protect: true, dependsOn: args.apis.of("file", "compute") });
             const server = instance.networks.apply(networks => networks[0].ipAddresses![0]);
             this.instance = instance;
-            this.volumeFor = hubKey => ({ kind: "nfs", server, path: `/${FILESTORE_SHARE}`, hubDirectory: hubKey, dependsOn: [instance] });
+            // Each hub's volume is its own directory, so nothing mounted from it (a shared directory, an
+            // admin's view of all homes) reaches another hub. Users' homes stay where they were,
+            // /homes/<hub>/<user>, now as <user> within the hub's volume.
+            const jobs = Object.fromEntries(args.hubKeys.map(hubKey => [hubKey, new k8s.batch.v1.Job(`${name}-dir-${hubKey}`,
+                hubDirectoryJob(hubKey, server), { parent: this, provider: args.kubeProvider, dependsOn: [instance] })]));
+            this.hubDirectoryJobs = jobs;
+            this.volumeFor = hubKey => ({ kind: "nfs", server, path: `/${FILESTORE_SHARE}/${hubKey}`, dependsOn: [instance, jobs[hubKey]] });
         } else if (spec.type === "dynamic") {
             const capacity = spec.size;
             if (spec.storageClass) {

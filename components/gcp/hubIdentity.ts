@@ -22,6 +22,8 @@ export interface HubIdentityArgs {
     readonly buckets: Readonly<Record<string, gcp.storage.Bucket>>;
     /** The GKE cluster: the project's Workload Identity pool exists only once a cluster enables it. */
     readonly cluster: gcp.container.Cluster;
+    /** Enabled APIs the account and its project grant need (IAM, Resource Manager). */
+    readonly apis: readonly pulumi.Resource[];
 }
 
 /**
@@ -43,7 +45,7 @@ export class HubIdentity extends pulumi.ComponentResource {
             accountId: hubIdentityName(args.clusterKey, args.hubKey),
             displayName: `JupyterHub ${args.hubKey} users`,
             description: `Users of hub ${args.hubKey} on cluster ${args.clusterKey}, through Workload Identity`,
-        }, { parent: this });
+        }, { parent: this, dependsOn: [...args.apis] });
         const member = account.email.apply(serviceAccountMember);
 
         const grants: pulumi.Resource[] = [
@@ -65,7 +67,7 @@ export class HubIdentity extends pulumi.ComponentResource {
                 project: args.project,
                 role: REQUESTOR_PAYS_ROLE,
                 member,
-            }, { parent: this }));
+            }, { parent: this, dependsOn: [...args.apis] }));
         }
 
         this.account = account;

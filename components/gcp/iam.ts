@@ -6,8 +6,13 @@ import { CloudAccessSpec } from "../config";
 import { USER_SERVICE_ACCOUNT } from "../platform";
 
 export const WORKLOAD_IDENTITY_USER_ROLE = "roles/iam.workloadIdentityUser";
-/** Read, write and delete objects (the 2i2c `bucket_admin_access` grant). */
-export const BUCKET_ADMIN_ROLE = "roles/storage.admin";
+/**
+ * `bucketAdminAccess`: list, read, write and delete objects, and nothing on the bucket itself. 2i2c grants
+ * `roles/storage.admin` here, which also lets users delete the bucket, change its IAM policy and settings
+ * (storage.buckets.*; Cloud Storage docs, "IAM roles for Cloud Storage").
+ */
+export const BUCKET_READWRITE_ROLE = "roles/storage.objectUser";
+/** `bucketReadonlyAccess`: list and read objects. */
 export const BUCKET_READONLY_ROLE = "roles/storage.objectViewer";
 /** Holds `serviceusage.services.use`, which billing a requester-pays request to a project needs. */
 export const REQUESTOR_PAYS_ROLE = "roles/serviceusage.serviceUsageConsumer";
@@ -34,7 +39,18 @@ export interface BucketGrant {
 /** One grant per bucket the hub may use; config validation keeps a bucket out of both lists. */
 export function bucketGrants(access: CloudAccessSpec): BucketGrant[] {
     return [
-        ...access.bucketAdminAccess.map(bucketKey => ({ bucketKey, role: BUCKET_ADMIN_ROLE })),
+        ...access.bucketAdminAccess.map(bucketKey => ({ bucketKey, role: BUCKET_READWRITE_ROLE })),
         ...access.bucketReadonlyAccess.map(bucketKey => ({ bucketKey, role: BUCKET_READONLY_ROLE })),
     ];
 }
+
+/**
+ * Project roles of the service account a cluster's nodes run as: GKE's documented minimum for node service
+ * accounts (logs, metrics, the autoscaler's metrics; GKE docs, "Configure GKE node service accounts"), and
+ * image pulls from the project's Artifact Registry, as Google's terraform-google-kubernetes-engine module
+ * grants its node accounts (sa.tf). Keyed by the name each grant's resource takes.
+ */
+export const NODE_ROLES: Readonly<Record<string, string>> = {
+    "default-node": "roles/container.defaultNodeServiceAccount",
+    "artifact-reader": "roles/artifactregistry.reader",
+};

@@ -3,7 +3,7 @@
  * (Valeria, CERN VRE), or a laptop cluster (kind, minikube, k3d) for trying the fleet out. Nothing is created
  * around the cluster: its storage (an NFS server, a storage class) and S3-compatible object storage exist
  * already, and this component only describes them to the hubs, plus, on OpenShift, the security context
- * constraints their user servers need (see ../../docs/existing-clusters.md).
+ * constraints the hubs' pods need (see ../../docs/existing-clusters.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -13,7 +13,9 @@ import {
     BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, UserVolume, baseHubAccess, bucketEnvVars, hubOnCluster,
 } from "../platform";
 import { DEFAULT_USER_GID, DEFAULT_USER_UID } from "../z2jhValues";
-import { userSecurityContextConstraints } from "./scc";
+import { HOME_DIRECTORY_HOOK_KEY, homeDirectoryHook } from "../hooks/homeDirectory";
+import { chartSccBinding, chartServiceAccounts, userSecurityContextConstraints } from "./scc";
+import { userEgressRules } from "./userEgress";
 
 export interface KubernetesClusterArgs extends PlatformArgs<KubernetesClusterSpec> {
     /**
@@ -62,10 +64,14 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
      */
     readonly kubeconfig: pulumi.Output<string>;
     readonly isLocal: boolean;
+    /** An existing cluster's nodes may carry no purpose labels: z2jh keeps preferring, not requiring. */
+    readonly dedicatedNodePools = false;
     /** The cluster's existing buckets (not created here), by config key. */
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** OpenShift: each hub's user SecurityContextConstraints, by hub key. */
     readonly securityContextConstraints: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+    /** OpenShift: each hub's binding of the chart's service accounts to nonroot-v2, by hub key. */
+    readonly chartSccBindings: Readonly<Record<string, k8s.rbac.v1.ClusterRoleBinding>>;
     private readonly spec: KubernetesClusterSpec;
     private readonly hubs: Readonly<Record<string, HubSpec>>;
     /** For dynamic homes: the named class once it is known to retain volumes (the cluster default on a laptop). */
@@ -97,6 +103,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
         }
 
         const constraints: Record<string, k8s.apiextensions.CustomResource> = {};
+        const bindings: Record<string, k8s.rbac.v1.ClusterRoleBinding> = {};
         if (spec.openshift) {
             for (const [hubKey, hub] of Object.entries(args.hubs)) {
                 constraints[hubKey] = new k8s.apiextensions.CustomResource(`${name}-scc-${hubKey}`,
@@ -104,9 +111,13 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
                         hubKey, uid: DEFAULT_USER_UID, gid: DEFAULT_USER_GID,
                         perUserUids: hub.userSecrets?.vault !== undefined,
                     }), { parent: this, provider: this.kubeProvider });
+                // The hub key is the release name (hub.ts), which the chart's account names derive from.
+                bindings[hubKey] = new k8s.rbac.v1.ClusterRoleBinding(`${name}-chart-scc-${hubKey}`,
+                    chartSccBinding(hubKey, chartServiceAccounts(hubKey, hub.values)), { parent: this, provider: this.kubeProvider });
             }
         }
         this.securityContextConstraints = constraints;
+        this.chartSccBindings = bindings;
 
         this.registerOutputs({ kubeconfig: this.kubeconfig });
     }
@@ -116,7 +127,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
         const home = this.spec.homeStorage;
         switch (home.type) {
             case "nfs":
-                return { kind: "nfs", server: home.server, path: home.path, hubDirectory: hubKey };
+                return { kind: "nfs", server: home.server, path: home.path, hubDirectory: hubKey, createsUserDirectories: true };
             case "dynamic":
                 return { kind: "dynamic", storageClass: this.homeStorageClass, capacity: home.size };
             default:
@@ -130,15 +141,23 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
             name: mount.name, server: mount.server, path: mount.path, mountPath: mount.mountPath, readOnly: mount.readOnly,
         }));
         const scc = this.securityContextConstraints[hubKey];
+        const binding = this.chartSccBindings[hubKey];
+        const home = this.spec.homeStorage;
         return baseHubAccess({
             env: { ...s3EndpointEnv(this.spec.s3Endpoint), ...bucketEnvVars(hub, this.buckets) },
             // Existing clusters give user pods no cloud identity through a metadata endpoint. OpenShift's
             // SCCs refuse the chart's root NET_ADMIN iptables init container, so there only the network
             // policy keeps pods away from it.
             cloudMetadata: this.spec.openshift ? "network-policy" : "block",
+            hubExtraConfig: home.type === "nfs"
+                ? { [HOME_DIRECTORY_HOOK_KEY]: homeDirectoryHook({ server: home.server, path: home.path, fsGid: DEFAULT_USER_GID }) }
+                : {},
             userVolumes,
+            userEgress: userEgressRules(this.spec),
             userSecurity: scc ? { uid: DEFAULT_USER_UID, gid: DEFAULT_USER_GID, fsGid: DEFAULT_USER_GID } : undefined,
-            dependsOn: scc ? [scc] : [],
+            dependsOn: scc && binding ? [scc, binding] : [],
+            // Users bring their own credentials for the S3-compatible endpoint (Vault, personal keys).
+            reachableBuckets: Object.keys(this.buckets),
         });
     }
 

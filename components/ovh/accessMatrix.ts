@@ -37,3 +37,11 @@ export function accessMatrix(clusterKey: string, cluster: OvhClusterSpec): Acces
     }));
     return { cluster: clusterKey, buckets, rows };
 }
+
+/** Keys of the buckets some user of the cluster's hubs can at least read, by the deployed policies. */
+export function reachableBucketKeys(clusterKey: string, cluster: OvhClusterSpec): string[] {
+    const matrix = accessMatrix(clusterKey, cluster);
+    return Object.entries(cluster.buckets)
+        .filter(([key, spec]) => matrix.rows.some(row => row.buckets[bucketFullName(clusterKey, cluster.provider, key, spec)] !== "none"))
+        .map(([key]) => key).sort();
+}

@@ -13,9 +13,11 @@ import { retainingStorageClass } from "../homeStorageClass";
 import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, Platform, PlatformArgs } from "../platform";
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
+import { reachableBucketKeys } from "./accessMatrix";
 import { CREDENTIALS_FILE_NAME, s3KeysSpawnHook } from "./credentials";
 import { nodePoolTemplate, subnetRange } from "./kubeSpec";
 import { ObjectStorage, s3Endpoint } from "./objectStorage";
+import { poolDesiredNodes } from "./poolSize";
 import { accessPrincipals } from "./s3Policies";
 
 /** The storage class the cluster creates for user homes when config names none. */
@@ -28,6 +30,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
     public readonly clusterKey: string;
     public readonly providerName = "ovh" as const;
     public readonly isLocal = false;
+    public readonly dedicatedNodePools = true;
     public readonly kubeProvider: k8s.Provider;
     /** Kubeconfig for operators (a secret). */
     public readonly kubeconfig: pulumi.Output<string>;
@@ -65,10 +68,13 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
         const serviceName = cluster.serviceName;
 
         // Nodes get private addresses on a vRack network of their own, so node traffic (NFS, pod-to-pod)
-        // stays off the public interface.
+        // stays off the public interface. A replaced network replaces the cluster on it, and a replaced cluster
+        // loses its etcd (every hub's objects, users' claims): Pulumi refuses both while they are protected
+        // (OVH has no deletion protection of its own for either).
+        const stateful: pulumi.CustomResourceOptions = { parent: this, protect: cluster.deletionProtection };
         const network = new ovh.cloudproject.NetworkPrivate(`${name}-network`, {
             serviceName, name, regions: [cluster.region], vlanId: cluster.network.vlanId,
-        }, { parent: this });
+        }, stateful);
         const range = subnetRange(cluster.network.cidr);
         const subnet = new ovh.cloudproject.NetworkPrivateSubnet(`${name}-subnet`, {
             serviceName,
@@ -81,7 +87,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             // There is no router on this network: nodes keep their public interface for egress, so DHCP
             // must not hand them a default gateway that does not exist.
             noGateway: true,
-        }, { parent: this });
+        }, stateful);
 
         this.kube = new ovh.cloudproject.Kube(`${name}-kube`, {
             serviceName,
@@ -91,7 +97,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             updatePolicy: cluster.updatePolicy,
             // Kube takes the OpenStack id of the network in the cluster's region, not the vRack id.
             privateNetworkId: network.regionsOpenstackIds.apply(ids => ids[cluster.region]),
-        }, { parent: this, dependsOn: [subnet] });
+        }, { ...stateful, dependsOn: [subnet] });
 
         const pools: Record<string, ovh.cloudproject.KubeNodePool> = {};
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
@@ -103,13 +109,10 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 autoscale: true,
                 minNodes: pool.minNodes,
                 maxNodes: pool.maxNodes,
-                desiredNodes: pool.minNodes,
+                // The autoscaler's current count within the new bounds (poolSize.ts says why not ignoreChanges).
+                desiredNodes: poolDesiredNodes(serviceName, this.kube.id, poolKey, pool, { parent: this }),
                 template: nodePoolTemplate(nodePoolPurpose(poolKey, pool)),
-            }, {
-                parent: this,
-                // The autoscaler moves desiredNodes; resetting it on every `up` would fight it.
-                ignoreChanges: ["desiredNodes"],
-            });
+            }, { parent: this });
         }
         this.nodePools = pools;
         this.kubeconfig = pulumi.secret(this.kube.kubeconfig);
@@ -197,6 +200,8 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 [S3_KEYS_EXTRA_CONFIG_KEY]: s3KeysSpawnHook(this.clusterKey, `${PLATFORM_FILES_MOUNT_PATH}/${CREDENTIALS_FILE_NAME}`),
             },
             dependsOn: [this.accessGroups],
+            // A user of the hub may be in any group, so any group's bucket may be reached.
+            reachableBuckets: reachableBucketKeys(this.clusterKey, this.spec),
         });
     }
 

@@ -81,6 +81,7 @@ export interface IamStatement {
     readonly Action?: string | string[];
     readonly NotAction?: string | string[];
     readonly Resource?: string | string[];
+    readonly NotResource?: string | string[];
     readonly Principal?: unknown;
     readonly Condition?: Record<string, Record<string, string | string[]>>;
 }

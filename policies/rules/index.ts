@@ -6,6 +6,7 @@ import {
     bucketsKeepObjects, bucketsNoPublicGrants, efsEncrypted, gcsBucketsPrivate, homeVolumesRetained, s3BucketsPrivateAndEncrypted,
     storageProtected,
 } from "./storage";
+import { z2jhHomePerUser, z2jhUserPodsHostIsolated, z2jhUserPodsNonRoot } from "./userPods";
 import {
     gkeMetadataConcealed, z2jhAuthRestricted, z2jhChartPinned, z2jhCloudMetadata, z2jhCullerOn, z2jhHttps, z2jhNetworkPolicy,
 } from "./z2jh";
@@ -15,5 +16,6 @@ export const rules: readonly (ResourceRule<any> | StackRule<any>)[] = [
     s3BucketsPrivateAndEncrypted,
     irsaTrustPinned, workloadIdentityPinned, iamNoWildcardGrants,
     z2jhChartPinned, z2jhNetworkPolicy, z2jhCullerOn, z2jhAuthRestricted, z2jhHttps, z2jhCloudMetadata, gkeMetadataConcealed,
+    z2jhUserPodsNonRoot, z2jhUserPodsHostIsolated, z2jhHomePerUser,
     userPoolsScaleToZero,
 ];

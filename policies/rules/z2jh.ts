@@ -7,7 +7,8 @@
  * components create the provider as their child, so the provider's URN carries `jupyterhub:gcp:Cluster`.
  * User pods may reach the metadata address only there, because GKE Workload Identity serves credentials
  * from the GKE metadata server at that address; `gke-metadata-concealed` makes sure that is the server
- * they reach, not the node's. Everywhere else (EKS IRSA uses a projected token) it stays blocked.
+ * they reach, not the node's. Everywhere else (EKS IRSA uses a projected token) it stays blocked, and on
+ * EKS by the iptables rule itself, since network policies hold there only when the VPC CNI enforces them.
  */
 import { ResourceFacts, at, label, platformOf, resourceRule, stackOf } from "./common";
 
@@ -16,11 +17,11 @@ const GKE_NODE_POOL_TYPE = "gcp:container/nodePool:NodePool";
 const EXACT_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 /** The z2jh releases among resources; other helm releases are not ours to judge. */
-function isHubRelease(resource: ResourceFacts): boolean {
+export function isHubRelease(resource: ResourceFacts): boolean {
     return resource.type === RELEASE_TYPE && resource.props.chart === "jupyterhub";
 }
 
-function releaseLabel(resource: ResourceFacts): string {
+export function releaseLabel(resource: ResourceFacts): string {
     return resource.props.name ? `${label(resource)} (hub ${resource.props.name})` : label(resource);
 }
 
@@ -41,14 +42,32 @@ export const z2jhChartPinned = resourceRule({
     },
 });
 
-export const z2jhNetworkPolicy = resourceRule({
+/** The chart's network policies, each for its own pods: the hub, the two proxies, and the user servers. */
+export const NETWORK_POLICY_PATHS = [
+    "hub.networkPolicy.enabled", "proxy.chp.networkPolicy.enabled", "proxy.traefik.networkPolicy.enabled", "singleuser.networkPolicy.enabled",
+];
+
+export interface NetworkPolicyConfig {
+    /** Hubs (release names) reviewed to run without some of the chart's network policies. */
+    readonly allowHubs: string[];
+}
+
+export const z2jhNetworkPolicy = resourceRule<NetworkPolicyConfig>({
     name: "z2jh-network-policy",
-    description: "User servers run with the chart's network policy.",
+    description: "Hub releases enable the chart's network policies for the hub, both proxies and user servers.",
     enforcementLevel: "mandatory",
-    check: resource => isHubRelease(resource) && at(resource.props.values, "singleuser.networkPolicy.enabled") === false
-        ? [`${releaseLabel(resource)} disables singleuser.networkPolicy, so user pods can reach every pod and service: ` +
-            valuesFix(resource, "singleuser.networkPolicy.enabled: false")]
-        : [],
+    configSchema: { properties: { allowHubs: { type: "array", items: { type: "string" }, default: [] } } },
+    check: (resource, config) => {
+        if (!isHubRelease(resource) || (config.allowHubs ?? []).includes(resource.props.name)) return [];
+        // Explicitly true, as the fleet sets them: the chart's defaults (true in 4.4) are not a reviewed fact of the release.
+        const off = NETWORK_POLICY_PATHS.filter(path => at(resource.props.values, path) !== true);
+        if (off.length === 0) return [];
+        const hub = resource.props.name ?? "<hub>";
+        return [`${releaseLabel(resource)} runs without ${off.map(path => `${path} (${JSON.stringify(at(resource.props.values, path)) ?? "unset"})`)
+            .join(", ")}, so those pods accept and open connections to every pod and service of the cluster: set each to true ` +
+            `(remove the override from hubs.${hub}.values or hubDefaults.values), or if the hub needs it, add "${hub}" to ` +
+            `allowHubs of z2jh-network-policy in policies/config/${stackOf(resource.urn)}.json`];
+    },
 });
 
 export const z2jhCullerOn = resourceRule({
@@ -87,8 +106,12 @@ export const z2jhAuthRestricted = resourceRule<AuthConfig>({
                 `${stackOf(resource.urn)}: set auth.type to github or oidc`);
         }
         const hub = resource.props.name;
-        if (at(resource.props.values, "hub.config.Authenticator.allow_all") === true && !(config.allowAllHubs ?? []).includes(hub)) {
-            problems.push(`${releaseLabel(resource)} sets allow_all, so anyone with an account at the identity provider can ` +
+        // traitlets applies a subclass's section too: GitHubOAuthenticator.allow_all opens a hub as Authenticator.allow_all does.
+        const open = Object.entries(at(resource.props.values, "hub.config") ?? {})
+            .filter(([, section]) => (section as { allow_all?: unknown } | null)?.allow_all === true)
+            .map(([section]) => `hub.config.${section}.allow_all`);
+        if (open.length > 0 && !(config.allowAllHubs ?? []).includes(hub)) {
+            problems.push(`${releaseLabel(resource)} sets ${open.join(", ")}, so anyone with an account at the identity provider can ` +
                 `log in: restrict it with allowedOrganizations, allowedGroups or allowedUsers, or if it is meant to be open, ` +
                 `add "${hub}" to allowAllHubs of z2jh-auth-restricted in policies/config/${stackOf(resource.urn)}.json`);
         }
@@ -142,16 +165,24 @@ export function metadataReachable(values: unknown): boolean {
 
 export const z2jhCloudMetadata = resourceRule({
     name: "z2jh-cloud-metadata",
-    description: "User pods cannot reach the cloud metadata endpoint, except on GKE where Workload Identity serves credentials there.",
+    description: "User pods cannot reach the cloud metadata endpoint, except on GKE where Workload Identity serves credentials there; " +
+        "on EKS the iptables block stays on whatever the network policy says.",
     enforcementLevel: "mandatory",
     check: resource => {
-        if (!isHubRelease(resource) || !metadataReachable(resource.props.values)) return [];
+        if (!isHubRelease(resource)) return [];
         const platform = platformOf(resource.provider?.urn);
-        if (platform === "gcp") return [];
+        const fix = "set singleuser.cloudMetadata.blockWithIptables: true and " +
+            "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer: false (the platform's cloudMetadata: \"block\")";
+        // EKS enforces network policies only when the VPC CNI's network policy agent is on (an add-on
+        // setting), so there the iptables block is the guard that holds whatever the cluster's add-ons say.
+        if (platform === "aws" && at(resource.props.values, "singleuser.cloudMetadata.blockWithIptables") !== true) {
+            return [`${releaseLabel(resource)} turns off the iptables block of the metadata endpoint on an aws cluster, where ` +
+                `only it keeps user pods from the node role's credentials: ${fix}`];
+        }
+        if (platform === "gcp" || !metadataReachable(resource.props.values)) return [];
         const where = platform ? `a ${platform} cluster` : "a cluster this policy cannot place on GKE (its provider is not a jupyterhub:gcp:Cluster child)";
         return [`${releaseLabel(resource)} lets user pods reach the cloud metadata endpoint on ${where}, exposing node ` +
-            "credentials: set singleuser.cloudMetadata.blockWithIptables: true and " +
-            "singleuser.networkPolicy.egressAllowRules.cloudMetadataServer: false (the platform's cloudMetadata: \"block\")"];
+            `credentials: ${fix}`];
     },
 });
 

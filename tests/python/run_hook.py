@@ -4,9 +4,14 @@ Reads one JSON document on stdin:
   {"sources": [python source, ...],          # exec()d in order in one namespace, like z2jh's extraConfig
    "user": "alice",
    "authState": {...} | null,                # what user.get_auth_state() returns
-   "clientId": "...", "clientSecret": "..."} # the authenticator's OAuth client
+   "clientId": "...", "clientSecret": "...", # the authenticator's OAuth client
+   "basicAuth": false,                       # optional: the authenticator's basic_auth
+   "spawns": 1,                              # optional: how many times the hook runs on the same spawner
+   "spawner": {"uid": 1000, "gid": null, "fs_gid": 100,   # optional: the spawner's settings as z2jh
+               "volume_mounts": {...}, "init_containers": [...]}}   # makes them (jupyterhub_config.py)
 and prints one JSON document on stdout:
-  {"ok": true, "environment": {...}, "uid": ..., "gid": ..., "config": {"Section.trait": value, ...}}
+  {"ok": true, "environment": {...}, "uid": ..., "gid": ..., "initContainers": [...] | {...},
+   "config": {"Section.trait": value, ...}}
   {"ok": false, "error": "<exception type>: <message>"}
 """
 import asyncio
@@ -49,18 +54,22 @@ class FakeUser:
 
 
 class FakeAuthenticator:
-    def __init__(self, client_id, client_secret):
+    def __init__(self, client_id, client_secret, basic_auth):
         self.client_id = client_id
         self.client_secret = client_secret
+        self.basic_auth = basic_auth
 
 
 class FakeSpawner:
-    def __init__(self, user, authenticator):
+    def __init__(self, user, authenticator, settings):
         self.user = user
         self.authenticator = authenticator
         self.environment = {}
-        self.uid = None
-        self.gid = None
+        self.uid = settings.get("uid")
+        self.gid = settings.get("gid")
+        self.fs_gid = settings.get("fs_gid")
+        self.volume_mounts = settings.get("volume_mounts", {})
+        self.init_containers = settings.get("init_containers", [])
         self.log = logging.getLogger("spawner")
 
 
@@ -72,16 +81,22 @@ def main():
         exec(compile(source, "<extraConfig>", "exec"), namespace)
     spawner = FakeSpawner(
         FakeUser(request["user"], request.get("authState")),
-        FakeAuthenticator(request.get("clientId"), request.get("clientSecret")),
+        FakeAuthenticator(request.get("clientId"), request.get("clientSecret"), request.get("basicAuth", False)),
+        request.get("spawner", {}),
     )
     hook = c.Spawner.pre_spawn_hook
+    spawns = request.get("spawns", 1)
     try:
-        asyncio.run(hook(spawner))
+        for _ in range(spawns):
+            asyncio.run(hook(spawner))
     except Exception as error:  # the hub shows the user the exception's message; report it the same way
         print(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}))
         return
     config = {k: v for k, v in c.recorded.items() if k != "Spawner.pre_spawn_hook"}
-    print(json.dumps({"ok": True, "environment": spawner.environment, "uid": spawner.uid, "gid": spawner.gid, "config": config}))
+    print(json.dumps({
+        "ok": True, "environment": spawner.environment, "uid": spawner.uid, "gid": spawner.gid,
+        "initContainers": spawner.init_containers, "config": config,
+    }))
 
 
 if __name__ == "__main__":
