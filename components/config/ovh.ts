@@ -1,7 +1,7 @@
 /** OVHcloud clusters (MKS): schema, research-group access, and the rules that hold within one OVH cluster. */
 import { z } from "zod";
 import { closestMatch } from "../util";
-import { commonClusterFields, kubernetesVersion } from "./clusterFields";
+import { bucketSchema, commonClusterFields, kubernetesVersion } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { WithHome } from "./homeStorage";
 import { AuthSpec, HubSpec } from "./hub";
@@ -43,6 +43,14 @@ const accessGroupSchema = z.strictObject({
 });
 export type AccessGroupSpec = z.infer<typeof accessGroupSchema>;
 
+const ovhBucketSchema = bucketSchema.extend({
+    /**
+     * The bucket exists already (made by another tool, e.g. the GFTS OpenTofu deployment): adopt it (Pulumi's
+     * `import` option) instead of creating it. Harmless once adopted, so it may stay.
+     */
+    import: z.boolean().optional(),
+});
+
 export const ovhClusterSchema = z.strictObject({
     provider: z.literal("ovh"),
     /** The OVH Public Cloud project id. */
@@ -65,6 +73,7 @@ export const ovhClusterSchema = z.strictObject({
     }),
     accessGroups: z.record(z.string(), accessGroupSchema).optional(),
     ...commonClusterFields,
+    buckets: z.record(z.string(), ovhBucketSchema).default({}),
 });
 export type OvhClusterSpec = WithHome<z.infer<typeof ovhClusterSchema>>;
 

@@ -153,7 +153,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             region: cluster.s3.region,
             endpoint: this.s3Endpoint,
             buckets: Object.fromEntries(Object.entries(cluster.buckets).map(([key, bucket]) => [key, {
-                name: bucketFullName(name, "ovh", key, bucket), deleteAfterDays: bucket.deleteAfterDays,
+                name: bucketFullName(name, "ovh", key, bucket), deleteAfterDays: bucket.deleteAfterDays, adopt: bucket.import,
             }])),
         }, { parent: this });
         this.buckets = this.objectStorage.buckets;

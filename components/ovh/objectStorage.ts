@@ -22,6 +22,8 @@ export interface ObjectStorageBucketArgs {
     readonly name: string;
     /** Objects expire this many days after creation. */
     readonly deleteAfterDays?: number;
+    /** The bucket exists already: adopt it rather than create it. */
+    readonly adopt?: boolean;
 }
 
 export interface ObjectStorageArgs {
@@ -96,8 +98,11 @@ export class ObjectStorage extends pulumi.ComponentResource {
                 forceDestroy: false,
             }, {
                 parent: this, provider: this.s3Provider, protect: true,
-                // The operator can only create buckets its policy names, once OVH applies it.
+                // The operator can only create (or read, to adopt) buckets its policy names, once OVH applies it.
                 dependsOn: [policyApplied],
+                // Pulumi's import option is a no-op once the bucket is in the state with this id
+                // (pulumi/pulumi developer-docs/architecture/import.md, "import resource option").
+                import: spec.adopt ? spec.name : undefined,
             });
             if (spec.deleteAfterDays !== undefined) {
                 new aws.s3.BucketLifecycleConfiguration(`${name}-${key}-expiry`, {
