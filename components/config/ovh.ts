@@ -13,14 +13,14 @@ import { DNS_LABEL, GITHUB_LOGIN } from "./names";
  * and the provider upgrades an existing cluster one minor version per `up`
  * (ovh/terraform-provider-ovh ovh/resource_cloud_project_kube.go, resourceCloudProjectKubeUpdate).
  */
-export const OVH_MIN_KUBERNETES_VERSION = "1.33";
+const OVH_MIN_KUBERNETES_VERSION = "1.33";
 
 /**
  * Ranges MKS uses inside every cluster, which a private network must not overlap: OVH's "Known limits" guide,
  * "Known not compliant IP ranges" (ovh/docs pages/public_cloud/containers_orchestration/managed_kubernetes/
  * known-limits/guide.en-gb.md).
  */
-export const MKS_RESERVED_RANGES: Readonly<Record<string, string>> = {
+const MKS_RESERVED_RANGES: Readonly<Record<string, string>> = {
     "10.2.0.0/16": "MKS pods",
     "10.3.0.0/16": "MKS services",
     "172.17.0.0/16": "the Docker daemon on MKS nodes",
@@ -137,7 +137,7 @@ export function checkOvhVlans(clusters: Readonly<Record<string, { readonly provi
  * auth gives the login (lowercased); an OIDC hub only when its operator states that `usernameClaim` carries
  * the GitHub login (a GitHub-brokered identity provider); any other name could belong to someone else.
  */
-export function usernamesAreGithubLogins(auth: AuthSpec): boolean {
+function usernamesAreGithubLogins(auth: AuthSpec): boolean {
     return auth.type === "github" || (auth.type === "oidc" && auth.usernamesAreGithubLogins === true);
 }
 
