@@ -96,6 +96,12 @@ export class Hub extends pulumi.ComponentResource {
             stringData: Object.fromEntries(access.hubSecretFiles.map(file => [file.fileName, pulumi.secret(file.content)])),
         }, childOpts);
 
+        // Named from the platform's Secret names (config keys such as logins), never list positions.
+        const userPodSecrets = (access.userPodSecrets ?? []).map(secret => new k8s.core.v1.Secret(`${name}-user-secret-${secret.name}`, {
+            metadata: { name: secret.name, namespace: this.namespace },
+            stringData: Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, pulumi.secret(value)])),
+        }, childOpts));
+
         const publicValues = composeValues({
             hubKey, hub, home,
             platformEnv: access.env,
@@ -127,7 +133,8 @@ export class Hub extends pulumi.ComponentResource {
             timeout: RELEASE_TIMEOUT_SECONDS,
         }, {
             ...childOpts,
-            dependsOn: [serviceAccount, ...(homeClaim ? [homeClaim] : []), ...(platformSecret ? [platformSecret] : []), ...access.dependsOn],
+            dependsOn: [serviceAccount, ...(homeClaim ? [homeClaim] : []), ...(platformSecret ? [platformSecret] : []), ...userPodSecrets,
+                ...access.dependsOn],
         });
 
         this.address = this.proxyAddress(name, childOpts);

@@ -8,6 +8,7 @@ import { PathPart, Problems, secretCommand } from "./errors";
 import { nodeServiceAccountId } from "./gcp";
 import { HubSecretsSpec, HubSpec } from "./hub";
 import { AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
+import { checkOvhHub } from "./ovh";
 
 export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, problems: Problems): void {
     const owners = new Map<string, string>();
@@ -115,6 +116,9 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
 
     const auth = hub.auth;
     const authPath = [...path, "auth"];
+    if (cluster.provider === "ovh") {
+        checkOvhHub(key, hub, clusterKey, cluster, path, problems);
+    }
     const isLocal = cluster.provider === "kubernetes" && cluster.local;
     if (auth.type === "dummy" && !isLocal) {
         problems.add([...authPath, "type"], "dummy auth lets anyone log in with any password, and is allowed only on a local cluster",

@@ -24,6 +24,11 @@ export const authSchemas = {
         tokenUrl: z.url(),
         userdataUrl: z.url(),
         usernameClaim: z.string().min(1).default("preferred_username"),
+        /**
+         * The operator's statement that `usernameClaim` holds the user's GitHub login (an identity provider that
+         * brokers GitHub), which OVH accessGroups, keyed by GitHub login, need.
+         */
+        usernamesAreGithubLogins: z.boolean().optional(),
         scopes: z.array(z.string().min(1)).default(["openid", "profile", "email"]),
         /** Claim in the userinfo response that lists the user's groups. */
         groupsClaim: z.string().min(1).default("groups"),

@@ -29,4 +29,5 @@ export { loadFleetConfig, parseFleetConfig } from "./loader";
 export type { FleetConfig, ParseOptions, RawFleetConfig } from "./loader";
 export { AWS_ROLE_NAME_MAX, bucketFullName, CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, hubIdentityName, MAX_CLUSTER_KEY_LENGTH, PROVIDERS } from "./names";
 export type { ProviderName } from "./names";
+export { cidrBlock, hubMembers } from "./ovh";
 export type { AccessGroupSpec, OvhClusterSpec } from "./ovh";

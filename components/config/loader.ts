@@ -12,6 +12,7 @@ import { HOME_STORAGE_TYPES, homeStorageSchemas, HomeStorageSpec } from "./homeS
 import { AuthSpec, authSchemas, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec } from "./hub";
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
 import { CONFIG_NAMESPACE, DNS_LABEL, FLEET_CONFIG_KEYS, MAX_HUB_KEY_LENGTH, PROVIDERS, ProviderName } from "./names";
+import { checkOvhVlans } from "./ovh";
 import { checkValuesForSecrets } from "./values";
 
 export interface RawFleetConfig {
@@ -75,6 +76,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         checkCluster(key, clusters[key], path, problems);
     }
     checkBucketNamesUnique(clusters, problems);
+    checkOvhVlans(clusters, problems);
     checkRenames("clusters", Object.fromEntries(Object.entries(rawClusters).map(([key, value]) => [key, isPlainObject(value) ? value.renamedFrom : undefined])), problems);
 
     const clusterSecrets: Record<string, ClusterSecretsSpec> = {};
