@@ -6,7 +6,7 @@ import { closestMatch } from "../util";
 import { ClusterSpec } from "./clusters";
 import { PathPart, Problems, secretCommand } from "./errors";
 import { nodeServiceAccountId } from "./gcp";
-import { HubSecretsSpec, HubSpec } from "./hub";
+import { HubSecretsSpec, HubSpec, OAUTH_AUTH_TYPES } from "./hub";
 import { AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
 
 export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, problems: Problems): void {
@@ -154,7 +154,7 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
 }
 
 export function checkHubSecrets(key: string, hub: HubSpec, secrets: HubSecretsSpec | undefined, problems: Problems): void {
-    if ((hub.auth.type === "github" || hub.auth.type === "oidc") && !secrets?.auth?.clientSecret) {
+    if (OAUTH_AUTH_TYPES.includes(hub.auth.type) && !secrets?.auth?.clientSecret) {
         problems.add(["hubSecrets", key, "auth", "clientSecret"], `missing: ${hub.auth.type} auth needs the OAuth client secret`,
             `run: ${secretCommand(`hubSecrets.${key}.auth.clientSecret`, "<client secret>")}`);
     }

@@ -10,6 +10,7 @@
  * - aws.ts gcp.ts ovh.ts kubernetes.ts   each provider's schema and its own rules
  * - clusterFields.ts, homeStorage.ts     schema pieces the providers share
  * - checks.ts       rules across entries: a hub against its cluster, hubSecrets, fleet-wide uniqueness
+ * - auth.ts         rules of each auth type: public hubs, shared passwords, CILogon providers, hubSecretDefaults
  * - values.ts       rules for a hub's raw z2jh values
  */
 export type { AwsClusterSpec } from "./aws";
@@ -20,9 +21,11 @@ export { FleetConfigError, formatPath } from "./errors";
 export type { GcpClusterSpec } from "./gcp";
 export { FILESTORE_MIN_CAPACITY_GB, HOME_STORAGE_TYPES } from "./homeStorage";
 export type { HomeStorageSpec } from "./homeStorage";
-export { DEFAULT_CHART_VERSION } from "./hub";
+export { ADMIN_PASSWORD_MIN_LENGTH, SHARED_PASSWORD_MIN_LENGTH } from "./auth";
+export { CULLING_DEFAULTS, DEFAULT_CHART_VERSION, EPHEMERAL_CULLING_MAX, OAUTH_AUTH_TYPES, USER_RESOURCE_DEFAULTS } from "./hub";
 export type {
-    AuthSpec, CloudAccessSpec, DummyAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec, OidcAuthSpec, ProfileSpec,
+    AuthSpec, CilogonAuthSpec, CilogonIdpSpec, CloudAccessSpec, CullingSpec, DummyAuthSpec, EphemeralAuthSpec, GithubAuthSpec,
+    HubSecretsSpec, HubSpec, OidcAuthSpec, ProfileSpec, SharedPasswordAuthSpec, UserResourcesSpec,
 } from "./hub";
 export type { ClusterSecretsSpec, ExtraMountSpec, KubernetesClusterSpec } from "./kubernetes";
 export { loadFleetConfig, parseFleetConfig } from "./loader";
