@@ -108,7 +108,8 @@ describe("z2jh values", () => {
             userdata_url: "https://iam.example.org/userinfo", username_claim: "preferred_username",
             scope: ["openid", "profile", "email"], login_service: "ESCAPE IAM",
             allowed_groups: ["vre-users"], admin_groups: ["vre-admins"], auth_state_groups_key: "oauth_user.groups",
-            enable_auth_state: true,
+            // oauthenticator 17 refuses group rules without manage_groups (oauth2.py `_requires_manage_groups`).
+            manage_groups: true, enable_auth_state: true,
         });
         const secret = composeSecretValues({ hub, ...SECRETS, clientSecret: "oidc-secret" }) as any;
         assert.strictEqual(secret.hub.config.GenericOAuthenticator.client_secret, "oidc-secret");

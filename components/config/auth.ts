@@ -171,9 +171,10 @@ export function checkHubSecretDefaults(raw: unknown, problems: Problems): HubSec
     const path = ["hubSecretDefaults"];
     const defaults = check(hubSecretsSchema, raw, path, problems);
     if (!defaults) return {};
-    if (defaults.database) {
+    const { database, ...shared } = defaults;
+    if (database) {
         problems.add([...path, "database"], "would point every hub at one database, and hubs sharing a JupyterHub database corrupt each other",
             `set each hub's own: ${secretCommand("hubSecrets.<hub>.database.url", "postgresql://…")}, then pulumi config rm --path '${formatPath([...path, "database"])}'`);
     }
-    return defaults;
+    return shared;
 }

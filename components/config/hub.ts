@@ -44,13 +44,13 @@ export const authSchemas = {
         clientId: z.string().min(1),
         /** Members of these organizations (`org`) or teams (`org:team-slug`) may log in. */
         allowedOrganizations: z.array(z.string().regex(GITHUB_ORG_OR_TEAM, {
-            error: "must be an organization (example-org) or a team as org:team-slug, the slug as in the team's URL",
+            error: "must be an organization or a team (write example-org, or example-org:team-slug with the slug from the team's URL)",
         })).optional(),
         allowedUsers: userList.optional(),
         adminUsers: userList.optional(),
         /** Members of these teams (`org:team-slug`) are admins. */
         adminTeams: z.array(z.string().regex(GITHUB_TEAM, {
-            error: "must be a team as org:team-slug, the slug as in the team's URL (github.com/orgs/<org>/teams/<slug>)",
+            error: "must be a team (write org:team-slug with the slug from the team's URL, github.com/orgs/<org>/teams/<team-slug>)",
         })).optional(),
         /** Anyone with a GitHub account may log in. Never implied. */
         allowAll: z.boolean().default(false),

@@ -130,8 +130,9 @@ export const z2jhAuthRestricted = resourceRule<AuthConfig>({
             }
         }
         // traitlets applies a subclass's section too: GitHubOAuthenticator.allow_all opens a hub as Authenticator.allow_all does.
-        // A shared password is what its hub's allow_all lets in (any name with the password); a public hub is open by review.
-        const sectionsOpen = hasSharedPassword(values) ? [] : Object.entries(at(values, "hub.config") ?? {})
+        // A shared password is what its hub's allow_all lets in (any name with the password); temporary users are
+        // judged above as a public hub, which is open by review.
+        const sectionsOpen = hasSharedPassword(values) || hasTemporaryUsers(values) ? [] : Object.entries(at(values, "hub.config") ?? {})
             .filter(([, section]) => (section as { allow_all?: unknown } | null)?.allow_all === true)
             .map(([section]) => `hub.config.${section}.allow_all`);
         const open = isPublic ? [] : [...sectionsOpen, ...identityProvidersOpenToAll(values)];
