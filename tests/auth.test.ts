@@ -176,6 +176,33 @@ describe("auth: public (ephemeral) hubs", () => {
         expectProblem(problems, /^hubs\.pub\.cluster: cluster mks has accessGroups, whose default group's S3 keys reach every user of its hubs, .* \(run the public hub on a cluster without accessGroups\)$/);
     });
 
+    it("are refused on an existing cluster whose mounts and private egress every hub's users get", () => {
+        const problems = problemsOf(fleetOf(["pub"], f => {
+            f.clusters.lab = {
+                provider: "kubernetes", context: "lab", homeStorage: { type: "nfs", server: "nfs.example.org", path: "/homes" },
+                extraMounts: [{ name: "scratch", server: "nfs.example.org", path: "/scratch", mountPath: "/scratch" }], privateEgress: ["10.20.0.5/32"],
+            };
+            f.hubs.pub.cluster = "lab";
+        }));
+        expectExactly(problems,
+            "hubs.pub.cluster: cluster lab mounts its extraMounts (scratch) into every hub's user servers, and a public (ephemeral) hub " +
+            "gives it to every visitor (run the public hub on a cluster without extraMounts)",
+            "hubs.pub.cluster: cluster lab lets every hub's users reach private addresses (privateEgress), and a public (ephemeral) hub " +
+            "gives it to every visitor (run the public hub on a cluster without privateEgress)");
+    });
+
+    it("do not inherit another auth type's fields from hubDefaults.auth", () => {
+        const fleet = parsed(["pub", "workshop"], f => {
+            f.hubDefaults.auth = { type: "github", clientId: "Iv1.shared", allowedOrganizations: ["example-org"] };
+            f.hubs.staging.auth = { adminUsers: ["alice"] };
+        });
+        assert.deepStrictEqual([fleet.hubs.pub.auth, fleet.hubs.workshop.auth], [{ type: "ephemeral" }, { type: "shared-password", adminUsers: ["instructor"] }]);
+        // A hub of the defaults' type, or one naming no type, still merges them.
+        assert.deepStrictEqual(fleet.hubs.staging.auth, {
+            type: "github", clientId: "Iv1.shared", allowedOrganizations: ["example-org"], adminUsers: ["alice"], allowAll: false,
+        });
+    });
+
     it("need no domain on a local cluster", () => {
         const fleet = parseFleetConfig(fleetOf(["pub"], f => {
             f.clusters.laptop = { provider: "kubernetes", local: true, homeStorage: { type: "dynamic", size: "1Gi" } };

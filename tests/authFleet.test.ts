@@ -8,6 +8,8 @@ import type { Fleet } from "../components/fleet";
 import { PackConfig, PlannedResource, evaluatePolicies } from "../policies/evaluate";
 import { z2jhAuthRestricted } from "../policies/rules/z2jh";
 import { checkRelease, plaintextSecrets, stripSecrets } from "../scripts/engineModel/helmRelease";
+import { parseFleetConfig } from "../components/config";
+import { HOME_DIRECTORY_HOOK_KEY } from "../components/hooks/homeDirectory";
 import { awsCluster, githubHub } from "./fixtures";
 import { MockRecorder, useMocks, valueOf } from "./harness";
 
@@ -98,5 +100,21 @@ describe("a fleet with public, workshop and authenticated hubs, under mocks", ()
             assert.match(messages, /cull needs enabled, timeout and maxAge/);
             assert.match(messages, /service account user-sa carries eks\.amazonaws\.com\/role-arn, a cloud identity every visitor of public hub staging could use/);
         });
+    });
+});
+
+describe("storage: none on an existing cluster with NFS homes", () => {
+    it("makes no user directories on the NFS server for the hub without storage", async () => {
+        useMocks({ stack: "staging" });
+        const { KubernetesCluster } = await import("../components/kubernetes/cluster");
+        const workshop = { cluster: "lab", auth: { type: "shared-password" } };
+        const config = parseFleetConfig({
+            clusters: { lab: { provider: "kubernetes", context: "lab", homeStorage: { type: "nfs", server: "nfs.example.org", path: "/export/homes" } } },
+            hubs: { research: workshop, workshop: { ...workshop, storage: "none" } },
+            hubSecrets: { research: { auth: { password: PASSWORD } }, workshop: { auth: { password: PASSWORD } } },
+        }, { stack: "staging", secretKeys: ["hubSecrets"] });
+        const cluster = new KubernetesCluster("lab", { cluster: config.clusters.lab as any, hubs: config.hubs });
+        assert.ok(HOME_DIRECTORY_HOOK_KEY in cluster.hubAccess("research").hubExtraConfig, "the hub with homes gets its directories");
+        assert.deepStrictEqual(cluster.hubAccess("workshop").hubExtraConfig, {});
     });
 });

@@ -95,12 +95,17 @@ function checkPublicHub(key: string, hub: HubSpec, clusterKey: string, cluster: 
         problems.add([...path, "cluster"], `cluster ${clusterKey} has accessGroups, whose default group's S3 keys reach every user of its hubs, and ${why}`,
             "run the public hub on a cluster without accessGroups");
     }
+    if (cluster.provider === "kubernetes" && cluster.extraMounts?.length) {
+        problems.add([...path, "cluster"], `cluster ${clusterKey} mounts its extraMounts (${cluster.extraMounts.map(m => m.name).join(", ")}) ` +
+            `into every hub's user servers, and ${why}`, "run the public hub on a cluster without extraMounts");
+    }
+    if (cluster.provider === "kubernetes" && cluster.privateEgress?.length) {
+        problems.add([...path, "cluster"], `cluster ${clusterKey} lets every hub's users reach private addresses (privateEgress), and ${why}`,
+            "run the public hub on a cluster without privateEgress");
+    }
     if (hub.storage !== "none") {
         problems.add([...path, "storage"], "keeps home directories, but a public hub's users are temporary and nobody could ever reach theirs again",
             "remove storage (a public hub defaults to none), or use auth.type shared-password for a workshop that keeps homes");
-    }
-    if (hub.userSecrets) {
-        problems.add([...path, "userSecrets"], `hands out user secrets, and ${why}`, "remove it");
     }
     const isLocal = cluster.provider === "kubernetes" && cluster.local;
     if (!hub.domain && !isLocal) {

@@ -139,6 +139,10 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
             continue;
         }
         const merged = deepMerge(hubDefaults, value);
+        if (isPlainObject(value.auth) && isPlainObject(hubDefaults.auth) && value.auth.type !== undefined && value.auth.type !== hubDefaults.auth.type) {
+            // Another authenticator's fields mean nothing to this one: hubDefaults.auth applies to hubs of its type only.
+            merged.auth = value.auth;
+        }
         const clusterKey = merged.cluster;
         const cluster = typeof clusterKey === "string" ? clusterFacts[clusterKey] : undefined;
         checkValuesForSecrets(merged.values, [...path, "values"], key, problems);
