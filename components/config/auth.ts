@@ -3,17 +3,16 @@
  * visitor could take, workshop passwords JupyterHub will accept, CILogon providers oauthenticator will
  * accept, and the secrets each auth type needs. Also the shared secrets of `hubSecretDefaults`.
  */
-import { isPlainObject } from "../util";
 import { ClusterSpec } from "./clusters";
-import { check, formatPath, PathPart, Problems, secretCommand } from "./errors";
+import { check, formatPath, PathPart, Problems, secretCommand, valueAt } from "./errors";
 import { EPHEMERAL_CULLING_MAX, hubSecretsSchema, HubSecretsSpec, HubSpec, OAUTH_AUTH_TYPES } from "./hub";
 
 /**
  * JupyterHub's SharedPasswordAuthenticator refuses to start with shorter passwords
  * (jupyterhub 5.5 `jupyterhub/authenticators/shared.py`: `_USER_PASSWORD_MIN_LENGTH`, `_ADMIN_PASSWORD_MIN_LENGTH`).
  */
-export const SHARED_PASSWORD_MIN_LENGTH = 8;
-export const ADMIN_PASSWORD_MIN_LENGTH = 32;
+const SHARED_PASSWORD_MIN_LENGTH = 8;
+const ADMIN_PASSWORD_MIN_LENGTH = 32;
 
 /** Entity id schemes oauthenticator accepts as `idps` keys (17.4 `cilogon.py` `_validate_idps`); others stop the hub. */
 const ENTITY_ID = /^(urn|https?):/;
@@ -32,15 +31,6 @@ const PUBLIC_HUB_OWNED_VALUES: readonly { readonly path: readonly string[]; read
     { path: ["hub", "config", "JupyterHub", "authenticator_class"], field: "auth.type" },
 ];
 
-function valueAt(root: unknown, path: readonly string[]): unknown {
-    let current = root;
-    for (const part of path) {
-        if (!isPlainObject(current)) return undefined;
-        current = current[part];
-    }
-    return current;
-}
-
 /** What a hub's auth type requires of the hub and its cluster. */
 export function checkAuth(key: string, hub: HubSpec, clusterKey: string, cluster: ClusterSpec, path: readonly PathPart[], problems: Problems): void {
     const auth = hub.auth;
@@ -51,7 +41,7 @@ export function checkAuth(key: string, hub: HubSpec, clusterKey: string, cluster
     if (auth.type === "cilogon") {
         const idps = Object.entries(auth.allowedIdps);
         if (idps.length === 0) {
-            problems.add([...authPath, "allowedIdps"], "names no identity provider, so nobody could log in (oauthenticator refuses to start)",
+            problems.add([...authPath, "allowedIdps"], "names no identity provider, so nobody could log in",
                 "add one by entity id from https://cilogon.org/idplist, e.g. allowedIdps: { \"https://idp.example.edu/idp/shibboleth\": " +
                 "{ usernameDerivation: { usernameClaim: eppn }, allowedDomains: [example.edu] } }");
         }

@@ -42,7 +42,8 @@ export function secretCommand(path: string, example: string): string {
     return `pulumi config set --secret --path '${path}' '${example}'`;
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` in nested maps and lists, or undefined. */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     let current = root;
     for (const part of path) {
         if (current === null || typeof current !== "object") return undefined;

@@ -116,7 +116,7 @@ export type SharedPasswordAuthSpec = z.infer<(typeof authSchemas)["shared-passwo
 export type EphemeralAuthSpec = z.infer<(typeof authSchemas)["ephemeral"]>;
 export type DummyAuthSpec = z.infer<(typeof authSchemas)["dummy"]>;
 export type AuthSpec = GithubAuthSpec | OidcAuthSpec | CilogonAuthSpec | SharedPasswordAuthSpec | EphemeralAuthSpec | DummyAuthSpec;
-export type AuthType = AuthSpec["type"];
+type AuthType = AuthSpec["type"];
 
 /** Auth types whose identity provider holds an OAuth client: hubSecrets.<hub>.auth.clientSecret is required. */
 export const OAUTH_AUTH_TYPES: readonly AuthType[] = ["github", "oidc", "cilogon"];

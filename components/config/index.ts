@@ -21,11 +21,10 @@ export { FleetConfigError, formatPath } from "./errors";
 export type { GcpClusterSpec } from "./gcp";
 export { FILESTORE_MIN_CAPACITY_GB, HOME_STORAGE_TYPES } from "./homeStorage";
 export type { HomeStorageSpec } from "./homeStorage";
-export { ADMIN_PASSWORD_MIN_LENGTH, SHARED_PASSWORD_MIN_LENGTH } from "./auth";
-export { CULLING_DEFAULTS, DEFAULT_CHART_VERSION, EPHEMERAL_CULLING_MAX, OAUTH_AUTH_TYPES, USER_RESOURCE_DEFAULTS } from "./hub";
+export { DEFAULT_CHART_VERSION, OAUTH_AUTH_TYPES } from "./hub";
 export type {
-    AuthSpec, CilogonAuthSpec, CilogonIdpSpec, CloudAccessSpec, CullingSpec, DummyAuthSpec, EphemeralAuthSpec, GithubAuthSpec,
-    HubSecretsSpec, HubSpec, OidcAuthSpec, ProfileSpec, SharedPasswordAuthSpec, UserResourcesSpec,
+    AuthSpec, CilogonAuthSpec, CilogonIdpSpec, CloudAccessSpec, DummyAuthSpec, EphemeralAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec,
+    OidcAuthSpec, ProfileSpec, SharedPasswordAuthSpec,
 } from "./hub";
 export type { ClusterSecretsSpec, ExtraMountSpec, KubernetesClusterSpec } from "./kubernetes";
 export { loadFleetConfig, parseFleetConfig } from "./loader";
