@@ -118,7 +118,7 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
     const isLocal = cluster.provider === "kubernetes" && cluster.local;
     if (auth.type === "dummy" && !isLocal) {
         problems.add([...authPath, "type"], "dummy auth lets anyone log in with any password, and is allowed only on a local cluster",
-            `use github or oidc, or mark a laptop cluster with clusters.${clusterKey}.local: true`);
+            `use github, oidc, cilogon or shared-password (ephemeral for a public hub), or mark a laptop cluster with clusters.${clusterKey}.local: true`);
     }
     if (auth.type === "github" && !auth.allowAll && !auth.allowedOrganizations?.length && !auth.allowedUsers?.length) {
         problems.add(authPath, "nobody could log in: JupyterHub 5 needs an allow rule",

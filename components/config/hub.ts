@@ -234,21 +234,19 @@ export type HubSpec = Omit<ParsedHub, "auth" | "storage" | "culling" | "userReso
  * Culling when the hub does not say: an hour idle for hubs that keep homes; a public hub's servers go after
  * ten idle minutes and four hours in all, so a visitor's abandoned tab or a crypto miner costs little.
  */
-export const CULLING_DEFAULTS: { readonly regular: CullingSpec; readonly ephemeral: Required<CullingSpec> } = {
+const CULLING_DEFAULTS: { readonly regular: CullingSpec; readonly ephemeral: Required<CullingSpec> } = {
     regular: { idleTimeoutMinutes: 60 },
     ephemeral: { idleTimeoutMinutes: 10, maxAgeMinutes: 240 },
 };
 /** The longest culling settings a public hub may have: anything longer wants a hub with logins. */
 export const EPHEMERAL_CULLING_MAX: Required<CullingSpec> = { idleTimeoutMinutes: 60, maxAgeMinutes: 1440 };
 /** A public hub's per-user cap when it sets none (z2jh's own default guarantees 1G and caps nothing). */
-export const USER_RESOURCE_DEFAULTS: { readonly ephemeral: UserResourcesSpec } = {
-    ephemeral: { cpu: { limit: 1 }, memory: { guarantee: "1G", limit: "2G" } },
-};
+const EPHEMERAL_USER_RESOURCES: UserResourcesSpec = { cpu: { limit: 1 }, memory: { guarantee: "1G", limit: "2G" } };
 
 /** The hub with the defaults its auth type implies: a public hub keeps nothing, is culled soon and capped. */
 export function withAuthDefaults(hub: ParsedHub, auth: AuthSpec): HubSpec {
     const ephemeral = auth.type === "ephemeral";
-    const resourceDefaults: UserResourcesSpec = ephemeral ? USER_RESOURCE_DEFAULTS.ephemeral : {};
+    const resourceDefaults: UserResourcesSpec = ephemeral ? EPHEMERAL_USER_RESOURCES : {};
     return {
         ...hub,
         auth,
