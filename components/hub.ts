@@ -80,9 +80,10 @@ export class Hub extends pulumi.ComponentResource {
             metadata: { name: USER_SERVICE_ACCOUNT, namespace: this.namespace, annotations: access.serviceAccountAnnotations },
         }, childOpts);
 
-        const volume = platform.homeVolume(hubKey);
-        const home = homeValues(volume, access.userSecurity !== undefined);
-        const homeClaim = volume.kind === "dynamic" ? undefined : this.staticHome(name, hubKey, volume, childOpts);
+        // `storage: none` asks the platform for nothing: no volume, no PV or claim, no ownership init container.
+        const volume = hub.storage === "none" ? undefined : platform.homeVolume(hubKey);
+        const home: HomeValues = volume ? homeValues(volume, access.userSecurity !== undefined) : { type: "none" };
+        const homeClaim = volume && volume.kind !== "dynamic" ? this.staticHome(name, hubKey, volume, childOpts) : undefined;
 
         // 32 random bytes, hex-encoded: what JupyterHub expects for cookie and CryptKeeper keys.
         const randomHex = (role: string) =>
@@ -116,7 +117,8 @@ export class Hub extends pulumi.ComponentResource {
         const secrets = args.secrets ?? {};
         const secretValues = secretLeaves(composeSecretValues({
             hub, cookieSecret, proxySecretToken, cryptKey,
-            clientSecret: secrets.auth?.clientSecret, databaseUrl: secrets.database?.url, values: secrets.values,
+            clientSecret: secrets.auth?.clientSecret, password: secrets.auth?.password, adminPassword: secrets.auth?.adminPassword,
+            databaseUrl: secrets.database?.url, values: secrets.values,
         }));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {

@@ -188,6 +188,11 @@ export function hubOnCluster(clusterKey: string, hubs: Readonly<Record<string, H
     return hub;
 }
 
+/** Keys of the hubs that keep home directories: `storage: none` hubs get no per-hub home storage (EFS access point, directory). */
+export function hubsWithHomes(hubs: Readonly<Record<string, HubSpec>>): string[] {
+    return Object.keys(hubs).filter(hubKey => hubs[hubKey].storage !== "none");
+}
+
 /** Bucket keys a hub's cloud identity is granted: what IRSA or Workload Identity lets its users reach. */
 export function grantedBuckets(hub: HubSpec): string[] {
     return [...new Set([...(hub.cloudAccess?.bucketAdminAccess ?? []), ...(hub.cloudAccess?.bucketReadonlyAccess ?? [])])].sort();

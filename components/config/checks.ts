@@ -6,7 +6,7 @@ import { closestMatch } from "../util";
 import { ClusterSpec } from "./clusters";
 import { PathPart, Problems, secretCommand } from "./errors";
 import { nodeServiceAccountId } from "./gcp";
-import { HubSecretsSpec, HubSpec } from "./hub";
+import { HubSecretsSpec, HubSpec, OAUTH_AUTH_TYPES } from "./hub";
 import { AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
 import { checkOvhHub } from "./ovh";
 
@@ -122,7 +122,7 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
     const isLocal = cluster.provider === "kubernetes" && cluster.local;
     if (auth.type === "dummy" && !isLocal) {
         problems.add([...authPath, "type"], "dummy auth lets anyone log in with any password, and is allowed only on a local cluster",
-            `use github or oidc, or mark a laptop cluster with clusters.${clusterKey}.local: true`);
+            `use github, oidc, cilogon or shared-password (ephemeral for a public hub), or mark a laptop cluster with clusters.${clusterKey}.local: true`);
     }
     if (auth.type === "github" && !auth.allowAll && !auth.allowedOrganizations?.length && !auth.allowedUsers?.length) {
         problems.add(authPath, "nobody could log in: JupyterHub 5 needs an allow rule",
@@ -158,7 +158,7 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
 }
 
 export function checkHubSecrets(key: string, hub: HubSpec, secrets: HubSecretsSpec | undefined, problems: Problems): void {
-    if ((hub.auth.type === "github" || hub.auth.type === "oidc") && !secrets?.auth?.clientSecret) {
+    if (OAUTH_AUTH_TYPES.includes(hub.auth.type) && !secrets?.auth?.clientSecret) {
         problems.add(["hubSecrets", key, "auth", "clientSecret"], `missing: ${hub.auth.type} auth needs the OAuth client secret`,
             `run: ${secretCommand(`hubSecrets.${key}.auth.clientSecret`, "<client secret>")}`);
     }

@@ -10,6 +10,7 @@
  * - aws.ts gcp.ts ovh.ts kubernetes.ts   each provider's schema and its own rules
  * - clusterFields.ts, homeStorage.ts     schema pieces the providers share
  * - checks.ts       rules across entries: a hub against its cluster, hubSecrets, fleet-wide uniqueness
+ * - auth.ts         rules of each auth type: public hubs, shared passwords, CILogon providers, hubSecretDefaults
  * - values.ts       rules for a hub's raw z2jh values
  */
 export type { AwsClusterSpec } from "./aws";
@@ -20,9 +21,10 @@ export { FleetConfigError, formatPath } from "./errors";
 export type { GcpClusterSpec } from "./gcp";
 export { FILESTORE_MIN_CAPACITY_GB, HOME_STORAGE_TYPES } from "./homeStorage";
 export type { HomeStorageSpec } from "./homeStorage";
-export { DEFAULT_CHART_VERSION } from "./hub";
+export { DEFAULT_CHART_VERSION, OAUTH_AUTH_TYPES } from "./hub";
 export type {
-    AuthSpec, CloudAccessSpec, DummyAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec, OidcAuthSpec, ProfileSpec,
+    AuthSpec, CilogonAuthSpec, CilogonIdpSpec, CloudAccessSpec, DummyAuthSpec, EphemeralAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec,
+    OidcAuthSpec, ProfileSpec, SharedPasswordAuthSpec,
 } from "./hub";
 export type { ClusterSecretsSpec, ExtraMountSpec, KubernetesClusterSpec } from "./kubernetes";
 export { loadFleetConfig, parseFleetConfig } from "./loader";
