@@ -168,6 +168,7 @@ describe("auth: public (ephemeral) hubs", () => {
         const problems = problemsOf(fleetOf(["pub"], f => {
             f.clusters.mks = {
                 provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", s3: { region: "gra" },
+                kubernetesVersion: "1.35", network: { vlanId: 12, cidr: "10.0.0.0/16" },
                 nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: "r3-32", minNodes: 0, maxNodes: 4 } },
                 buckets: { data: {} }, accessGroups: { default: { read: ["data"] } },
             };

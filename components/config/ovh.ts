@@ -143,16 +143,23 @@ function usernamesAreGithubLogins(auth: AuthSpec): boolean {
 
 /**
  * The members (lowercase logins) `hub` may admit, so the only ones whose keys it is given. A hub that admits by
- * organization, group or allowAll may admit any of them; otherwise it admits the users it lists.
+ * a rule the fleet cannot evaluate offline (an organization, a team, an IdP group or domain, anyone) may admit
+ * any of them; otherwise it admits the users it lists. A public hub admits none of them: its users are nobody.
  */
 export function hubMembers(hub: HubSpec, members: readonly string[]): string[] {
     const auth = hub.auth;
-    const openRule = auth.allowAll === true
-        || (auth.type === "github" && (auth.allowedOrganizations?.length ?? 0) > 0)
-        || (auth.type === "oidc" && ((auth.allowedGroups?.length ?? 0) > 0 || (auth.adminGroups?.length ?? 0) > 0));
+    let openRule: boolean;
+    switch (auth.type) {
+        case "github": openRule = auth.allowAll || (auth.allowedOrganizations?.length ?? 0) > 0; break;
+        case "oidc": openRule = auth.allowAll || (auth.allowedGroups?.length ?? 0) > 0 || (auth.adminGroups?.length ?? 0) > 0; break;
+        case "cilogon": openRule = Object.values(auth.allowedIdps).some(idp => idp.allowAll || (idp.allowedDomains?.length ?? 0) > 0); break;
+        case "dummy": openRule = auth.allowAll; break;
+        case "shared-password": openRule = true; break;
+        case "ephemeral": return [];
+    }
     if (openRule) return [...members];
     const listed = new Set([...(auth.allowedUsers ?? []), ...(auth.adminUsers ?? [])].map(user => user.toLowerCase()));
-    return members.filter(member => listed.has(member));
+    return members.filter(member => listed.has(member.toLowerCase()));
 }
 
 /** A hub on an OVH cluster: with access groups, its usernames must be the members' GitHub logins. */
