@@ -80,9 +80,10 @@ export class Hub extends pulumi.ComponentResource {
             metadata: { name: USER_SERVICE_ACCOUNT, namespace: this.namespace, annotations: access.serviceAccountAnnotations },
         }, childOpts);
 
-        const volume = platform.homeVolume(hubKey);
-        const home = homeValues(volume, access.userSecurity !== undefined);
-        const homeClaim = volume.kind === "dynamic" ? undefined : this.staticHome(name, hubKey, volume, childOpts);
+        // `storage: none` asks the platform for nothing: no volume, no PV or claim, no ownership init container.
+        const volume = hub.storage === "none" ? undefined : platform.homeVolume(hubKey);
+        const home: HomeValues = volume ? homeValues(volume, access.userSecurity !== undefined) : { type: "none" };
+        const homeClaim = volume && volume.kind !== "dynamic" ? this.staticHome(name, hubKey, volume, childOpts) : undefined;
 
         // 32 random bytes, hex-encoded: what JupyterHub expects for cookie and CryptKeeper keys.
         const randomHex = (role: string) =>
@@ -95,6 +96,12 @@ export class Hub extends pulumi.ComponentResource {
             metadata: { name: PLATFORM_SECRET_NAME, namespace: this.namespace },
             stringData: Object.fromEntries(access.hubSecretFiles.map(file => [file.fileName, pulumi.secret(file.content)])),
         }, childOpts);
+
+        // Named from the platform's Secret names (config keys such as logins), never list positions.
+        const userPodSecrets = (access.userPodSecrets ?? []).map(secret => new k8s.core.v1.Secret(`${name}-user-secret-${secret.name}`, {
+            metadata: { name: secret.name, namespace: this.namespace },
+            stringData: Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, pulumi.secret(value)])),
+        }, childOpts));
 
         const publicValues = composeValues({
             hubKey, hub, home,
@@ -110,7 +117,8 @@ export class Hub extends pulumi.ComponentResource {
         const secrets = args.secrets ?? {};
         const secretValues = secretLeaves(composeSecretValues({
             hub, cookieSecret, proxySecretToken, cryptKey,
-            clientSecret: secrets.auth?.clientSecret, databaseUrl: secrets.database?.url, values: secrets.values,
+            clientSecret: secrets.auth?.clientSecret, password: secrets.auth?.password, adminPassword: secrets.auth?.adminPassword,
+            databaseUrl: secrets.database?.url, values: secrets.values,
         }));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
@@ -127,7 +135,8 @@ export class Hub extends pulumi.ComponentResource {
             timeout: RELEASE_TIMEOUT_SECONDS,
         }, {
             ...childOpts,
-            dependsOn: [serviceAccount, ...(homeClaim ? [homeClaim] : []), ...(platformSecret ? [platformSecret] : []), ...access.dependsOn],
+            dependsOn: [serviceAccount, ...(homeClaim ? [homeClaim] : []), ...(platformSecret ? [platformSecret] : []), ...userPodSecrets,
+                ...access.dependsOn],
         });
 
         this.address = this.proxyAddress(name, childOpts);

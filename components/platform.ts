@@ -75,6 +75,17 @@ export interface HubSecretFile {
     readonly content: pulumi.Output<string>;
 }
 
+/**
+ * A Secret in the hub's namespace for user pods to reference (`valueFrom.secretKeyRef`, set by a spawn hook);
+ * the hub pod does not mount it, so the hub process never holds its values.
+ */
+export interface UserPodSecret {
+    /** Secret name in the hub's namespace. */
+    readonly name: string;
+    /** Key -> value; each value must be a Pulumi secret. */
+    readonly data: Readonly<Record<string, pulumi.Output<string>>>;
+}
+
 /** What a hub gets from its platform. */
 export interface HubAccess {
     /** Annotations for the hub's `user-sa`, taken from real identity outputs (role ARN, GSA email). */
@@ -89,8 +100,10 @@ export interface HubAccess {
      * is refused, as on OpenShift), or `allow` (GKE Workload Identity serves tokens there).
      */
     readonly cloudMetadata: CloudMetadataAccess;
-    /** Secret files for the hub process (e.g. OVH per-user S3 keys). */
+    /** Secret files for the hub process (e.g. the index of OVH users' key Secrets). */
     readonly hubSecretFiles: readonly HubSecretFile[];
+    /** Secrets for user pods (e.g. OVH per-user S3 keys), referenced by the spawn hooks of `hubExtraConfig`. */
+    readonly userPodSecrets?: readonly UserPodSecret[];
     /** Python for `hub.extraConfig`, name -> source; reads the secret files above. */
     readonly hubExtraConfig: Record<string, string>;
     /** Extra volumes every user server mounts (shared NFS such as /scratch). */
@@ -173,6 +186,11 @@ export function hubOnCluster(clusterKey: string, hubs: Readonly<Record<string, H
         throw new Error(`hub ${hubKey} does not run on cluster ${clusterKey} (its hubs: ${Object.keys(hubs).join(", ") || "none"})`);
     }
     return hub;
+}
+
+/** Keys of the hubs that keep home directories: `storage: none` hubs get no per-hub home storage (EFS access point, directory). */
+export function hubsWithHomes(hubs: Readonly<Record<string, HubSpec>>): string[] {
+    return Object.keys(hubs).filter(hubKey => hubs[hubKey].storage !== "none");
 }
 
 /** Bucket keys a hub's cloud identity is granted: what IRSA or Workload Identity lets its users reach. */

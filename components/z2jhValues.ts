@@ -10,7 +10,7 @@
  * shows every public value to reviewers. A values file would not: its contents land in the state in clear.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { HubSpec, ProfileSpec } from "./config";
+import { AuthSpec, CilogonIdpSpec, HubSpec, OAUTH_AUTH_TYPES, ProfileSpec } from "./config";
 import { CloudMetadataAccess, UserVolume, USER_SERVICE_ACCOUNT } from "./platform";
 import { deepMerge, PlainObject } from "./util";
 
@@ -41,7 +41,9 @@ export type HomeValues =
         readonly type: "dynamic";
         readonly storageClass?: pulumi.Input<string>;
         readonly capacity: string;
-    };
+    }
+    /** `storage: none`: no home volume, the server's files go with it. */
+    | { readonly type: "none" };
 
 export interface ValuesInput {
     readonly hubKey: string;
@@ -72,56 +74,132 @@ export interface SecretValuesInput {
     readonly proxySecretToken: pulumi.Input<string>;
     readonly cryptKey: pulumi.Input<string>;
     readonly clientSecret?: pulumi.Input<string>;
+    /** shared-password: the users' password and the admins' password. */
+    readonly password?: pulumi.Input<string>;
+    readonly adminPassword?: pulumi.Input<string>;
     readonly databaseUrl?: pulumi.Input<string>;
     /** hubSecrets.<hub>.values: secret raw values, merged last (over the public values too). */
     readonly values?: PlainObject;
 }
 
-const AUTHENTICATOR_CLASS = { github: "github", oidc: "generic-oauth", dummy: "dummy" } as const;
-const AUTHENTICATOR_SECTION = { github: "GitHubOAuthenticator", oidc: "GenericOAuthenticator", dummy: "DummyAuthenticator" } as const;
+/**
+ * Each auth type's `JupyterHub.authenticator_class` (an entry point name) and its traitlets section. The hub
+ * image of z2jh 4.4 ships each: jupyterhub 5.5 (`shared-password`, `dummy`), oauthenticator 17.4 (`github`,
+ * `generic-oauth`, `cilogon`) and jupyterhub-tmpauthenticator 1.0 (`tmp`) (z2jh `images/hub/requirements.txt`;
+ * entry points in each package's pyproject.toml / setup.py).
+ */
+const AUTHENTICATORS: Record<AuthSpec["type"], { readonly entryPoint: string; readonly section: string }> = {
+    github: { entryPoint: "github", section: "GitHubOAuthenticator" },
+    oidc: { entryPoint: "generic-oauth", section: "GenericOAuthenticator" },
+    cilogon: { entryPoint: "cilogon", section: "CILogonOAuthenticator" },
+    "shared-password": { entryPoint: "shared-password", section: "SharedPasswordAuthenticator" },
+    ephemeral: { entryPoint: "tmp", section: "TmpAuthenticator" },
+    dummy: { entryPoint: "dummy", section: "DummyAuthenticator" },
+};
 
 function defined<T extends PlainObject>(object: T): T {
     return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) as T;
 }
 
+/** Whether the hub admits anyone its authenticator lets through, with no list of names, groups or domains. */
+function allowsAll(auth: AuthSpec): boolean {
+    switch (auth.type) {
+        case "github": case "oidc": case "dummy":
+            return auth.allowAll;
+        // Per-provider allowAll lives in CILogonOAuthenticator.idps.
+        case "cilogon":
+            return false;
+        // The password is the gate: any username may log in with it unless the hub lists its users.
+        case "shared-password":
+            return !auth.allowedUsers?.length;
+        // TmpAuthenticator defaults allow_all to true; said here so no Authenticator-wide false can shut the hub.
+        case "ephemeral":
+            return true;
+    }
+}
+
+/** `idps` of CILogonOAuthenticator (oauthenticator 17.4 renamed `allowed_idps`, which it still reads with a warning). */
+function cilogonIdps(idps: Record<string, CilogonIdpSpec>): PlainObject {
+    return Object.fromEntries(Object.entries(idps).map(([entityId, idp]) => {
+        const derivation = idp.usernameDerivation;
+        return [entityId, defined({
+            username_derivation: defined({
+                username_claim: derivation.usernameClaim,
+                action: derivation.stripDomain ? "strip_idp_domain" : derivation.prefix ? "prefix" : undefined,
+                domain: derivation.stripDomain,
+                prefix: derivation.prefix,
+            }),
+            allowed_domains: idp.allowedDomains,
+            allowed_domains_claim: idp.allowedDomainsClaim,
+            allow_all: idp.allowAll || undefined,
+            default: idp.default,
+        })];
+    }));
+}
+
+/** The authenticator's own section of hub.config, secrets aside (composeSecretValues adds those). */
+function authenticatorSection(auth: AuthSpec, callback: string | undefined): PlainObject | undefined {
+    switch (auth.type) {
+        case "github": {
+            const teamAdmins = auth.adminTeams?.length ? {
+                // oauthenticator 17: admin_groups needs manage_groups; the groups come from the user's teams,
+                // which GitHub lists only with read:org (components/hooks/githubTeams.ts names them org:team).
+                populate_teams_in_auth_state: true,
+                manage_groups: true,
+                admin_groups: auth.adminTeams.map(team => team.toLowerCase()),
+            } : {};
+            return defined({
+                client_id: auth.clientId,
+                oauth_callback_url: callback,
+                allowed_organizations: auth.allowedOrganizations,
+                // Organisation and team membership is only visible with read:org.
+                scope: auth.allowedOrganizations?.length || auth.adminTeams?.length ? ["read:org"] : undefined,
+                ...teamAdmins,
+            });
+        }
+        case "oidc": {
+            const groups = auth.allowedGroups?.length || auth.adminGroups?.length;
+            return defined({
+                client_id: auth.clientId,
+                oauth_callback_url: callback,
+                authorize_url: auth.authorizeUrl,
+                token_url: auth.tokenUrl,
+                userdata_url: auth.userdataUrl,
+                username_claim: auth.usernameClaim,
+                scope: auth.scopes,
+                login_service: auth.loginService,
+                allowed_groups: auth.allowedGroups,
+                admin_groups: auth.adminGroups,
+                // oauthenticator 17 refuses to start with group rules but without manage_groups
+                // (oauth2.py `_requires_manage_groups`).
+                manage_groups: groups ? true : undefined,
+                auth_state_groups_key: groups ? `oauth_user.${auth.groupsClaim}` : undefined,
+                // Token exchange and Vault need the user's tokens at spawn time; auth state keeps them, encrypted.
+                enable_auth_state: true,
+            });
+        }
+        case "cilogon":
+            return defined({
+                client_id: auth.clientId,
+                oauth_callback_url: callback,
+                idps: cilogonIdps(auth.allowedIdps),
+            });
+        case "shared-password": case "ephemeral": case "dummy":
+            return undefined;
+    }
+}
+
 function authValues(hub: HubSpec): PlainObject {
     const auth = hub.auth;
     const callback = hub.domain ? `https://${hub.domain}/hub/oauth_callback` : undefined;
-    const authenticator = defined({
-        admin_users: auth.adminUsers,
-        allowed_users: auth.allowedUsers,
-        allow_all: auth.allowAll,
+    const { entryPoint, section } = AUTHENTICATORS[auth.type];
+    const names = auth.type === "ephemeral" ? {} : { admin_users: auth.adminUsers, allowed_users: auth.allowedUsers };
+    const own = authenticatorSection(auth, callback);
+    return defined({
+        JupyterHub: { authenticator_class: entryPoint },
+        Authenticator: defined({ ...names, allow_all: allowsAll(auth) }),
+        [section]: own,
     });
-    const config: PlainObject = {
-        JupyterHub: { authenticator_class: AUTHENTICATOR_CLASS[auth.type] },
-        Authenticator: authenticator,
-    };
-    if (auth.type === "github") {
-        config.GitHubOAuthenticator = defined({
-            client_id: auth.clientId,
-            oauth_callback_url: callback,
-            allowed_organizations: auth.allowedOrganizations,
-            // Organisation membership is only visible with read:org.
-            scope: auth.allowedOrganizations?.length ? ["read:org"] : undefined,
-        });
-    } else if (auth.type === "oidc") {
-        config.GenericOAuthenticator = defined({
-            client_id: auth.clientId,
-            oauth_callback_url: callback,
-            authorize_url: auth.authorizeUrl,
-            token_url: auth.tokenUrl,
-            userdata_url: auth.userdataUrl,
-            username_claim: auth.usernameClaim,
-            scope: auth.scopes,
-            login_service: auth.loginService,
-            allowed_groups: auth.allowedGroups,
-            admin_groups: auth.adminGroups,
-            auth_state_groups_key: auth.allowedGroups?.length || auth.adminGroups?.length ? `oauth_user.${auth.groupsClaim}` : undefined,
-            // Token exchange and Vault need the user's tokens at spawn time; auth state keeps them, encrypted.
-            enable_auth_state: true,
-        });
-    }
-    return config;
 }
 
 function profileList(profiles: Record<string, ProfileSpec>): PlainObject[] {
@@ -146,7 +224,9 @@ function storageValues(input: ValuesInput): PlainObject {
     const home = input.home;
     const storage: PlainObject = home.type === "static"
         ? { type: "static", static: { pvcName: home.pvcName, subPath: home.subPath } }
-        : defined({ type: "dynamic", capacity: home.capacity, dynamic: home.storageClass ? { storageClass: home.storageClass } : undefined });
+        : home.type === "dynamic"
+            ? defined({ type: "dynamic", capacity: home.capacity, dynamic: home.storageClass ? { storageClass: home.storageClass } : undefined })
+            : { type: "none" };
     return defined({ ...storage, extraVolumes, extraVolumeMounts });
 }
 
@@ -190,6 +270,9 @@ export function composeValues(input: ValuesInput): PlainObject {
         storage: storageValues(input),
         initContainers: ownershipInitContainer(input.home, uid, gid),
         profileList: Object.keys(hub.profiles).length ? profileList(hub.profiles) : undefined,
+        defaultUrl: hub.defaultUrl,
+        cpu: nonEmpty(defined({ ...hub.userResources.cpu })),
+        memory: nonEmpty(defined({ ...hub.userResources.memory })),
         networkPolicy: defined({
             enabled: true,
             // The chart refuses blockWithIptables together with an egress rule to the metadata server.
@@ -214,7 +297,7 @@ export function composeValues(input: ValuesInput): PlainObject {
         hub: hubSection,
         proxy,
         singleuser,
-        cull: { enabled: true, timeout: 3600, every: 300 },
+        cull: cullValues(hub),
         scheduling: input.dedicatedNodePools ? {
             // z2jh's default `prefer` lets user servers fill core nodes and starve the hub of memory.
             corePods: { nodeAffinity: { matchNodePurpose: "require" } },
@@ -224,6 +307,28 @@ export function composeValues(input: ValuesInput): PlainObject {
     return deepMerge(composed, hub.values);
 }
 
+function nonEmpty(object: PlainObject): PlainObject | undefined {
+    return Object.keys(object).length ? object : undefined;
+}
+
+/**
+ * jupyterhub-idle-culler's flags through z2jh's `cull` (jupyterhub_config.py passes timeout, every, maxAge
+ * and users as --timeout, --cull-every, --max-age, --cull-users). A public hub's temporary users are removed
+ * with their servers, or its database would keep every visitor ever seen.
+ */
+function cullValues(hub: HubSpec): PlainObject {
+    const ephemeral = hub.auth.type === "ephemeral";
+    const { idleTimeoutMinutes, maxAgeMinutes } = hub.culling;
+    return defined({
+        enabled: true,
+        timeout: idleTimeoutMinutes * 60,
+        // The culler looks this often; a tenth of the idle time, between one and five minutes.
+        every: Math.min(300, Math.max(60, idleTimeoutMinutes * 6)),
+        maxAge: maxAgeMinutes === undefined ? undefined : maxAgeMinutes * 60,
+        users: ephemeral ? true : undefined,
+    });
+}
+
 /**
  * The chart lets the hub and proxy pods reach the cloud metadata server by default (values.yaml
  * `egressAllowRules.cloudMetadataServer: true`); neither needs it on any platform (only user servers use
@@ -231,13 +336,17 @@ export function composeValues(input: ValuesInput): PlainObject {
  */
 const closedToCloudMetadata: PlainObject = { enabled: true, egressAllowRules: { cloudMetadataServer: false } };
 
-/** The secret z2jh values: generated secrets, OAuth client secret, database URL, and hubSecrets.<hub>.values. */
+/**
+ * The secret z2jh values: generated secrets, the auth type's secrets (OAuth client secret, shared passwords),
+ * database URL, and hubSecrets.<hub>.values.
+ */
 export function composeSecretValues(input: SecretValuesInput): PlainObject {
     const auth = input.hub.auth;
-    const config: PlainObject = { CryptKeeper: { keys: [input.cryptKey] } };
-    if (auth.type !== "dummy" && input.clientSecret) {
-        config[AUTHENTICATOR_SECTION[auth.type]] = { client_secret: input.clientSecret };
-    }
+    const section = AUTHENTICATORS[auth.type].section;
+    const authSecrets = auth.type === "shared-password"
+        ? defined({ user_password: input.password, admin_password: input.adminPassword })
+        : OAUTH_AUTH_TYPES.includes(auth.type) ? defined({ client_secret: input.clientSecret }) : {};
+    const config: PlainObject = defined({ CryptKeeper: { keys: [input.cryptKey] }, [section]: nonEmpty(authSecrets) });
     const values: PlainObject = {
         hub: defined({ cookieSecret: input.cookieSecret, config, db: input.databaseUrl ? { url: input.databaseUrl } : undefined }),
         proxy: { secretToken: input.proxySecretToken },

@@ -1,15 +1,16 @@
 /**
  * `npm run access -- --stack prod [--bucket gfts-vliz] [--json]`
  *
- * Prints, per OVH cluster of a stack, every S3 principal (group member, or the default group's shared
- * user) against every bucket: none / read / write / admin. The levels come from evaluating the policy
- * documents `pulumi up` would deploy, so a reviewer can check a config edit ("who can write gfts-vliz
- * now?") before applying it. Reads only the stack file: no cloud access, no Pulumi CLI, no secrets.
+ * Prints, per OVH cluster of a stack, every S3 principal (the fleet's operator user that creates and owns the
+ * buckets, each group member, and the default group's shared user) against every bucket: none / read / write /
+ * admin, and whether it may create buckets or change ACLs and bucket policies (which can publish data). The
+ * levels come from evaluating the policy documents `pulumi up` would deploy, so a reviewer can check a config
+ * edit ("who can write gfts-vliz now?") before applying it. Reads only the stack file: no cloud access, no Pulumi CLI, no secrets.
  */
 import {
     bucketFullName, CONFIG_NAMESPACE, FleetConfig, FleetConfigError, OvhClusterSpec, parseFleetConfig, RawFleetConfig,
 } from "../components/config";
-import { AccessMatrix, accessMatrix } from "../components/ovh/accessMatrix";
+import { AccessMatrix, accessMatrix, AccessMatrixRow, OPERATOR_PRINCIPAL } from "../components/ovh/accessMatrix";
 import { Decision } from "../components/ovh/policyEvaluator";
 import { readStackFile } from "./stackConfig";
 
@@ -44,13 +45,21 @@ function resolveBucket(clusterKey: string, cluster: OvhClusterSpec, wanted: stri
 }
 
 const CREATE_BUCKET: Record<Decision, string> = { Allowed: "allowed", ExplicitlyDenied: "denied", ImplicitlyDenied: "not allowed" };
+/** Allowed ACL or bucket-policy writes can publish data: say so in the cell. */
+const ACCESS_CONTROL: Record<Decision, string> = { Allowed: "allowed (can publish)", ExplicitlyDenied: "denied", ImplicitlyDenied: "not allowed" };
+
+function who(row: AccessMatrixRow): string {
+    if (row.principal === OPERATOR_PRINCIPAL) return "(fleet operator)";
+    return row.login ?? "(everyone else)";
+}
 
 /** A plain-text table per cluster: one row per principal, one column per bucket. */
 export function renderAccessTables(matrices: readonly AccessMatrix[]): string {
     return matrices.map(matrix => {
-        const header = ["user", "group", ...matrix.buckets, "new buckets"];
+        const header = ["user", "group", ...matrix.buckets, "new buckets", "ACLs, bucket policies"];
         const rows = matrix.rows.map(row => [
-            row.login ?? "(everyone else)", row.group, ...matrix.buckets.map(b => row.buckets[b]), CREATE_BUCKET[row.createBucket],
+            who(row), row.group ?? "-", ...matrix.buckets.map(b => row.buckets[b]), CREATE_BUCKET[row.createBucket],
+            ACCESS_CONTROL[row.accessControl],
         ]);
         const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map(r => r[i].length)));
         const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();

@@ -51,7 +51,8 @@ function cluster(platform: typeof PLATFORMS[number], key: string, index: number)
             };
         case "ovh":
             return {
-                provider: "ovh", serviceName: "0123456789abcdef0123456789abcdef", region: "GRA11", s3: { region: "gra" },
+                provider: "ovh", serviceName: "0123456789abcdef0123456789abcdef", region: "GRA11", kubernetesVersion: "1.34",
+                s3: { region: "gra" }, network: { vlanId: 1 + index % 4000 },
                 nodePools: pools, homeStorage: { type: "dynamic", size: "10Gi" },
                 buckets: { scratch: { name: `${key}-scratch` }, shared: { name: `${key}-shared` } },
                 accessGroups: { default: { read: ["shared"] }, admins: { members: [`${key}-admin`], admin: true } },
@@ -107,7 +108,8 @@ async function planChild(dir: string, replayFile: string): Promise<Measure> {
     const { runPlan } = await import("./planRun");
     const outcome = await runPlan(STACK, dir);
     if (outcome.kind !== "plan") throw new Error(outcome.message);
-    const replay: Replay[] = outcome.plan.resources.filter(r => r.custom)
+    // Dynamic resources (the OVH policy wait) have no provider SDK class to replay them through.
+    const replay: Replay[] = outcome.plan.resources.filter(r => r.custom && !r.type.startsWith("pulumi-nodejs:dynamic"))
         .map(r => ({ type: r.type, name: r.urn, inputs: r.inputs, outputs: r.outputs }));
     fs.writeFileSync(replayFile, JSON.stringify(replay));
     return {

@@ -72,7 +72,7 @@ interface Reader {
 }
 
 /** The config keys whose every value must be `secure:`. */
-const SECRET_KEYS = ["hubSecrets", "clusterSecrets"];
+const SECRET_KEYS = ["hubSecrets", "hubSecretDefaults", "clusterSecrets"];
 
 function replaceSecure(value: unknown, at: string[], reader: Reader): unknown {
     const dotted = at.join(".");

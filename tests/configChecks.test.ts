@@ -14,6 +14,7 @@ const gcpCluster = (overrides: Record<string, unknown> = {}) => ({
 });
 const ovhCluster = (overrides: Record<string, unknown> = {}) => ({
     provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", s3: { region: "gra" },
+    kubernetesVersion: "1.35", network: { vlanId: 12, cidr: "10.0.0.0/16" },
     nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: "r3-32", minNodes: 0, maxNodes: 10 } },
     buckets: { "gfts-data": {}, "gfts-vliz": {} },
     ...overrides,
@@ -26,11 +27,11 @@ describe("config checks: networks", () => {
     it("refuses CIDR blocks with numbers above 255 or host bits set, naming the network address", () => {
         const problems = problemsOf(fleetWith(f => {
             f.clusters.uw2.network = { vpcCidr: "10.0.0.1/16" };
-            f.clusters.gra = ovhCluster({ network: { cidr: "10.0.300.0/24" }, buckets: {} });
+            f.clusters.gra = ovhCluster({ network: { vlanId: 12, cidr: "10.0.300.0/24" }, buckets: {} });
         }));
         expectExactly(problems,
             "clusters.uw2.network.vpcCidr: \"10.0.0.1/16\" has host bits set (use the network address: 10.0.0.0/16)",
-            "clusters.gra.network.cidr: \"10.0.300.0/24\" is not an IPv4 CIDR block (write four numbers 0–255 and a prefix, such as 10.10.0.0/16)");
+            "clusters.gra.network.cidr: 10.0.300.0/24 is not an IPv4 address block (use a block such as 10.0.0.0/16)");
     });
 
     it("refuses two blocks of one network that overlap", () => {
@@ -169,8 +170,8 @@ describe("config checks: resources, mounts, an empty fleet, typos", () => {
         })),
         "clusters.uw2.provider: string \"awz\" looks like a typo of aws (did you mean aws? allowed: aws, gcp, ovh, kubernetes)",
         "clusters.onprem.homeStorage.type: string \"nsf\" looks like a typo of nfs (did you mean nfs? allowed: dynamic, nfs)",
-        "hubs.staging.auth.type: string \"odic\" looks like a typo of oidc (did you mean oidc? allowed: github, oidc, dummy)",
-        "hubs.other.auth.type: string \"saml\" is not a known type (use one of: github, oidc, dummy)");
+        "hubs.staging.auth.type: string \"odic\" looks like a typo of oidc (did you mean oidc? allowed: github, oidc, cilogon, shared-password, ephemeral, dummy)",
+        "hubs.other.auth.type: string \"saml\" is not a known type (use one of: github, oidc, cilogon, shared-password, ephemeral, dummy)");
     });
 
     it("parses a fleet whose own checks all pass", () => {

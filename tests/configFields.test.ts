@@ -8,7 +8,8 @@ const gcpCluster = {
     nodePools: { core: { machineType: "n2-standard-2", minNodes: 1, maxNodes: 1 }, user: { machineType: "n2-standard-4", minNodes: 0, maxNodes: 3 } },
 };
 const ovhCluster = {
-    provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", s3: { region: "gra" },
+    provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", kubernetesVersion: "1.34", s3: { region: "gra" },
+    network: { vlanId: 20 },
     nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: "r3-32", minNodes: 0, maxNodes: 10 } },
 };
 

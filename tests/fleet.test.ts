@@ -52,9 +52,16 @@ describe("the program on each example stack, under mocks", () => {
                 }
             });
 
-            it("gives every hub with shared homes a PV on its own platform's volume, claimed in its namespace", async () => {
+            it("gives every hub with shared homes a PV on its own platform's volume, claimed in its namespace, and none to storage: none", async () => {
                 const { loadFleetConfig } = await import("../components/config");
                 for (const [key, spec] of Object.entries(loadFleetConfig().hubs)) {
+                    if (spec.storage === "none") {
+                        for (const type of ["kubernetes:core/v1:PersistentVolume", "kubernetes:core/v1:PersistentVolumeClaim"]) {
+                            const own = recorder.ofType(type).filter(r => r.name.startsWith(`${key}-home`)).map(r => r.name);
+                            assert.deepStrictEqual(own, [], `${key} has storage: none`);
+                        }
+                        continue;
+                    }
                     const volume = fleet.platforms[spec.cluster].homeVolume(key);
                     if (volume.kind === "dynamic") continue;
                     const pv = recorder.get("kubernetes:core/v1:PersistentVolume", `${key}-home`).inputs.spec;

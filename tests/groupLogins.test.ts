@@ -8,6 +8,7 @@ function fleet(hubs: Record<string, Record<string, unknown>>) {
         clusters: {
             gfts: {
                 provider: "ovh", serviceName: "0123456789abcdef0123456789abcdef", region: "GRA11", s3: { region: "gra" },
+                kubernetesVersion: "1.35", network: { vlanId: 10, cidr: "10.0.0.0/16" },
                 nodePools: { core: { machineType: "b3-16", minNodes: 1, maxNodes: 2 }, user: { machineType: "r3-64", minNodes: 0, maxNodes: 4 } },
                 homeStorage: { type: "dynamic", size: "10Gi" },
                 buckets: { "gfts-data": {} },

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { OvhClusterSpec, parseFleetConfig } from "../components/config";
 import { SPAWN_HOOK_RUNNER } from "../components/hooks/spawnHooks";
-import { CREDENTIALS_FILE_NAME, FALLBACK_CREDENTIALS_KEY, s3KeysSpawnHook } from "../components/ovh/credentials";
+import { FALLBACK_KEY, KEY_INDEX_FILE_NAME, s3KeysSpawnHook } from "../components/ovh/credentials";
 import { nodePoolTemplate, subnetRange } from "../components/ovh/kubeSpec";
 import { accessPrincipals } from "../components/ovh/s3Policies";
 import { HubAccess } from "../components/platform";
@@ -36,6 +36,8 @@ const T = {
     bucket: "aws:s3/bucket:Bucket",
     lifecycle: "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
+    gateway: "ovh:CloudProject/gateway:Gateway",
+    policyWait: "pulumi-nodejs:dynamic/ovh:S3PolicyPropagation",
 };
 
 const PROJECT = "0123456789abcdef0123456789abcdef";
@@ -77,14 +79,23 @@ function seedCluster(overrides: Record<string, unknown> = {}): Record<string, un
     };
 }
 
-function fleet(clusters: Record<string, unknown>) {
-    const hubs = Object.fromEntries(Object.keys(clusters).map(key => [key, {
+/** One GitHub hub per cluster (allowing annefou), named after it, plus `extraHubs`. */
+function fleet(clusters: Record<string, unknown>, extraHubs: Record<string, Record<string, unknown>> = {}) {
+    const hubs: Record<string, unknown> = Object.fromEntries(Object.keys(clusters).map(key => [key, {
         cluster: key,
         auth: { type: "github", clientId: "Iv1.abc", allowedUsers: ["annefou"] },
         bucketEnv: { SCRATCH_BUCKET: "scratch" },
     }]));
-    const hubSecrets = Object.fromEntries(Object.keys(clusters).map(key => [key, { auth: { clientSecret: "s" } }]));
+    Object.assign(hubs, extraHubs);
+    const hubSecrets = Object.fromEntries(Object.keys(hubs).map(key => [key, { auth: { clientSecret: "s" } }]));
     return parseFleetConfig({ clusters, hubs, hubSecrets }, { stack: "prod", secretKeys: ["hubSecrets"] });
+}
+
+/** The names of the resources a resource was registered to wait for (`dependsOn`), sorted. */
+async function dependencyNames(opts: pulumi.ResourceOptions): Promise<string[]> {
+    const resources = ([] as pulumi.Input<pulumi.Resource>[]).concat(opts.dependsOn as pulumi.Input<pulumi.Resource>[] ?? []);
+    const urns = await Promise.all(resources.map(r => valueOf(pulumi.output(r).apply(resource => resource.urn))));
+    return urns.map(urn => urn.split("::").pop()!).sort();
 }
 
 /** Every secret value the mocks hand out. */
@@ -102,9 +113,13 @@ describe("OVH cluster", () => {
     before(async () => {
         recorder = useMocks({ stack: "prod", outputs: OVH_OUTPUTS });
         const { OvhCluster } = await import("../components/ovh/cluster");
-        const config = fleet({ gfts: seedCluster() });
+        const config = fleet({ gfts: seedCluster() }, {
+            // A second hub on the cluster, admitting by organization: any member may log in there.
+            community: { cluster: "gfts", auth: { type: "github", clientId: "Iv1.def", allowedOrganizations: ["gfts"] } },
+        });
         spec = config.clusters.gfts as OvhClusterSpec;
-        cluster = new OvhCluster("gfts", { cluster: spec, hubs: { gfts: config.hubs.gfts } }, { transformations: [options.transformation] });
+        cluster = new OvhCluster("gfts", { cluster: spec, hubs: { gfts: config.hubs.gfts, community: config.hubs.community } },
+            { transformations: [options.transformation] });
         access = cluster.hubAccess("gfts");
         await valueOf(access.hubSecretFiles[0].content);
         await valueOf(cluster.homeStorageClass);
@@ -119,19 +134,32 @@ describe("OVH cluster", () => {
         assert.notStrictEqual(options.of(T.pool, "gfts-pool-user").protect, true, "pools are replaceable");
     });
 
-    it("puts the cluster on its own private network", () => {
+    it("puts the cluster on its own private network, on a subnet with a gateway IP left out of DHCP", () => {
         const network = recorder.get(T.network, "gfts-network").inputs;
         assert.deepStrictEqual([network.serviceName, network.regions, network.vlanId], [PROJECT, ["GRA11"], 12]);
         const subnet = recorder.get(T.subnet, "gfts-subnet").inputs;
         assert.deepStrictEqual(
-            [subnet.region, subnet.network, subnet.start, subnet.end, subnet.networkId, subnet.dhcp],
-            ["GRA11", "10.42.0.0/16", "10.42.0.2", "10.42.255.254", "gfts-network-id", true]);
+            [subnet.region, subnet.network, subnet.start, subnet.end, subnet.networkId, subnet.dhcp, subnet.noGateway],
+            ["GRA11", "10.42.0.0/16", "10.42.0.2", "10.42.255.254", "gfts-network-id", true, false]);
     });
 
-    it("creates the managed cluster on that network, and keeps its kubeconfig secret", async () => {
+    it("gives the subnet an OVH Gateway, which a public Octavia load balancer (the hub's proxy) needs for its floating IP", async () => {
+        // OVH guide "Expose your applications using OVHcloud Public Cloud Load Balancer", Requirements; arguments as in
+        // ovh/terraform-provider-ovh docs/resources/cloud_project_gateway.md (network_id: the region's OpenStack id).
+        const gateway = recorder.get(T.gateway, "gfts-gateway").inputs;
+        assert.deepStrictEqual(gateway, {
+            serviceName: PROJECT, name: "gfts", model: "s", region: "GRA11", networkId: "openstack-net-gra11", subnetId: "gfts-subnet-id",
+        });
+        assert.notStrictEqual(options.of(T.gateway, "gfts-gateway").protect, true, "the gateway holds no data and may be replaced");
+        assert.deepStrictEqual(await dependencyNames(options.of(T.kube, "gfts-kube")), ["gfts-gateway"]);
+    });
+
+    it("creates the managed cluster at the pinned version on that subnet, and keeps its kubeconfig secret", async () => {
         const kube = recorder.get(T.kube, "gfts-kube").inputs;
-        assert.deepStrictEqual([kube.region, kube.version, kube.updatePolicy, kube.privateNetworkId],
-            ["GRA11", "1.33", "MINIMAL_DOWNTIME", "openstack-net-gra11"]);
+        assert.deepStrictEqual([kube.region, kube.version, kube.updatePolicy, kube.privateNetworkId, kube.nodesSubnetId],
+            ["GRA11", "1.33", "MINIMAL_DOWNTIME", "openstack-net-gra11", "gfts-subnet-id"]);
+        // Setting it on an existing cluster would redeploy it (resourceCloudProjectKubeUpdate, privateNetworkConfiguration).
+        assert.strictEqual(kube.privateNetworkConfiguration, undefined);
         assert.ok(await isSecret(cluster.kubeconfig));
         assert.strictEqual(await valueOf(cluster.kubeconfig), KUBECONFIG);
         const provider = recorder.get(T.k8sProvider, "gfts-k8s").inputs;
@@ -229,17 +257,42 @@ describe("OVH cluster", () => {
         assert.match(recorder.get(T.user, "gfts-access-vliz/davidcasalsvliz").inputs.description, /davidcasalsvliz \(group vliz\)/);
     });
 
-    it("delivers every key in one secret file, the default group's under the reserved key", async () => {
-        assert.deepStrictEqual(access.hubSecretFiles.map(f => f.fileName), [CREDENTIALS_FILE_NAME]);
-        const content = access.hubSecretFiles[0].content;
-        assert.ok(await isSecret(content), "the credentials file must be a secret");
-        const file = JSON.parse(await valueOf(content));
-        assert.deepStrictEqual(Object.keys(file).sort(), ["*", "aderrien7", "annefou", "davidcasalsvliz", "ifremer-example", "minrk"]);
-        assert.deepStrictEqual(file[FALLBACK_CREDENTIALS_KEY], { accessKeyId: "AK-gfts-access-default", secretAccessKey: "SECRET-gfts-access-default" });
-        assert.deepStrictEqual(file.davidcasalsvliz, {
-            accessKeyId: "AK-gfts-access-vliz/davidcasalsvliz", secretAccessKey: "SECRET-gfts-access-vliz/davidcasalsvliz",
+    it("gives each hub the key Secrets of the members it can admit and the default group's, and an index of them", async () => {
+        const secretsOf = async (hubAccess: HubAccess) => {
+            const result: Record<string, Record<string, string>> = {};
+            for (const secret of hubAccess.userPodSecrets ?? []) {
+                for (const value of Object.values(secret.data)) assert.ok(await isSecret(value), `${secret.name} holds a plain value`);
+                result[secret.name] = await valueOf(pulumi.all(secret.data));
+            }
+            return result;
+        };
+        // Hub gfts lists annefou only: the other members' keys stay out of its namespace.
+        assert.deepStrictEqual(await secretsOf(access), {
+            "s3-keys-default": { AWS_ACCESS_KEY_ID: "AK-gfts-access-default", AWS_SECRET_ACCESS_KEY: "SECRET-gfts-access-default" },
+            "s3-keys-user-annefou": { AWS_ACCESS_KEY_ID: "AK-gfts-access-admins/annefou", AWS_SECRET_ACCESS_KEY: "SECRET-gfts-access-admins/annefou" },
         });
-        assert.ok(await isSecret(cluster.accessGroups!.credentialsFile));
+        assert.deepStrictEqual(access.hubSecretFiles.map(f => f.fileName), [KEY_INDEX_FILE_NAME]);
+        assert.deepStrictEqual(JSON.parse(await valueOf(access.hubSecretFiles[0].content)),
+            { [FALLBACK_KEY]: "s3-keys-default", annefou: "s3-keys-user-annefou" });
+        // Hub community admits a whole organization, so any member may log in there.
+        const community = cluster.hubAccess("community");
+        assert.deepStrictEqual(Object.keys(await secretsOf(community)).sort(), [
+            "s3-keys-default", "s3-keys-user-aderrien7", "s3-keys-user-annefou", "s3-keys-user-davidcasalsvliz",
+            "s3-keys-user-ifremer-example", "s3-keys-user-minrk",
+        ]);
+        assert.deepStrictEqual(Object.keys(JSON.parse(await valueOf(community.hubSecretFiles[0].content))).sort(),
+            ["*", "aderrien7", "annefou", "davidcasalsvliz", "ifremer-example", "minrk"]);
+    });
+
+    it("creates buckets only once OVH applies the operator's policy and key, and waits again when either changes", async () => {
+        const wait = recorder.get(T.policyWait, "gfts-storage-operator-policy").inputs;
+        assert.deepStrictEqual([wait.userId, wait.credentialId, wait.policy, wait.seconds], [
+            "gfts-storage-operator-id", "gfts-storage-operator-id", recorder.get(T.policy, "gfts-storage-operator").inputs.policy, 45,
+        ]);
+        for (const bucket of recorder.ofType(T.bucket)) {
+            assert.deepStrictEqual(await dependencyNames(options.of(T.bucket, bucket.name)), ["gfts-storage-operator-policy"], bucket.name);
+        }
+        assert.deepStrictEqual(await dependencyNames(options.of(T.lifecycle, "gfts-storage-scratch-expiry")), ["gfts-storage-operator-policy"]);
     });
 
     it("stores both halves of every S3 key as secrets in the state, access key ids included", () => {
@@ -277,9 +330,9 @@ describe("OVH cluster", () => {
         });
         assert.strictEqual(access.cloudMetadata, "block");
         assert.deepStrictEqual(Object.keys(access.hubExtraConfig), ["50-ovh-s3-keys"]);
-        assert.match(access.hubExtraConfig["50-ovh-s3-keys"], /\/etc\/jupyterhub\/platform\/s3-credentials\.json/);
+        assert.match(access.hubExtraConfig["50-ovh-s3-keys"], /\/etc\/jupyterhub\/platform\/s3-key-secrets\.json/);
         assert.deepStrictEqual(access.serviceAccountAnnotations, {});
-        assert.throws(() => cluster.hubAccess("elsewhere"), /hub elsewhere does not run on cluster gfts \(its hubs: gfts\)/);
+        assert.throws(() => cluster.hubAccess("elsewhere"), /hub elsewhere does not run on cluster gfts \(its hubs: gfts, community\)/);
     });
 
     it("keeps user homes on a protected, retaining, expandable Cinder class", async () => {
@@ -495,17 +548,21 @@ describe("OVH pure shapes", () => {
 
 describe("OVH spawn hook (python3)", () => {
     let dir: string;
-    const credentials = {
-        "aderrien7": { accessKeyId: "AK-ader", secretAccessKey: "SK-ader" },
-        [FALLBACK_CREDENTIALS_KEY]: { accessKeyId: "AK-default", secretAccessKey: "SK-default" },
-    };
+    const index = { aderrien7: "s3-keys-user-aderrien7", [FALLBACK_KEY]: "s3-keys-default" };
+    const ref = (secret: string, key: string) => ({ valueFrom: { secretKeyRef: { name: secret, key } } });
+    const keysOf = (secret: string) => ({ AWS_ACCESS_KEY_ID: ref(secret, "AWS_ACCESS_KEY_ID"), AWS_SECRET_ACCESS_KEY: ref(secret, "AWS_SECRET_ACCESS_KEY") });
 
-    /** Runs the runner and the hook as z2jh would (exec'd in one namespace), then spawns `user`. */
-    function spawn(user: string, credentialsPath: string): { status: number | null; env: Record<string, string>; stderr: string } {
+    /**
+     * Runs the runner and the hook as z2jh would (exec'd in one namespace), spawns `user`, and builds the
+     * container's env list from the spawner's environment as KubeSpawner does (jupyterhub/kubespawner
+     * kubespawner/objects.py `make_pod`: a dict value becomes a V1EnvVar named after its key, a string a
+     * V1EnvVar with that value).
+     */
+    function spawn(user: string, indexPath: string): { status: number | null; env: Record<string, unknown>; podEnv: object[]; stderr: string } {
         const runner = path.join(dir, "00-runner.py");
         const hook = path.join(dir, "50-hook.py");
         fs.writeFileSync(runner, SPAWN_HOOK_RUNNER);
-        fs.writeFileSync(hook, s3KeysSpawnHook("gfts", credentialsPath));
+        fs.writeFileSync(hook, s3KeysSpawnHook("gfts", indexPath));
         const driver = `
 import asyncio, json, logging, sys, types
 c = types.SimpleNamespace(Spawner=types.SimpleNamespace())
@@ -516,49 +573,58 @@ shared = {"JUPYTER_ENV": "kept"}
 spawner = types.SimpleNamespace(user=types.SimpleNamespace(name=sys.argv[3]), environment=shared, log=logging.getLogger("hub"))
 asyncio.run(c.Spawner.pre_spawn_hook(spawner))
 assert shared == {"JUPYTER_ENV": "kept"}, "the hook modified a shared environment dict"
-print(json.dumps(spawner.environment))
+pod_env = [dict(value, name=key) if isinstance(value, dict) else {"name": key, "value": value}
+           for key, value in spawner.environment.items()]
+print(json.dumps({"env": spawner.environment, "podEnv": pod_env}))
 `;
         const result = spawnSync("python3", ["-c", driver, runner, hook, user], { encoding: "utf8" });
-        return { status: result.status, env: result.status === 0 ? JSON.parse(result.stdout) : {}, stderr: result.stderr };
+        const out = result.status === 0 ? JSON.parse(result.stdout) : { env: {}, podEnv: [] };
+        return { status: result.status, env: out.env, podEnv: out.podEnv, stderr: result.stderr };
     }
 
     before(() => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-ovh-hook-"));
-        fs.writeFileSync(path.join(dir, CREDENTIALS_FILE_NAME), JSON.stringify(credentials));
+        fs.writeFileSync(path.join(dir, KEY_INDEX_FILE_NAME), JSON.stringify(index));
     });
 
-    it("sets the member's own keys", () => {
-        const result = spawn("aderrien7", path.join(dir, CREDENTIALS_FILE_NAME));
+    it("points the member's variables at their own Secret, so the pod spec carries references, not keys", () => {
+        const result = spawn("aderrien7", path.join(dir, KEY_INDEX_FILE_NAME));
         assert.strictEqual(result.status, 0, result.stderr);
-        assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept", AWS_ACCESS_KEY_ID: "AK-ader", AWS_SECRET_ACCESS_KEY: "SK-ader" });
+        assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept", ...keysOf("s3-keys-user-aderrien7") });
+        // The form kubespawner's tests/test_objects.py test_make_pod_with_env expects for a secretKeyRef.
+        assert.deepStrictEqual(result.podEnv, [
+            { name: "JUPYTER_ENV", value: "kept" },
+            { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: "s3-keys-user-aderrien7", key: "AWS_ACCESS_KEY_ID" } } },
+            { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "s3-keys-user-aderrien7", key: "AWS_SECRET_ACCESS_KEY" } } },
+        ]);
     });
 
-    it("falls back to the default group's keys for a user in no group", () => {
-        const result = spawn("someone-else", path.join(dir, CREDENTIALS_FILE_NAME));
+    it("falls back to the default group's Secret for a user in no group", () => {
+        const result = spawn("someone-else", path.join(dir, KEY_INDEX_FILE_NAME));
         assert.strictEqual(result.status, 0, result.stderr);
-        assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept", AWS_ACCESS_KEY_ID: "AK-default", AWS_SECRET_ACCESS_KEY: "SK-default" });
+        assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept", ...keysOf("s3-keys-default") });
     });
 
-    it("reads the file at each spawn, so rotated keys apply without new hub code", () => {
-        const file = path.join(dir, "rotating.json");
-        fs.writeFileSync(file, JSON.stringify({ aderrien7: { accessKeyId: "AK-1", secretAccessKey: "SK-1" } }));
-        assert.strictEqual(spawn("aderrien7", file).env.AWS_ACCESS_KEY_ID, "AK-1");
-        fs.writeFileSync(file, JSON.stringify({ aderrien7: { accessKeyId: "AK-2", secretAccessKey: "SK-2" } }));
-        assert.strictEqual(spawn("aderrien7", file).env.AWS_ACCESS_KEY_ID, "AK-2");
+    it("reads the index at each spawn, so a user added to a group gets their Secret without new hub code", () => {
+        const file = path.join(dir, "growing.json");
+        fs.writeFileSync(file, JSON.stringify({ [FALLBACK_KEY]: "s3-keys-default" }));
+        assert.deepStrictEqual(spawn("newlogin", file).env, { JUPYTER_ENV: "kept", ...keysOf("s3-keys-default") });
+        fs.writeFileSync(file, JSON.stringify({ [FALLBACK_KEY]: "s3-keys-default", newlogin: "s3-keys-user-newlogin" }));
+        assert.deepStrictEqual(spawn("newlogin", file).env, { JUPYTER_ENV: "kept", ...keysOf("s3-keys-user-newlogin") });
     });
 
     it("starts a user in no group without keys when there is no default group", () => {
         const file = path.join(dir, "no-default.json");
-        fs.writeFileSync(file, JSON.stringify({ aderrien7: credentials.aderrien7 }));
+        fs.writeFileSync(file, JSON.stringify({ aderrien7: index.aderrien7 }));
         const result = spawn("someone-else", file);
         assert.strictEqual(result.status, 0, result.stderr);
         assert.deepStrictEqual(result.env, { JUPYTER_ENV: "kept" });
     });
 
-    it("fails the spawn clearly when the credentials file is missing", () => {
+    it("fails the spawn clearly when the index is missing", () => {
         const result = spawn("aderrien7", path.join(dir, "missing.json"));
         assert.notStrictEqual(result.status, 0);
-        assert.match(result.stderr, /RuntimeError: S3 credentials file .*missing\.json is missing, so aderrien7 would start without S3 access/);
+        assert.match(result.stderr, /RuntimeError: S3 key index .*missing\.json is missing, so aderrien7 would start without S3 access/);
     });
 
     it("compiles as the hub's extraConfig, with the path the hub mounts", async () => {
@@ -572,7 +638,7 @@ print(json.dumps(spawner.environment))
             fs.writeFileSync(file, source);
             execFileSync("python3", ["-c", "import sys; compile(open(sys.argv[1]).read(), sys.argv[1], 'exec')", file]);
         }
-        assert.match(extraConfig["50-ovh-s3-keys"], /path=json\.loads\("\\"\/etc\/jupyterhub\/platform\/s3-credentials\.json\\""\)/);
+        assert.match(extraConfig["50-ovh-s3-keys"], /path=json\.loads\("\\"\/etc\/jupyterhub\/platform\/s3-key-secrets\.json\\""\)/);
         await valueOf(cluster.kubeconfig);
     });
 });

@@ -9,12 +9,13 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { FleetConfig, FleetConfigError, OvhClusterSpec, parseFleetConfig, RawFleetConfig } from "../components/config";
-import { accessMatrix } from "../components/ovh/accessMatrix";
+import { accessMatrix, OPERATOR_PRINCIPAL } from "../components/ovh/accessMatrix";
 import {
     accessLevel, bucketProbes, createBucketProbe, Decision, evaluate, PROBE_ACTIONS, Probe,
 } from "../components/ovh/policyEvaluator";
 import {
-    accessPrincipals, S3_BUCKET_LIFECYCLE_ACTIONS, S3_READ_ACTIONS, S3_WRITE_ACTIONS, S3PolicyDocument,
+    accessPrincipals, fullControlPolicy, S3_ACCESS_CONTROL_ACTIONS, S3_BUCKET_LIFECYCLE_ACTIONS, S3_READ_ACTIONS, S3_WRITE_ACTIONS,
+    S3PolicyDocument,
 } from "../components/ovh/s3Policies";
 import { fleetAccess, main, renderAccessTables } from "../scripts/access";
 import { parseStackFile } from "../scripts/stackConfig";
@@ -78,14 +79,18 @@ async function simulate(policy: S3PolicyDocument, probe: Probe): Promise<Decisio
 
 const BUCKETS = ["destine-gfts-data-lake", "gfts-ifremer", "gfts-reference-data", "gfts-vliz"];
 
-/** Seed 000, "Getting access": what each user may do, bucket by bucket (in BUCKETS order). */
-const SEED_ACCESS: Record<string, { levels: string[]; createBucket: Decision }> = {
-    "default": { levels: ["read", "none", "read", "none"], createBucket: "ExplicitlyDenied" },
-    "admins/annefou": { levels: ["admin", "admin", "admin", "admin"], createBucket: "ImplicitlyDenied" },
-    "admins/minrk": { levels: ["admin", "admin", "admin", "admin"], createBucket: "ImplicitlyDenied" },
-    "ifremer-developers/aderrien7": { levels: ["read", "write", "write", "none"], createBucket: "ExplicitlyDenied" },
-    "ifremer-users/ifremer-example": { levels: ["read", "write", "read", "none"], createBucket: "ExplicitlyDenied" },
-    "vliz/davidcasalsvliz": { levels: ["read", "none", "read", "write"], createBucket: "ExplicitlyDenied" },
+/**
+ * Seed 000, "Getting access": what each user may do, bucket by bucket (in BUCKETS order), with ACL writes
+ * denied to everyone but the admins, and the fleet's operator, which creates the buckets.
+ */
+const SEED_ACCESS: Record<string, { levels: string[]; createBucket: Decision; accessControl: Decision }> = {
+    [OPERATOR_PRINCIPAL]: { levels: ["admin", "admin", "admin", "admin"], createBucket: "ImplicitlyDenied", accessControl: "Allowed" },
+    "default": { levels: ["read", "none", "read", "none"], createBucket: "ExplicitlyDenied", accessControl: "ExplicitlyDenied" },
+    "admins/annefou": { levels: ["admin", "admin", "admin", "admin"], createBucket: "ImplicitlyDenied", accessControl: "Allowed" },
+    "admins/minrk": { levels: ["admin", "admin", "admin", "admin"], createBucket: "ImplicitlyDenied", accessControl: "Allowed" },
+    "ifremer-developers/aderrien7": { levels: ["read", "write", "write", "none"], createBucket: "ExplicitlyDenied", accessControl: "ExplicitlyDenied" },
+    "ifremer-users/ifremer-example": { levels: ["read", "write", "read", "none"], createBucket: "ExplicitlyDenied", accessControl: "ExplicitlyDenied" },
+    "vliz/davidcasalsvliz": { levels: ["read", "none", "read", "write"], createBucket: "ExplicitlyDenied", accessControl: "ExplicitlyDenied" },
 };
 
 describe("ovh access: policy evaluator", () => {
@@ -154,14 +159,15 @@ describe("ovh access: seed 000 groups", () => {
         const matrix = accessMatrix("gfts", cluster);
         assert.deepStrictEqual(matrix.buckets, BUCKETS);
         const actual = Object.fromEntries(matrix.rows.map(row => [row.principal, {
-            levels: BUCKETS.map(b => row.buckets[b]), createBucket: row.createBucket,
+            levels: BUCKETS.map(b => row.buckets[b]), createBucket: row.createBucket, accessControl: row.accessControl,
         }]));
         assert.deepStrictEqual(actual, SEED_ACCESS);
     });
 
     it("evaluates the same with iam-simulate, request by request", async () => {
         const creation = createBucketProbe(BUCKETS);
-        for (const principal of accessPrincipals("gfts", cluster)) {
+        const operator = { id: OPERATOR_PRINCIPAL, policy: fullControlPolicy(BUCKETS) };
+        for (const principal of [operator, ...accessPrincipals("gfts", cluster)]) {
             const levels: string[] = [];
             for (const bucket of BUCKETS) {
                 const allowed: string[] = [];
@@ -190,6 +196,21 @@ describe("ovh access: seed 000 groups", () => {
         }
     });
 
+    it("denies every non-admin the writes that can publish data (ACLs, bucket policies), on objects and buckets alike", async () => {
+        // The GFTS write list allowed s3:PutObjectAcl; on OVH an object ACL overrides the bucket's privacy.
+        for (const principal of accessPrincipals("gfts", cluster).filter(p => p.group !== "admins")) {
+            for (const bucket of [...BUCKETS, "not-in-config"]) {
+                for (const action of S3_ACCESS_CONTROL_ACTIONS) {
+                    const resource = /Object/.test(action) ? `arn:aws:s3:::${bucket}/some/key` : `arn:aws:s3:::${bucket}`;
+                    assert.strictEqual(await simulate(principal.policy, { action, resource }), "ExplicitlyDenied", `${principal.id} ${action} ${resource}`);
+                    assert.strictEqual(evaluate(principal.policy, action, resource), "ExplicitlyDenied");
+                }
+            }
+        }
+        const admin = accessPrincipals("gfts", cluster).find(p => p.id === "admins/minrk")!;
+        assert.strictEqual(await simulate(admin.policy, { action: "s3:PutObjectAcl", resource: "arn:aws:s3:::gfts-vliz/k" }), "Allowed");
+    });
+
     it("keeps admins to the cluster's buckets", async () => {
         const admin = accessPrincipals("gfts", cluster).find(p => p.id === "admins/minrk")!;
         for (const probe of bucketProbes("another-teams-bucket")) {
@@ -197,13 +218,17 @@ describe("ovh access: seed 000 groups", () => {
         }
     });
 
-    it("uses the GFTS action lists", () => {
+    it("uses the GFTS action lists, without ACL writes", () => {
         const vliz = accessPrincipals("gfts", cluster).find(p => p.group === "vliz")!;
         const write = vliz.policy.Statement.find(s => s.Sid === "ReadWrite")!;
         assert.deepStrictEqual([...write.Action].sort(), [
             "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectAcl",
             "s3:GetObjectTagging", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts",
-            "s3:PutObject", "s3:PutObjectAcl",
+            "s3:PutObject",
+        ]);
+        assert.deepStrictEqual(vliz.policy.Statement.filter(s => s.Effect === "Deny").map(s => [s.Sid, [...s.Action].sort(), s.Resource]), [
+            ["DenyBucketCreateDelete", ["s3:CreateBucket", "s3:DeleteBucket"], ["arn:aws:s3:::*"]],
+            ["DenyAclAndPolicyWrites", ["s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutObjectAcl", "s3:PutObjectVersionAcl"], ["arn:aws:s3:::*"]],
         ]);
         assert.deepStrictEqual(write.Resource, ["arn:aws:s3:::gfts-vliz", "arn:aws:s3:::gfts-vliz/*"]);
         const read = vliz.policy.Statement.find(s => s.Sid === "ReadOnly")!;
@@ -227,7 +252,7 @@ describe("ovh access: seed 000 groups", () => {
         }));
         const column = Object.fromEntries(matrix.rows.map(r => [r.principal, r.buckets["gfts-newgroup"]]));
         assert.deepStrictEqual(column, {
-            "default": "none", "admins/annefou": "admin", "admins/minrk": "admin", "ifremer-developers/aderrien7": "none",
+            [OPERATOR_PRINCIPAL]: "admin", "default": "none", "admins/annefou": "admin", "admins/minrk": "admin", "ifremer-developers/aderrien7": "none",
             "ifremer-users/ifremer-example": "none", "newgroup/login1": "write", "vliz/davidcasalsvliz": "none",
         });
     });
@@ -285,14 +310,15 @@ describe("ovh access: report (npm run access)", () => {
     it("prints the seed fleet's table", () => {
         assert.strictEqual(renderAccessTables(fleetAccess(seedFleet())), [
             "cluster gfts",
-            "user             group               destine-gfts-data-lake  gfts-ifremer  gfts-reference-data  gfts-vliz  new buckets",
-            "---------------  ------------------  ----------------------  ------------  -------------------  ---------  -----------",
-            "(everyone else)  default             read                    none          read                 none       denied",
-            "annefou          admins              admin                   admin         admin                admin      not allowed",
-            "minrk            admins              admin                   admin         admin                admin      not allowed",
-            "aderrien7        ifremer-developers  read                    write         write                none       denied",
-            "ifremer-example  ifremer-users       read                    write         read                 none       denied",
-            "davidcasalsvliz  vliz                read                    none          read                 write      denied",
+            "user              group               destine-gfts-data-lake  gfts-ifremer  gfts-reference-data  gfts-vliz  new buckets  ACLs, bucket policies",
+            "----------------  ------------------  ----------------------  ------------  -------------------  ---------  -----------  ---------------------",
+            "(fleet operator)  -                   admin                   admin         admin                admin      not allowed  allowed (can publish)",
+            "(everyone else)   default             read                    none          read                 none       denied       denied",
+            "annefou           admins              admin                   admin         admin                admin      not allowed  allowed (can publish)",
+            "minrk             admins              admin                   admin         admin                admin      not allowed  allowed (can publish)",
+            "aderrien7         ifremer-developers  read                    write         write                none       denied       denied",
+            "ifremer-example   ifremer-users       read                    write         read                 none       denied       denied",
+            "davidcasalsvliz   vliz                read                    none          read                 write      denied       denied",
             "",
         ].join("\n"));
     });
@@ -301,7 +327,7 @@ describe("ovh access: report (npm run access)", () => {
         const [matrix] = fleetAccess(seedFleet(), { bucket: "gfts-vliz" });
         assert.deepStrictEqual(matrix.buckets, ["gfts-vliz"]);
         const writers = matrix.rows.filter(r => r.buckets["gfts-vliz"] === "write" || r.buckets["gfts-vliz"] === "admin").map(r => r.login);
-        assert.deepStrictEqual(writers, ["annefou", "minrk", "davidcasalsvliz"]);
+        assert.deepStrictEqual(writers, [undefined, "annefou", "minrk", "davidcasalsvliz"], "the operator, the admins and vliz");
         assert.throws(() => fleetAccess(seedFleet(), { bucket: "gfts-vlz" }), /no OVH cluster in this stack has a bucket named or keyed "gfts-vlz"/);
     });
 
@@ -323,8 +349,8 @@ describe("ovh access: report (npm run access)", () => {
         };
         const table = run(["--stack", "prod", "--bucket", "gfts-vliz"]);
         assert.strictEqual(table.code, 0, table.err);
-        assert.match(table.out, /^davidcasalsvliz +vliz +write +denied$/m);
-        assert.match(table.out, /^aderrien7 +ifremer-developers +none +denied$/m);
+        assert.match(table.out, /^davidcasalsvliz +vliz +write +denied +denied$/m);
+        assert.match(table.out, /^aderrien7 +ifremer-developers +none +denied +denied$/m);
         const json = run(["--stack", "prod", "--json"]);
         assert.strictEqual(JSON.parse(json.out)[0].rows.find((r: any) => r.login === "aderrien7").buckets["gfts-ifremer"], "write");
         assert.strictEqual(run(["--stack", "staging"]).code, 1);

@@ -70,7 +70,7 @@ function release(values: unknown = {}, extra: Partial<ResourceFacts> = {}, props
         values: deepMerge(HUB_VALUES, values), ...props,
     }, { provider: AWS_K8S_PROVIDER, ...extra });
 }
-const AUTH_DEFAULTS = { localStacks: ["local"], allowAllHubs: [] };
+const AUTH_DEFAULTS = { localStacks: ["local"], allowAllHubs: [], publicHubs: [] };
 
 describe("policy rules", () => {
     describe("storage-protected", () => {
@@ -272,7 +272,7 @@ describe("policy rules", () => {
         });
         it("z2jh-auth-restricted: no dummy and no allow_all outside local stacks, unless the hub is listed", () => {
             const dummy = release({ hub: { config: { JupyterHub: { authenticator_class: "dummy" } } } });
-            assertViolation(z2jhAuthRestricted.check(dummy, AUTH_DEFAULTS), "staging-release", "set auth.type to github or oidc");
+            assertViolation(z2jhAuthRestricted.check(dummy, AUTH_DEFAULTS), "staging-release", "set auth.type to github, oidc, cilogon or shared-password");
             const local = { ...dummy, urn: dummy.urn.replace(`:${STACK}::`, ":local::") };
             assert.deepStrictEqual(z2jhAuthRestricted.check(local, AUTH_DEFAULTS), []);
             const open = release({ hub: { config: { Authenticator: { allow_all: true } } } });
@@ -367,7 +367,7 @@ describe("policy evaluation (offline plan)", () => {
     it("fills config from the schema's defaults", () => {
         assert.deepStrictEqual(configOf(z2jhAuthRestricted, {}), AUTH_DEFAULTS);
         assert.deepStrictEqual(configOf(z2jhAuthRestricted, { "z2jh-auth-restricted": { enforcementLevel: "advisory", allowAllHubs: ["x"] } }),
-            { localStacks: ["local"], allowAllHubs: ["x"] });
+            { localStacks: ["local"], allowAllHubs: ["x"], publicHubs: [] });
     });
 
     it("runs resource and stack rules with the stack's policy config: prod is stricter than staging", async () => {

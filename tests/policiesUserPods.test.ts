@@ -122,11 +122,11 @@ describe("z2jh-user-pods-host-isolated", () => {
 describe("z2jh-auth-restricted: allow_all in any authenticator section", () => {
     it("refuses per-authenticator allow_all unless the hub is in allowAllHubs", () => {
         const open = release({ hub: { config: { GitHubOAuthenticator: { allow_all: true } } } });
-        const messages = z2jhAuthRestricted.check(open, { localStacks: [], allowAllHubs: [] });
+        const messages = z2jhAuthRestricted.check(open, { localStacks: [], allowAllHubs: [], publicHubs: [] });
         assert.strictEqual(messages.length, 1, JSON.stringify(messages));
         assert.ok(messages[0].includes("hub.config.GitHubOAuthenticator.allow_all") && messages[0].includes('add "staging" to allowAllHubs'), messages[0]);
-        assert.deepStrictEqual(z2jhAuthRestricted.check(open, { localStacks: [], allowAllHubs: ["staging"] }), []);
-        assert.deepStrictEqual(z2jhAuthRestricted.check(release(), { localStacks: [], allowAllHubs: [] }), []);
+        assert.deepStrictEqual(z2jhAuthRestricted.check(open, { localStacks: [], allowAllHubs: ["staging"], publicHubs: [] }), []);
+        assert.deepStrictEqual(z2jhAuthRestricted.check(release(), { localStacks: [], allowAllHubs: [], publicHubs: [] }), []);
     });
 });
 

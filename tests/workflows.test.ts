@@ -92,6 +92,15 @@ describe("GitHub workflows", () => {
             assert.strictEqual(pulumiStep.with["comment-on-pr"], "${{ inputs.command == 'preview' }}");
         });
 
+        it("previews each stack in an environment of its own, so a branch's code gets one stack's decrypt rights (docs/secrets.md)", () => {
+            // pulumi.yml takes the secrets provider, passphrase and roles from the environment it is given.
+            assert.strictEqual(preview.jobs.preview.with.environment, "preview-${{ matrix.stack }}");
+            const previewEnvironments = preview.jobs.preview.strategy.matrix.stack.map((stack: string) => `preview-${stack}`);
+            assert.deepStrictEqual(previewEnvironments, ["preview-staging", "preview-prod"]);
+            const deployEnvironments = [deploy.jobs.staging.with.environment, deploy.jobs.prod.with.environment];
+            assert.deepStrictEqual(previewEnvironments.filter((env: string) => deployEnvironments.includes(env)), []);
+        });
+
         it("runs the policy pack with each stack's policy config, and every such config exists", () => {
             assert.strictEqual(pulumiStep.uses, "pulumi/actions@v6");
             assert.strictEqual(pulumiStep.with.policyPacks, "policies");

@@ -108,7 +108,8 @@ describe("z2jh values", () => {
             userdata_url: "https://iam.example.org/userinfo", username_claim: "preferred_username",
             scope: ["openid", "profile", "email"], login_service: "ESCAPE IAM",
             allowed_groups: ["vre-users"], admin_groups: ["vre-admins"], auth_state_groups_key: "oauth_user.groups",
-            enable_auth_state: true,
+            // oauthenticator 17 refuses group rules without manage_groups (oauth2.py `_requires_manage_groups`).
+            manage_groups: true, enable_auth_state: true,
         });
         const secret = composeSecretValues({ hub, ...SECRETS, clientSecret: "oidc-secret" }) as any;
         assert.strictEqual(secret.hub.config.GenericOAuthenticator.client_secret, "oidc-secret");
@@ -165,6 +166,22 @@ describe("z2jh values", () => {
         assert.strictEqual(values.singleuser.networkPolicy.enabled, true);
         assert.deepStrictEqual(values.singleuser.networkPolicy.egress, [{ to: [{ ipBlock: { cidr: "10.0.0.0/8" } }] }]);
         assertChartAccepts(values);
+    });
+
+    it("takes culling, per-user resources and the landing page from the hub's typed fields", () => {
+        const hub = hubFrom({ hubDefaults: { chartVersion: "4.4.2" } }, {
+            culling: { idleTimeoutMinutes: 120, maxAgeMinutes: 720 }, defaultUrl: "/lab/tree/notebooks",
+            userResources: { cpu: { guarantee: 0.5, limit: 2 }, memory: { guarantee: "2G", limit: "4G" } },
+        });
+        const values = composeValues(input(hub)) as any;
+        // jupyterhub-idle-culler takes seconds (z2jh jupyterhub_config.py: --timeout, --cull-every, --max-age).
+        assert.deepStrictEqual(values.cull, { enabled: true, timeout: 7200, every: 300, maxAge: 43200 });
+        assert.deepStrictEqual([values.singleuser.cpu, values.singleuser.memory], [{ guarantee: 0.5, limit: 2 }, { guarantee: "2G", limit: "4G" }]);
+        assert.strictEqual(values.singleuser.defaultUrl, "/lab/tree/notebooks");
+        assertChartAccepts(values);
+        const plain = composeValues(input(hubFrom({ hubDefaults: { chartVersion: "4.4.2" } }))) as any;
+        assert.deepStrictEqual(plain.cull, { enabled: true, timeout: 3600, every: 300 }, "an hour idle, no maximum age, by default");
+        assert.deepStrictEqual([plain.singleuser.cpu, plain.singleuser.memory, plain.singleuser.defaultUrl], [undefined, undefined, undefined]);
     });
 
     it("is refused when a raw value is misspelled, at load time rather than by helm at install", () => {

@@ -9,7 +9,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
 import { desiredNodeCount } from "../nodePoolSize";
 import {
-    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, NODE_PURPOSE_LABEL, Platform, PlatformArgs, USER_TAINT,
+    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
+    USER_TAINT,
 } from "../platform";
 import { stableJson } from "../util";
 import { BucketUser, Buckets } from "./buckets";
@@ -274,7 +275,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             vpcId: network.vpcId,
             subnets: network.privateSubnets,
             nodeSecurityGroupId: eksCluster.vpcConfig.apply(vpc => vpc.clusterSecurityGroupId as string),
-            hubKeys: Object.keys(args.hubs),
+            hubKeys: hubsWithHomes(args.hubs),
         }, componentOpts);
 
         const bucketNames = Object.fromEntries(Object.entries(spec.buckets).map(([key, bucket]) =>

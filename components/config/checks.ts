@@ -6,8 +6,9 @@ import { closestMatch, isPlainObject } from "../util";
 import { ClusterSpec } from "./clusters";
 import { formatPath, PathPart, Problems, secretCommand } from "./errors";
 import { nodeServiceAccountId } from "./gcp";
-import { HubSecretsSpec, HubSpec } from "./hub";
+import { HubSecretsSpec, HubSpec, OAUTH_AUTH_TYPES } from "./hub";
 import { AWS_CLUSTER_ROLE_SUFFIXES, AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
+import { checkOvhHub } from "./ovh";
 import { valuesOrigin, ValuesSources } from "./values";
 
 export function checkBucketNamesUnique(clusters: Record<string, ClusterSpec>, problems: Problems): void {
@@ -122,10 +123,13 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
 
     const auth = hub.auth;
     const authPath = [...path, "auth"];
+    if (cluster.provider === "ovh") {
+        checkOvhHub(key, hub, clusterKey, cluster, path, problems);
+    }
     const isLocal = cluster.provider === "kubernetes" && cluster.local;
     if (auth.type === "dummy" && !isLocal) {
         problems.add([...authPath, "type"], "dummy auth lets anyone log in with any password, and is allowed only on a local cluster",
-            `use github or oidc, or mark a laptop cluster with clusters.${clusterKey}.local: true`);
+            `use github, oidc, cilogon or shared-password (ephemeral for a public hub), or mark a laptop cluster with clusters.${clusterKey}.local: true`);
     }
     if (auth.type === "github" && !auth.allowAll && !auth.allowedOrganizations?.length && !auth.allowedUsers?.length) {
         problems.add(authPath, "nobody could log in: JupyterHub 5 needs an allow rule",
@@ -168,15 +172,17 @@ const RESOURCE_AMOUNT = {
 };
 
 /**
- * A guarantee above its limit: Kubernetes refuses the pod at spawn. A profile's own guarantee or limit is
- * set over the hub's `values.singleuser`, so each profile is checked with what it inherits.
+ * A guarantee above its limit: Kubernetes refuses the pod at spawn. The hub's userResources, then its
+ * `values.singleuser`, set every user's; a profile's own guarantee or limit is set over those, so each
+ * profile is checked with what it inherits.
  */
 export function checkResources(hub: HubSpec, sources: ValuesSources, path: readonly PathPart[], problems: Problems): void {
     const singleuser = isPlainObject(hub.values.singleuser) ? hub.values.singleuser : {};
     const fix = "lower the guarantee or raise the limit";
     for (const [resource, amount] of Object.entries(RESOURCE_AMOUNT)) {
-        const base = isPlainObject(singleuser[resource]) ? singleuser[resource] : {};
-        const basePath = valuesOrigin(sources, ["singleuser", resource]);
+        const raw = isPlainObject(singleuser[resource]) ? singleuser[resource] : {};
+        const base: { guarantee?: unknown; limit?: unknown } = { ...hub.userResources[resource as keyof typeof RESOURCE_AMOUNT], ...raw };
+        const basePath = Object.keys(raw).length ? valuesOrigin(sources, ["singleuser", resource]) : [...path, "userResources", resource];
         const above = (guarantee: unknown, limit: unknown) =>
             (amount(guarantee) ?? 0) > (amount(limit) ?? Infinity);
         if (above(base.guarantee, base.limit)) {
@@ -244,7 +250,7 @@ export function checkFleetNames(clusters: Record<string, ClusterSpec>, hubs: Rec
 }
 
 export function checkHubSecrets(key: string, hub: HubSpec, secrets: HubSecretsSpec | undefined, problems: Problems): void {
-    if ((hub.auth.type === "github" || hub.auth.type === "oidc") && !secrets?.auth?.clientSecret) {
+    if (OAUTH_AUTH_TYPES.includes(hub.auth.type) && !secrets?.auth?.clientSecret) {
         problems.add(["hubSecrets", key, "auth", "clientSecret"], `missing: ${hub.auth.type} auth needs the OAuth client secret`,
             `run: ${secretCommand(`hubSecrets.${key}.auth.clientSecret`, "<client secret>")}`);
     }

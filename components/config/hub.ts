@@ -3,18 +3,56 @@ import { z } from "zod";
 import { PathPart, Problems } from "./errors";
 import { DNS_LABEL, ENV_NAME, EXACT_SEMVER, HELM_RELEASE_NAME_MAX, MAX_HUB_KEY_LENGTH, RESERVED_NAMESPACE } from "./names";
 
+/** A path on the user's server: one leading slash (two would be another host), no whitespace. */
+const DEFAULT_URL = /^\/(?!\/)\S*$/;
+
 export const DEFAULT_CHART_VERSION = "4.4.2";
 
 const userList = z.array(z.string().min(1));
+
+/** A GitHub organization (`example-org`) or one of its teams as `org:team-slug`, the slug as in the team's URL. */
+const GITHUB_ORG_OR_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?::[a-z0-9][a-z0-9_.-]*)?$/;
+const GITHUB_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?:[a-z0-9][a-z0-9_.-]*$/;
+
+/**
+ * One CILogon identity provider, keyed by its entity id (https://cilogon.org/idplist). Mirrors an entry of
+ * oauthenticator's `CILogonOAuthenticator.idps` (oauthenticator 17.4 `cilogon.py`, `schemas/cilogon-schema.yaml`).
+ */
+const cilogonIdpSchema = z.strictObject({
+    usernameDerivation: z.strictObject({
+        /** Claim of CILogon's userinfo that becomes the hub username, e.g. `email` or `eppn`. */
+        usernameClaim: z.string().min(1),
+        /** Drop `@<domain>` from usernames of this domain (oauthenticator's `strip_idp_domain` action). */
+        stripDomain: z.string().min(1).optional(),
+        /** Prefix usernames with `<prefix>:` (oauthenticator's `prefix` action), keeping providers apart. */
+        prefix: z.string().min(1).optional(),
+    }),
+    /** Users whose domain matches one of these (`*` wildcards as in fnmatch) may log in. */
+    allowedDomains: z.array(z.string().min(1)).optional(),
+    /** Claim the domain is read from; by default the username claim's value after its `@`. */
+    allowedDomainsClaim: z.string().min(1).optional(),
+    /** Every account of this identity provider may log in. Never implied. */
+    allowAll: z.boolean().default(false),
+    /** Pre-selected on CILogon's login page. */
+    default: z.boolean().optional(),
+});
+export type CilogonIdpSpec = z.infer<typeof cilogonIdpSchema>;
 
 export const authSchemas = {
     github: z.strictObject({
         type: z.literal("github"),
         /** OAuth app client id; the secret goes in hubSecrets.<hub>.auth.clientSecret. */
         clientId: z.string().min(1),
-        allowedOrganizations: z.array(z.string().min(1)).optional(),
+        /** Members of these organizations (`org`) or teams (`org:team-slug`) may log in. */
+        allowedOrganizations: z.array(z.string().regex(GITHUB_ORG_OR_TEAM, {
+            error: "must be an organization or a team (write example-org, or example-org:team-slug with the slug from the team's URL)",
+        })).optional(),
         allowedUsers: userList.optional(),
         adminUsers: userList.optional(),
+        /** Members of these teams (`org:team-slug`) are admins. */
+        adminTeams: z.array(z.string().regex(GITHUB_TEAM, {
+            error: "must be a team (write org:team-slug with the slug from the team's URL, github.com/orgs/<org>/teams/<team-slug>)",
+        })).optional(),
         /** Anyone with a GitHub account may log in. Never implied. */
         allowAll: z.boolean().default(false),
     }),
@@ -25,6 +63,11 @@ export const authSchemas = {
         tokenUrl: z.url(),
         userdataUrl: z.url(),
         usernameClaim: z.string().min(1).default("preferred_username"),
+        /**
+         * The operator's statement that `usernameClaim` holds the user's GitHub login (an identity provider that
+         * brokers GitHub), which OVH accessGroups, keyed by GitHub login, need.
+         */
+        usernamesAreGithubLogins: z.boolean().optional(),
         scopes: z.array(z.string().min(1)).default(["openid", "profile", "email"]),
         /** Claim in the userinfo response that lists the user's groups. */
         groupsClaim: z.string().min(1).default("groups"),
@@ -42,6 +85,29 @@ export const authSchemas = {
             envVar: z.string().regex(ENV_NAME, { error: "must be an environment variable name such as RUCIO_ACCESS_TOKEN" }),
         }).optional(),
     }),
+    cilogon: z.strictObject({
+        type: z.literal("cilogon"),
+        /** CILogon client id (`cilogon:/client_id/…`); the secret goes in hubSecrets.<hub>.auth.clientSecret. */
+        clientId: z.string().min(1),
+        /** The only identity providers users may log in with, by entity id. */
+        allowedIdps: z.record(z.string(), cilogonIdpSchema).default({}),
+        allowedUsers: userList.optional(),
+        adminUsers: userList.optional(),
+    }),
+    /**
+     * A workshop hub: any username with the shared password (JupyterHub's SharedPasswordAuthenticator), the
+     * names in adminUsers with the admin password. Both passwords live in hubSecrets.<hub>.auth.
+     */
+    "shared-password": z.strictObject({
+        type: z.literal("shared-password"),
+        adminUsers: userList.optional(),
+        /** Only these usernames may log in with the shared password; by default any name may. */
+        allowedUsers: userList.optional(),
+    }),
+    /** A public hub: every visitor gets a temporary user (tmpauthenticator) and a short-lived server. */
+    ephemeral: z.strictObject({
+        type: z.literal("ephemeral"),
+    }),
     dummy: z.strictObject({
         type: z.literal("dummy"),
         allowedUsers: userList.optional(),
@@ -51,8 +117,15 @@ export const authSchemas = {
 };
 export type GithubAuthSpec = z.infer<(typeof authSchemas)["github"]>;
 export type OidcAuthSpec = z.infer<(typeof authSchemas)["oidc"]>;
+export type CilogonAuthSpec = z.infer<(typeof authSchemas)["cilogon"]>;
+export type SharedPasswordAuthSpec = z.infer<(typeof authSchemas)["shared-password"]>;
+export type EphemeralAuthSpec = z.infer<(typeof authSchemas)["ephemeral"]>;
 export type DummyAuthSpec = z.infer<(typeof authSchemas)["dummy"]>;
-export type AuthSpec = GithubAuthSpec | OidcAuthSpec | DummyAuthSpec;
+export type AuthSpec = GithubAuthSpec | OidcAuthSpec | CilogonAuthSpec | SharedPasswordAuthSpec | EphemeralAuthSpec | DummyAuthSpec;
+type AuthType = AuthSpec["type"];
+
+/** Auth types whose identity provider holds an OAuth client: hubSecrets.<hub>.auth.clientSecret is required. */
+export const OAUTH_AUTH_TYPES: readonly AuthType[] = ["github", "oidc", "cilogon"];
 
 const cloudAccessSchema = z.strictObject({
     /** Bucket keys of the hub's cluster that users may read, write and delete in. */
@@ -70,13 +143,15 @@ const cloudAccessSchema = z.strictObject({
 export type CloudAccessSpec = z.infer<typeof cloudAccessSchema>;
 
 const quantity = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?[KMGT]i?$/, { error: "must be bytes or a quantity such as 4G" })]);
+const cpuSchema = z.strictObject({ guarantee: z.number().positive().optional(), limit: z.number().positive().optional() });
+const memorySchema = z.strictObject({ guarantee: quantity.optional(), limit: quantity.optional() });
 const profileSchema = z.strictObject({
     displayName: z.string().min(1),
     description: z.string().optional(),
     /** Image for this profile, `name:tag`. */
     image: z.string().min(1).optional(),
-    cpu: z.strictObject({ guarantee: z.number().positive().optional(), limit: z.number().positive().optional() }).optional(),
-    memory: z.strictObject({ guarantee: quantity.optional(), limit: quantity.optional() }).optional(),
+    cpu: cpuSchema.optional(),
+    memory: memorySchema.optional(),
     nodeSelector: z.record(z.string(), z.string()).optional(),
     default: z.boolean().optional(),
 });
@@ -120,6 +195,27 @@ export const hubSchema = z.strictObject({
             authPath: z.string().min(1).default("jwt"),
         }),
     }).optional(),
+    /**
+     * `home` (the default): each user's home directory on the cluster's home storage. `none`: no home volume,
+     * nothing kept after the server stops (workshops, public hubs; the default for `ephemeral` auth).
+     */
+    storage: z.enum(["home", "none"]).optional(),
+    /**
+     * Where a user lands when their server starts, a path on it: `/lab`, `/lab/tree/notebooks`, or an
+     * nbgitpuller link's target such as `/git-pull?repo=…&urlpath=lab/tree/…`.
+     */
+    defaultUrl: z.string().regex(DEFAULT_URL, {
+        error: "must be a path on the user's server, such as /lab or /git-pull?repo=…&urlpath=lab/tree/… (start with one /, no spaces)",
+    }).optional(),
+    /** When the idle culler stops servers; defaults by auth type (CULLING_DEFAULTS). */
+    culling: z.strictObject({
+        /** Stop a server after this long without activity. */
+        idleTimeoutMinutes: z.int().positive().optional(),
+        /** Stop a server this long after it started, active or not. */
+        maxAgeMinutes: z.int().positive().optional(),
+    }).optional(),
+    /** Each user server's CPU (cores) and memory; public hubs get capped defaults (USER_RESOURCE_DEFAULTS). */
+    userResources: z.strictObject({ cpu: cpuSchema.optional(), memory: memorySchema.optional() }).optional(),
     /** Raw z2jh values, deep-merged last: the escape hatch. */
     values: z.record(z.string(), z.unknown()).default({}),
     /** The key this hub had before a rename, so its resources (namespace, homes, identity) are kept as aliases. */
@@ -127,10 +223,57 @@ export const hubSchema = z.strictObject({
         .regex(DNS_LABEL, { error: "is not a valid hub key (give the hub's previous key, as it was written under hubs)" })
         .max(MAX_HUB_KEY_LENGTH).optional(),
 });
-export type HubSpec = Omit<z.infer<typeof hubSchema>, "auth"> & { auth: AuthSpec };
+type ParsedHub = z.infer<typeof hubSchema>;
+export interface CullingSpec {
+    readonly idleTimeoutMinutes: number;
+    readonly maxAgeMinutes?: number;
+}
+export type UserResourcesSpec = NonNullable<ParsedHub["userResources"]>;
+export type HubSpec = Omit<ParsedHub, "auth" | "storage" | "culling" | "userResources"> & {
+    auth: AuthSpec;
+    storage: "home" | "none";
+    culling: CullingSpec;
+    userResources: UserResourcesSpec;
+};
+
+/**
+ * Culling when the hub does not say: an hour idle for hubs that keep homes; a public hub's servers go after
+ * ten idle minutes and four hours in all, so a visitor's abandoned tab or a crypto miner costs little.
+ */
+const CULLING_DEFAULTS: { readonly regular: CullingSpec; readonly ephemeral: Required<CullingSpec> } = {
+    regular: { idleTimeoutMinutes: 60 },
+    ephemeral: { idleTimeoutMinutes: 10, maxAgeMinutes: 240 },
+};
+/** The longest culling settings a public hub may have: anything longer wants a hub with logins. */
+export const EPHEMERAL_CULLING_MAX: Required<CullingSpec> = { idleTimeoutMinutes: 60, maxAgeMinutes: 1440 };
+/** A public hub's per-user cap when it sets none (z2jh's own default guarantees 1G and caps nothing). */
+const EPHEMERAL_USER_RESOURCES: UserResourcesSpec = { cpu: { limit: 1 }, memory: { guarantee: "1G", limit: "2G" } };
+
+/** The hub with the defaults its auth type implies: a public hub keeps nothing, is culled soon and capped. */
+export function withAuthDefaults(hub: ParsedHub, auth: AuthSpec): HubSpec {
+    const ephemeral = auth.type === "ephemeral";
+    const resourceDefaults: UserResourcesSpec = ephemeral ? EPHEMERAL_USER_RESOURCES : {};
+    return {
+        ...hub,
+        auth,
+        storage: hub.storage ?? (ephemeral ? "none" : "home"),
+        culling: { ...(ephemeral ? CULLING_DEFAULTS.ephemeral : CULLING_DEFAULTS.regular), ...hub.culling },
+        userResources: {
+            cpu: { ...resourceDefaults.cpu, ...hub.userResources?.cpu },
+            memory: { ...resourceDefaults.memory, ...hub.userResources?.memory },
+        },
+    };
+}
 
 export const hubSecretsSchema = z.strictObject({
-    auth: z.strictObject({ clientSecret: z.string().min(1) }).optional(),
+    auth: z.strictObject({
+        /** OAuth client secret (github, oidc, cilogon). */
+        clientSecret: z.string().min(1).optional(),
+        /** shared-password: the password every non-admin user logs in with. */
+        password: z.string().min(1).optional(),
+        /** shared-password: the password the adminUsers log in with. */
+        adminPassword: z.string().min(1).optional(),
+    }).optional(),
     database: z.strictObject({ url: z.string().regex(/^postgres(ql)?(\+\w+)?:\/\//, { error: "must be a postgresql:// URL" }) }).optional(),
     /** Secret z2jh values, merged over the public ones (for anything secret the escape hatch needs). */
     values: z.record(z.string(), z.unknown()).optional(),

@@ -11,6 +11,7 @@
  * - aws.ts gcp.ts ovh.ts kubernetes.ts   each provider's schema and its own rules
  * - clusterFields.ts, homeStorage.ts     schema pieces the providers share
  * - checks.ts       rules across entries: a hub against its cluster, hubSecrets, fleet-wide names, resources
+ * - auth.ts         rules of each auth type: public hubs, shared passwords, CILogon providers, hubSecretDefaults
  * - cidr.ts         CIDR blocks of a cluster's network
  * - values.ts       rules for a hub's raw z2jh values: no secrets, no undoing of typed fields
  * - chartValues.ts  raw values against the chart version's values schema (charts/jupyterhub)
@@ -23,13 +24,15 @@ export { FleetConfigError, formatPath } from "./errors";
 export type { GcpClusterSpec } from "./gcp";
 export { FILESTORE_MIN_CAPACITY_GB, HOME_STORAGE_TYPES } from "./homeStorage";
 export type { HomeStorageSpec } from "./homeStorage";
-export { DEFAULT_CHART_VERSION } from "./hub";
+export { DEFAULT_CHART_VERSION, OAUTH_AUTH_TYPES } from "./hub";
 export type {
-    AuthSpec, CloudAccessSpec, DummyAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec, OidcAuthSpec, ProfileSpec,
+    AuthSpec, CilogonAuthSpec, CilogonIdpSpec, CloudAccessSpec, DummyAuthSpec, EphemeralAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec,
+    OidcAuthSpec, ProfileSpec, SharedPasswordAuthSpec,
 } from "./hub";
 export type { ClusterSecretsSpec, ExtraMountSpec, KubernetesClusterSpec } from "./kubernetes";
 export { loadFleetConfig, parseFleetConfig } from "./loader";
 export type { FleetConfig, ParseOptions, RawFleetConfig } from "./loader";
 export { AWS_ROLE_NAME_MAX, bucketFullName, CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, hubIdentityName, MAX_CLUSTER_KEY_LENGTH, PROVIDERS } from "./names";
 export type { ProviderName } from "./names";
+export { cidrBlock, hubMembers } from "./ovh";
 export type { AccessGroupSpec, OvhClusterSpec } from "./ovh";

@@ -10,17 +10,20 @@ import { checkBucketNamesUnique, checkFleetNames, checkHub, checkHubSecrets, che
 import { checkCluster, checkClusterKey, clusterSchemas, ClusterSpec } from "./clusters";
 import { describe, FleetConfigError, Problems, recordOf, secretCommand } from "./errors";
 import { HOME_STORAGE_TYPES, homeStorageSchemas, HomeStorageSpec } from "./homeStorage";
-import { AuthSpec, authSchemas, checkHubKey, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec } from "./hub";
+import { AuthSpec, authSchemas, checkHubKey, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec, withAuthDefaults } from "./hub";
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
 import { CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, PROVIDERS, ProviderName } from "./names";
+import { checkOvhVlans } from "./ovh";
 import { check, checkTagged, ProviderContext, unknownKeyFix } from "./parse";
 import { checkTypedFieldsKept, checkValuesForSecrets, ValuesSources } from "./values";
+import { checkAuth, checkAuthSecrets, checkHubSecretDefaults } from "./auth";
 
 export interface RawFleetConfig {
     clusters?: unknown;
     hubDefaults?: unknown;
     hubs?: unknown;
     hubSecrets?: unknown;
+    hubSecretDefaults?: unknown;
     clusterSecrets?: unknown;
     /** Any other key of the project's namespace: a typo (`hub:` for `hubs:`), reported as a problem. */
     [unknownKey: string]: unknown;
@@ -77,6 +80,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         checkCluster(key, clusters[key], path, problems);
     }
     checkBucketNamesUnique(clusters, problems);
+    checkOvhVlans(clusters, problems);
     checkRenames("clusters", rawClusters, problems);
 
     const clusterSecrets: Record<string, ClusterSecretsSpec> = {};
@@ -107,11 +111,15 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         hubDefaults = {};
     }
 
-    for (const key of ["hubSecrets", "clusterSecrets"] as const) {
+    const secretExamples = {
+        hubSecrets: "hubSecrets.<hub>.auth.clientSecret",
+        hubSecretDefaults: "hubSecretDefaults.values.imagePullSecret.password",
+        clusterSecrets: "clusterSecrets.<cluster>.kubeconfig",
+    };
+    for (const key of ["hubSecrets", "hubSecretDefaults", "clusterSecrets"] as const) {
         if (raw[key] !== undefined && options.secretKeys && !options.secretKeys.includes(key)) {
             problems.add([key], "is stored in plain text in the stack file",
-                `delete it from ${stackFile} and set each value with --secret, e.g. ` +
-                secretCommand(key === "hubSecrets" ? "hubSecrets.<hub>.auth.clientSecret" : "clusterSecrets.<cluster>.kubeconfig", "<value>"));
+                `delete it from ${stackFile} and set each value with --secret, e.g. ` + secretCommand(secretExamples[key], "<value>"));
         }
     }
     if (options.secretKeys?.includes("hubs") || options.secretKeys?.includes("hubDefaults")) {
@@ -133,26 +141,33 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
             continue;
         }
         const merged = deepMerge(hubDefaults, value);
+        if (isPlainObject(value.auth) && isPlainObject(hubDefaults.auth) && value.auth.type !== undefined && value.auth.type !== hubDefaults.auth.type) {
+            // Another authenticator's fields mean nothing to this one: hubDefaults.auth applies to hubs of its type only.
+            merged.auth = value.auth;
+        }
         const clusterKey = merged.cluster;
         const cluster = typeof clusterKey === "string" ? clusterFacts[clusterKey] : undefined;
         const context: ProviderContext = {
             provider: cluster?.provider, description: cluster ? `cluster ${clusterKey} (${cluster.provider})` : "this cluster",
-            secretHint: secretCommand(`hubSecrets.${key}.auth.clientSecret`, "<client secret>"),
+            secretHint: field => secretCommand(`hubSecrets.${key}.auth.${field}`, `<${field}>`),
         };
         const hub = check(hubSchema, merged, path, problems, context);
         const authTypes = Object.keys(authSchemas);
         const auth = checkTagged<AuthSpec>(authSchemas, authTypes, "type", merged.auth, [...path, "auth"], problems, context);
         if (!hub || !auth) continue;
-        hubs[key] = { ...hub, auth };
+        hubs[key] = withAuthDefaults(hub, auth);
         if (typeof clusterKey === "string" && !(clusterKey in rawClusters)) {
             const guess = closestMatch(clusterKey, Object.keys(rawClusters));
             problems.add([...path, "cluster"], `no cluster "${clusterKey}" is defined`,
                 guess ? `did you mean ${guess}?` : `use one of: ${Object.keys(rawClusters).join(", ") || "(none: add clusters first)"}`);
         }
-        if (cluster) checkHub(key, hubs[key], clusterKey as string, cluster, path, problems);
+        if (cluster) {
+            checkHub(key, hubs[key], clusterKey as string, cluster, path, problems);
+            checkAuth(key, hubs[key], clusterKey as string, cluster, path, problems);
+        }
         const sources: ValuesSources = { hubKey: key, own: value.values, defaults: hubDefaults.values };
         checkResources(hubs[key], sources, path, problems);
-        checkTypedFieldsKept(hubs[key], sources, problems);
+        checkTypedFieldsKept(hubs[key], merged, sources, problems);
         const chartVersionPath = "chartVersion" in value || !("chartVersion" in hubDefaults) ? [...path, "chartVersion"] : ["hubDefaults", "chartVersion"];
         checkChartValues(hubs[key].chartVersion, hubs[key].values, sources, chartVersionPath, problems);
     }
@@ -162,17 +177,25 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
             `add ${CONFIG_NAMESPACE}:clusters and ${CONFIG_NAMESPACE}:hubs, see README.md; to tear a stack down, run pulumi destroy`);
     }
 
-    const hubSecrets: Record<string, HubSecretsSpec> = {};
+    const ownHubSecrets: Record<string, HubSecretsSpec> = {};
     for (const [key, value] of Object.entries(recordOf(raw.hubSecrets, ["hubSecrets"], problems, "hubs"))) {
         const path = ["hubSecrets", key];
         if (!(key in rawHubs)) {
             problems.add(path, `no hub "${key}" is defined`, `remove it (pulumi config rm --path 'hubSecrets.${key}'), or add hubs.${key}`);
         }
         const secrets = check(hubSecretsSchema, value, path, problems);
-        if (secrets) hubSecrets[key] = secrets;
+        if (secrets) ownHubSecrets[key] = secrets;
+    }
+    const hubSecretDefaults = checkHubSecretDefaults(raw.hubSecretDefaults, problems);
+    // Every hub gets the shared secrets, under its own: a secret all hubs use is set once.
+    const hubSecrets: Record<string, HubSecretsSpec> = {};
+    for (const key of new Set([...Object.keys(hubs), ...Object.keys(ownHubSecrets)])) {
+        const secrets = deepMerge(hubSecretDefaults, ownHubSecrets[key] ?? {});
+        if (Object.keys(secrets).length > 0) hubSecrets[key] = secrets;
     }
     for (const [key, hub] of Object.entries(hubs)) {
         checkHubSecrets(key, hub, hubSecrets[key], problems);
+        checkAuthSecrets(key, hub, hubSecrets[key], ownHubSecrets[key], problems);
     }
 
     if (problems.list.length > 0) {

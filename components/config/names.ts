@@ -6,7 +6,7 @@
 
 export const CONFIG_NAMESPACE = "jupyterhub-fleet";
 /** The project's config keys (`jupyterhub-fleet:<key>`). */
-export const FLEET_CONFIG_KEYS = ["clusters", "hubDefaults", "hubs", "hubSecrets", "clusterSecrets"] as const;
+export const FLEET_CONFIG_KEYS = ["clusters", "hubDefaults", "hubs", "hubSecrets", "hubSecretDefaults", "clusterSecrets"] as const;
 export const PROVIDERS = ["aws", "gcp", "ovh", "kubernetes"] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 

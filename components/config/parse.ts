@@ -5,7 +5,8 @@ import { PROVIDER_ONLY_FIELDS } from "./clusters";
 import { describe, PathPart, Problems } from "./errors";
 import { ProviderName } from "./names";
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/** The value at `path` in nested maps and lists, or undefined. */
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     let current = root;
     for (const part of path) {
         if (current === null || typeof current !== "object") return undefined;
@@ -14,13 +15,16 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
     return current;
 }
 
+/** Auth secrets an operator may write next to the auth type by mistake; they belong under hubSecrets.<hub>.auth. */
+const SECRET_AUTH_FIELDS = ["clientSecret", "password", "adminPassword"];
+
 export function unknownKeyFix(key: string, allowed: readonly string[], context: ProviderContext | undefined): string {
     const owners = context && PROVIDER_ONLY_FIELDS[key];
     if (owners && context?.provider && !owners.includes(context.provider)) {
         return `${key} applies to ${owners.join(" / ")} clusters only, and this cluster is ${context.provider}; remove it`;
     }
-    if (key === "clientSecret" && context?.secretHint) {
-        return `secrets go in hubSecrets, encrypted: ${context.secretHint}`;
+    if (SECRET_AUTH_FIELDS.includes(key) && context?.secretHint) {
+        return `secrets go in hubSecrets, encrypted: ${context.secretHint(key)}`;
     }
     const guess = closestMatch(key, allowed);
     return guess ? `did you mean ${guess}?` : `allowed here: ${allowed.join(", ")}`;
@@ -30,8 +34,8 @@ export interface ProviderContext {
     /** The cluster's provider, when known. */
     provider?: ProviderName;
     description: string;
-    /** The config-set command for a secret misplaced at this level. */
-    secretHint?: string;
+    /** The config-set command for a secret (`clientSecret`, `password`…) misplaced at this level. */
+    secretHint?: (field: string) => string;
 }
 
 /** Parses `value` with `schema`, turning zod issues into operator-facing problems. */

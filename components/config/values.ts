@@ -1,7 +1,7 @@
 /** Rules for a hub's raw z2jh `values`, the escape hatch: no secrets, and no undoing of typed fields. */
-import { isPlainObject } from "../util";
+import { isPlainObject, PlainObject } from "../util";
 import { PathPart, Problems, secretCommand } from "./errors";
-import { HubSpec } from "./hub";
+import { AuthSpec, HubSpec } from "./hub";
 
 /** Where a hub's merged values come from: its own `values` over `hubDefaults.values`. */
 export interface ValuesSources {
@@ -71,8 +71,10 @@ export function checkValuesForSecrets(defaults: unknown, hubs: Readonly<Record<s
     }
 }
 
+type FieldOf = (hub: HubSpec) => string | undefined;
+
 /** The authenticator section z2jhValues.ts writes for each auth type, and the hub field behind each key. */
-const AUTH_SECTION_FIELDS: Record<string, { readonly section: string; readonly keys: Record<string, (hub: HubSpec) => string | undefined> }> = {
+const AUTH_SECTION_FIELDS: Partial<Record<AuthSpec["type"], { readonly section: string; readonly keys: Record<string, FieldOf> }>> = {
     github: {
         section: "GitHubOAuthenticator",
         keys: {
@@ -80,6 +82,9 @@ const AUTH_SECTION_FIELDS: Record<string, { readonly section: string; readonly k
             oauth_callback_url: hub => hub.domain ? "domain" : undefined,
             allowed_organizations: () => "auth.allowedOrganizations",
             scope: () => "auth.allowedOrganizations",
+            populate_teams_in_auth_state: () => "auth.adminTeams",
+            manage_groups: () => "auth.adminTeams",
+            admin_groups: () => "auth.adminTeams",
         },
     },
     oidc: {
@@ -95,26 +100,52 @@ const AUTH_SECTION_FIELDS: Record<string, { readonly section: string; readonly k
             login_service: () => "auth.loginService",
             allowed_groups: () => "auth.allowedGroups",
             admin_groups: () => "auth.adminGroups",
+            manage_groups: () => "auth.allowedGroups",
             auth_state_groups_key: () => "auth.groupsClaim",
             enable_auth_state: () => "auth.type",
         },
     },
+    cilogon: {
+        section: "CILogonOAuthenticator",
+        keys: {
+            client_id: () => "auth.clientId",
+            oauth_callback_url: hub => hub.domain ? "domain" : undefined,
+            idps: () => "auth.allowedIdps",
+            allowed_idps: () => "auth.allowedIdps",
+        },
+    },
+};
+
+/** The hub field behind Authenticator.allow_all for each auth type (z2jhValues.ts allowsAll). */
+const ALLOW_ALL_FIELD: Record<AuthSpec["type"], string> = {
+    github: "auth.allowAll", oidc: "auth.allowAll", dummy: "auth.allowAll",
+    cilogon: "auth.allowedIdps", "shared-password": "auth.allowedUsers", ephemeral: "auth.type",
 };
 
 /**
  * Values paths a typed hub field sets (components/z2jhValues.ts), each with the field that owns it for this
- * hub. Raw values are merged last, so setting one of these would silently undo the typed field and every
- * check made on it.
+ * hub; `given` is the hub as written (hubDefaults merged), to tell a field set from a defaulted one. Raw values
+ * are merged last, so setting one of these would silently undo the typed field and every check made on it.
  */
-function typedValuePaths(hub: HubSpec): [path: string[], field: string][] {
+function typedValuePaths(hub: HubSpec, given: PlainObject): [path: string[], field: string][] {
+    const set = (field: string) => field in given ? field : undefined;
+    // A public hub names no users, and its culling, storage and resources are guarded by its own rule
+    // (auth.ts checkPublicHub).
+    const regular = hub.auth.type !== "ephemeral";
+    const userResources = isPlainObject(given.userResources) ? given.userResources : {};
     const owned: [string, string | undefined][] = [
         ["hub.config.JupyterHub.authenticator_class", "auth.type"],
-        ["hub.config.Authenticator.admin_users", "auth.adminUsers"],
-        ["hub.config.Authenticator.allowed_users", "auth.allowedUsers"],
-        ["hub.config.Authenticator.allow_all", "auth.allowAll"],
+        ["hub.config.Authenticator.admin_users", regular ? "auth.adminUsers" : undefined],
+        ["hub.config.Authenticator.allowed_users", regular ? "auth.allowedUsers" : undefined],
+        ["hub.config.Authenticator.allow_all", ALLOW_ALL_FIELD[hub.auth.type]],
         ["hub.db", hub.database && "database"],
         ["singleuser.image", hub.image && "image"],
         ["singleuser.profileList", Object.keys(hub.profiles).length ? "profiles" : undefined],
+        ["singleuser.defaultUrl", set("defaultUrl")],
+        ["singleuser.storage.type", regular ? set("storage") : undefined],
+        ["singleuser.cpu", regular && "cpu" in userResources ? "userResources.cpu" : undefined],
+        ["singleuser.memory", regular && "memory" in userResources ? "userResources.memory" : undefined],
+        ["cull", regular ? set("culling") : undefined],
         ["proxy.https.enabled", hub.domain && "domain"],
         ["proxy.https.type", hub.domain && "domain"],
         ["proxy.https.hosts", hub.domain && "domain"],
@@ -124,14 +155,14 @@ function typedValuePaths(hub: HubSpec): [path: string[], field: string][] {
     ];
     const auth = AUTH_SECTION_FIELDS[hub.auth.type];
     for (const [key, field] of Object.entries(auth?.keys ?? {})) {
-        owned.push([`hub.config.${auth.section}.${key}`, field(hub)]);
+        owned.push([`hub.config.${auth!.section}.${key}`, field(hub)]);
     }
     return owned.filter((entry): entry is [string, string] => entry[1] !== undefined).map(([path, field]) => [path.split("."), field]);
 }
 
 /** Refuses raw values (hubDefaults.values merged with hubs.<key>.values) that set what a typed field owns. */
-export function checkTypedFieldsKept(hub: HubSpec, sources: ValuesSources, problems: Problems): void {
-    for (const [path, field] of typedValuePaths(hub)) {
+export function checkTypedFieldsKept(hub: HubSpec, given: PlainObject, sources: ValuesSources, problems: Problems): void {
+    for (const [path, field] of typedValuePaths(hub, given)) {
         let value: unknown = hub.values;
         for (const part of path) value = isPlainObject(value) ? value[part] : undefined;
         if (value === undefined) continue;

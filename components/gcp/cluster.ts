@@ -8,7 +8,7 @@ import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { GcpClusterSpec, HubSpec } from "../config";
 import {
-    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, grantedBuckets, hubOnCluster,
+    BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, grantedBuckets, hubOnCluster, hubsWithHomes,
 } from "../platform";
 import { ProjectApis, requiredApis } from "./apis";
 import { Buckets } from "./buckets";
@@ -162,7 +162,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
 
         this.homeStorage = new HomeStorage(`${name}-home`, {
             clusterKey: name, spec: spec.homeStorage, region: spec.region, zone: spec.zone, network: network.network,
-            kubeProvider: this.kubeProvider, hubKeys: Object.keys(args.hubs), apis,
+            kubeProvider: this.kubeProvider, hubKeys: hubsWithHomes(args.hubs), apis,
         }, { parent: this, providers: [provider] });
 
         const hubIdentities: Record<string, HubIdentity> = {};

@@ -1,8 +1,9 @@
 /**
- * The spawn hooks a hub's own config asks for (as opposed to its platform's): Vault user secrets and OIDC
- * token exchange, as `hub.extraConfig` entries.
+ * The hub-side Python a hub's own config asks for (as opposed to its platform's): Vault user secrets and OIDC
+ * token exchange at spawn, GitHub teams as groups at login, as `hub.extraConfig` entries.
  */
 import { HubSpec } from "../config";
+import { GITHUB_TEAM_GROUPS, GITHUB_TEAMS_KEY } from "./githubTeams";
 import { tokenExchangeHook } from "./tokenExchange";
 import { vaultUserSecretsHook } from "./vaultHook";
 import { withSpawnHookRunner } from "./spawnHooks";
@@ -14,7 +15,7 @@ import { withSpawnHookRunner } from "./spawnHooks";
 export const VAULT_HOOK_KEY = "40-vault-user-secrets";
 export const TOKEN_EXCHANGE_HOOK_KEY = "45-token-exchange";
 
-/** `hub.extraConfig` entries (name -> Python source) for `hub`'s auth hooks, with the runner when there are any. */
+/** `hub.extraConfig` entries (name -> Python source) for `hub`'s auth, with the spawn hook runner when a hook needs it. */
 export function hubAuthHooks(hub: HubSpec): Record<string, string> {
     const entries: Record<string, string> = {};
     const vault = hub.userSecrets?.vault;
@@ -23,6 +24,9 @@ export function hubAuthHooks(hub: HubSpec): Record<string, string> {
     }
     if (hub.auth.type === "oidc" && hub.auth.tokenExchange) {
         entries[TOKEN_EXCHANGE_HOOK_KEY] = tokenExchangeHook(hub.auth.tokenExchange, hub.auth.tokenUrl);
+    }
+    if (hub.auth.type === "github" && hub.auth.adminTeams?.length) {
+        entries[GITHUB_TEAMS_KEY] = GITHUB_TEAM_GROUPS;
     }
     return withSpawnHookRunner(entries);
 }

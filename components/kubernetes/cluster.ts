@@ -149,7 +149,8 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
             // SCCs refuse the chart's root NET_ADMIN iptables init container, so there only the network
             // policy keeps pods away from it.
             cloudMetadata: this.spec.openshift ? "network-policy" : "block",
-            hubExtraConfig: home.type === "nfs"
+            // A hub without storage mounts no home, so no user directory is made for it on the server.
+            hubExtraConfig: home.type === "nfs" && hub.storage !== "none"
                 ? { [HOME_DIRECTORY_HOOK_KEY]: homeDirectoryHook({ server: home.server, path: home.path, fsGid: DEFAULT_USER_GID }) }
                 : {},
             userVolumes,

@@ -1,12 +1,11 @@
 /**
  * Per-user S3 access on OVH: for each principal of `accessPrincipals` (each group member, and the default
- * group's one shared user) an OVH user, an S3 credential and exactly one S3 policy, plus the credentials
- * file the hub hands out at spawn time.
+ * group's one shared user) an OVH user, an S3 credential and exactly one S3 policy. Which hub gets which keys
+ * is the cluster's business (cluster.ts, `hubAccess`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import { stableJson } from "../util";
-import { credentialsFileContent, S3Keys } from "./credentials";
 import { S3_KEY_OUTPUTS } from "./objectStorage";
 import { AccessPrincipal } from "./s3Policies";
 
@@ -17,13 +16,16 @@ export interface AccessGroupsArgs {
     readonly principals: readonly AccessPrincipal[];
 }
 
+/** One principal's S3 key pair, both halves secret. */
+export interface S3KeyPair {
+    readonly accessKeyId: pulumi.Output<string>;
+    readonly secretAccessKey: pulumi.Output<string>;
+}
+
 export class AccessGroups extends pulumi.ComponentResource {
-    /**
-     * The credentials file for the hub (a secret): login -> keys, with the default group's keys under
-     * FALLBACK_CREDENTIALS_KEY.
-     */
-    public readonly credentialsFile: pulumi.Output<string>;
-    /** OVH user id per principal id (`<group>/<login>` or `default`), to find a user in the OVH console. */
+    /** Key pair per principal id (`<group>/<login>` or `default`). */
+    public readonly keys: Readonly<Record<string, S3KeyPair>>;
+    /** OVH user id per principal id, to find a user in the OVH console. */
     public readonly userIds: Readonly<Record<string, pulumi.Output<string>>>;
 
     constructor(name: string, args: AccessGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -31,8 +33,7 @@ export class AccessGroups extends pulumi.ComponentResource {
         const ovhArgs = { serviceName: args.serviceName };
 
         const userIds: Record<string, pulumi.Output<string>> = {};
-        const members: Record<string, pulumi.Output<S3Keys>> = {};
-        let fallback: pulumi.Output<S3Keys> | undefined;
+        const keys: Record<string, S3KeyPair> = {};
         for (const principal of args.principals) {
             // Names from group key and login: adding, removing or reordering users touches only them.
             const resourceName = `${name}-${principal.id}`;
@@ -46,19 +47,15 @@ export class AccessGroups extends pulumi.ComponentResource {
                 ...ovhArgs, userId: user.id, policy: stableJson(principal.policy),
             }, { parent: this });
 
-            const keys = pulumi.secret(pulumi.all([credential.accessKeyId, credential.secretAccessKey])
-                .apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })));
-            if (principal.login === undefined) {
-                fallback = keys;
-            } else {
-                members[principal.login] = keys;
-            }
+            keys[principal.id] = {
+                accessKeyId: pulumi.secret(credential.accessKeyId),
+                secretAccessKey: pulumi.secret(credential.secretAccessKey),
+            };
             userIds[principal.id] = user.id;
         }
+        this.keys = keys;
         this.userIds = userIds;
-        this.credentialsFile = pulumi.secret(pulumi.all([pulumi.all(members), fallback])
-            .apply(([memberKeys, defaultKeys]) => credentialsFileContent(memberKeys, defaultKeys)));
 
-        this.registerOutputs({ userIds: this.userIds, credentialsFile: this.credentialsFile });
+        this.registerOutputs({ userIds: this.userIds });
     }
 }

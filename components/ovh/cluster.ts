@@ -3,22 +3,23 @@
  * S3 access from `accessGroups`, and a retaining storage class for user homes.
  *
  * OVH has no workload identity, so users get static S3 keys: one OVH user per group member (and one for
- * the default group), delivered to the hub as a secret file that a spawn hook reads (see credentials.ts).
+ * the default group), each user's keys in a Secret of their own in each hub namespace that may admit them,
+ * referenced from the user's pod by a spawn hook (see credentials.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as ovh from "@ovhcloud/pulumi-ovh";
-import { bucketFullName, HubSpec, nodePoolPurpose, OvhClusterSpec } from "../config";
+import { bucketFullName, HubSpec, hubMembers, nodePoolPurpose, OvhClusterSpec } from "../config";
 import { retainingStorageClass } from "../homeStorageClass";
 import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, Platform, PlatformArgs } from "../platform";
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
 import { reachableBucketKeys } from "./accessMatrix";
-import { CREDENTIALS_FILE_NAME, s3KeysSpawnHook } from "./credentials";
+import { ACCESS_KEY_ID, KEY_INDEX_FILE_NAME, keyIndexContent, keySecretName, s3KeysSpawnHook, SECRET_ACCESS_KEY } from "./credentials";
 import { nodePoolTemplate, subnetRange } from "./kubeSpec";
 import { ObjectStorage, s3Endpoint } from "./objectStorage";
 import { poolDesiredNodes } from "./poolSize";
-import { accessPrincipals } from "./s3Policies";
+import { AccessPrincipal, accessPrincipals } from "./s3Policies";
 
 /** The storage class the cluster creates for user homes when config names none. */
 export const HOME_STORAGE_CLASS = "jupyterhub-user-homes";
@@ -56,6 +57,8 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
     public readonly homeStorageClass: pulumi.Output<string>;
 
     private readonly spec: OvhClusterSpec;
+    /** The S3 principals of `accessGroups`, none without. */
+    private readonly principals: readonly AccessPrincipal[];
     private readonly hubs: PlatformArgs<OvhClusterSpec>["hubs"];
 
     constructor(name: string, args: PlatformArgs<OvhClusterSpec>, opts?: pulumi.ComponentResourceOptions) {
@@ -67,14 +70,16 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
         this.region = cluster.region;
         const serviceName = cluster.serviceName;
 
-        // Nodes get private addresses on a vRack network of their own, so node traffic (NFS, pod-to-pod)
-        // stays off the public interface. A replaced network replaces the cluster on it, and a replaced cluster
-        // loses its etcd (every hub's objects, users' claims): Pulumi refuses both while they are protected
-        // (OVH has no deletion protection of its own for either).
+        // Nodes get private addresses on a vRack network of their own (the project needs a vRack: docs/ovh.md),
+        // so node traffic (NFS, pod-to-pod) stays off the public interface. A replaced network or subnet replaces
+        // the cluster on it, and a replaced cluster loses its etcd (every hub's objects, users' claims): Pulumi
+        // refuses both while they are protected (OVH has no deletion protection of its own for either).
         const stateful: pulumi.CustomResourceOptions = { parent: this, protect: cluster.deletionProtection };
         const network = new ovh.cloudproject.NetworkPrivate(`${name}-network`, {
             serviceName, name, regions: [cluster.region], vlanId: cluster.network.vlanId,
         }, stateful);
+        // Kube and Gateway take the OpenStack id of the network in the cluster's region, not the vRack id.
+        const openstackNetworkId = network.regionsOpenstackIds.apply(ids => ids[cluster.region]);
         const range = subnetRange(cluster.network.cidr);
         const subnet = new ovh.cloudproject.NetworkPrivateSubnet(`${name}-subnet`, {
             serviceName,
@@ -84,10 +89,21 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             start: range.start,
             end: range.end,
             dhcp: true,
-            // There is no router on this network: nodes keep their public interface for egress, so DHCP
-            // must not hand them a default gateway that does not exist.
-            noGateway: true,
+            // The subnet keeps a gateway IP for the Gateway below: MKS >= 1.32 exposes LoadBalancer services
+            // (the hub's proxy-public) through Octavia, whose floating IP needs an OVH Gateway on the subnet
+            // (OVH guide "Expose your applications using OVHcloud Public Cloud Load Balancer", Requirements).
+            noGateway: false,
         }, stateful);
+        // Stateless and replaceable: the load balancers' public addresses are floating IPs, not the gateway's.
+        const gateway = new ovh.cloudproject.Gateway(`${name}-gateway`, {
+            serviceName,
+            name,
+            // OVH's smallest managed gateway, the one its load balancer integration would create by itself.
+            model: "s",
+            region: cluster.region,
+            networkId: openstackNetworkId,
+            subnetId: subnet.id,
+        }, { parent: this });
 
         this.kube = new ovh.cloudproject.Kube(`${name}-kube`, {
             serviceName,
@@ -95,9 +111,14 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             region: cluster.region,
             version: cluster.kubernetesVersion,
             updatePolicy: cluster.updatePolicy,
-            // Kube takes the OpenStack id of the network in the cluster's region, not the vRack id.
-            privateNetworkId: network.regionsOpenstackIds.apply(ids => ids[cluster.region]),
-        }, { ...stateful, dependsOn: [subnet] });
+            privateNetworkId: openstackNetworkId,
+            // Load balancers default to the nodes' subnet, the one with the gateway. No privateNetworkConfiguration:
+            // nodes keep their public interface as default route (OVH's default), and setting it on an existing
+            // cluster would redeploy it.
+            nodesSubnetId: subnet.id,
+            // The provider's own examples order the cluster after its gateway
+            // (ovh/terraform-provider-ovh docs/resources/cloud_project_kube.md).
+        }, { ...stateful, dependsOn: [gateway] });
 
         const pools: Record<string, ovh.cloudproject.KubeNodePool> = {};
         for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
@@ -133,15 +154,14 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             region: cluster.s3.region,
             endpoint: this.s3Endpoint,
             buckets: Object.fromEntries(Object.entries(cluster.buckets).map(([key, bucket]) => [key, {
-                name: bucketFullName(name, "ovh", key, bucket), deleteAfterDays: bucket.deleteAfterDays,
+                name: bucketFullName(name, "ovh", key, bucket), deleteAfterDays: bucket.deleteAfterDays, adopt: bucket.import,
             }])),
         }, { parent: this });
         this.buckets = this.objectStorage.buckets;
 
+        this.principals = cluster.accessGroups ? accessPrincipals(name, cluster) : [];
         if (cluster.accessGroups) {
-            this.accessGroups = new AccessGroups(`${name}-access`, {
-                serviceName, principals: accessPrincipals(name, cluster),
-            }, { parent: this });
+            this.accessGroups = new AccessGroups(`${name}-access`, { serviceName, principals: this.principals }, { parent: this });
         }
 
         const home = dynamicHome(name, cluster);
@@ -188,20 +208,32 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             AWS_RESPONSE_CHECKSUM_VALIDATION: "WHEN_REQUIRED",
             ...bucketEnvVars(hub, this.buckets),
         };
-        if (!this.accessGroups) {
-            return baseHubAccess({ env, cloudMetadata: "block" });
+        // Only the keys of members this hub can admit, and the default group's: a hub never holds the keys of
+        // users who log in elsewhere (config checks that its usernames are the members' GitHub logins).
+        const members = hubMembers(hub, this.principals.flatMap(p => p.login === undefined ? [] : [p.login]));
+        const served = this.principals.filter(p => p.login === undefined || members.includes(p.login));
+        // Nothing on OVH needs the cloud metadata endpoint: there is no workload identity to fetch.
+        const common = { env, cloudMetadata: "block" as const };
+        if (!this.accessGroups || served.length === 0) {
+            return baseHubAccess(common);
         }
+        const keys = this.accessGroups.keys;
         return baseHubAccess({
-            env,
-            // Keys come from the spawn hook; nothing on OVH needs the metadata endpoint.
-            cloudMetadata: "block",
-            hubSecretFiles: [{ fileName: CREDENTIALS_FILE_NAME, content: this.accessGroups.credentialsFile }],
+            ...common,
+            hubSecretFiles: [{
+                fileName: KEY_INDEX_FILE_NAME,
+                content: pulumi.secret(keyIndexContent(members, served.some(p => p.login === undefined))),
+            }],
+            userPodSecrets: served.map(p => ({
+                name: keySecretName(p.login),
+                data: { [ACCESS_KEY_ID]: keys[p.id].accessKeyId, [SECRET_ACCESS_KEY]: keys[p.id].secretAccessKey },
+            })),
             hubExtraConfig: {
-                [S3_KEYS_EXTRA_CONFIG_KEY]: s3KeysSpawnHook(this.clusterKey, `${PLATFORM_FILES_MOUNT_PATH}/${CREDENTIALS_FILE_NAME}`),
+                [S3_KEYS_EXTRA_CONFIG_KEY]: s3KeysSpawnHook(this.clusterKey, `${PLATFORM_FILES_MOUNT_PATH}/${KEY_INDEX_FILE_NAME}`),
             },
             dependsOn: [this.accessGroups],
-            // A user of the hub may be in any group, so any group's bucket may be reached.
-            reachableBuckets: reachableBucketKeys(this.clusterKey, this.spec),
+            // What the keys this hub serves can read; the fleet's operator user is never among them.
+            reachableBuckets: reachableBucketKeys(this.clusterKey, this.spec, served.map(p => p.id)),
         });
     }
 

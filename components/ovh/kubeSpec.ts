@@ -1,16 +1,16 @@
 /** Pure: the shapes OVH's managed Kubernetes resources take, computed from config. */
 import * as ovh from "@ovhcloud/pulumi-ovh";
+import { cidrBlock } from "../config";
 import { NODE_PURPOSE_LABEL, USER_TAINT } from "../platform";
 
-/** The DHCP range of a private subnet: all of `cidr` but the network address, the gateway slot and broadcast. */
+/**
+ * The DHCP range of a private subnet: all of `cidr` but the network address, the first host (the subnet's gateway
+ * IP, which OpenStack gives the first host by default and the OVH Gateway takes) and broadcast.
+ */
 export function subnetRange(cidr: string): { readonly start: string; readonly end: string } {
-    const [address, bits] = cidr.split("/");
-    const prefix = Number(bits);
-    const base = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-    const size = 2 ** (32 - prefix);
-    const network = base - (base % size);
+    const { first, size } = cidrBlock(cidr);
     const toIp = (n: number) => [24, 16, 8, 0].map(shift => Math.floor(n / 2 ** shift) % 256).join(".");
-    return { start: toIp(network + 2), end: toIp(network + size - 2) };
+    return { start: toIp(first + 2), end: toIp(first + size - 2) };
 }
 
 /**

@@ -1,12 +1,14 @@
 /**
  * An OVH cluster's buckets, created through OVH's S3 API by an operator user whose own policy reaches
- * only those buckets.
+ * only those buckets. That user creates, and so owns, every bucket: `npm run access` lists it as the fleet
+ * operator.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import { BucketRef } from "../platform";
 import { stableJson } from "../util";
+import { S3PolicyPropagation } from "./policyPropagation";
 import { fullControlPolicy } from "./s3Policies";
 
 /**
@@ -20,6 +22,8 @@ export interface ObjectStorageBucketArgs {
     readonly name: string;
     /** Objects expire this many days after creation. */
     readonly deleteAfterDays?: number;
+    /** The bucket exists already: adopt it rather than create it. */
+    readonly adopt?: boolean;
 }
 
 export interface ObjectStorageArgs {
@@ -79,17 +83,26 @@ export class ObjectStorage extends pulumi.ComponentResource {
             s3UsePathStyle: true,
         }, { parent: this });
 
+        // Every bucket call waits until OVH enforces the operator's current policy and key (policyPropagation.ts).
+        const policyApplied = new S3PolicyPropagation(`${name}-operator-policy`, {
+            userId: operator.id, credentialId: operatorKeys.id, policy: operatorPolicy.policy,
+        }, { parent: this });
+
         const buckets: Record<string, BucketRef> = {};
         for (const [key, spec] of Object.entries(args.buckets)) {
             // No ACL resources and no public-access settings: on OVH an object's ACL overrides its bucket's,
-            // so bucket ACLs cannot keep data private; access is granted by user policies only.
+            // so bucket ACLs cannot keep data private; access is granted by user policies only, and every
+            // non-admin policy denies ACL writes (s3Policies.ts).
             const bucket = new aws.s3.Bucket(`${name}-${key}`, {
                 bucket: spec.name,
                 forceDestroy: false,
             }, {
                 parent: this, provider: this.s3Provider, protect: true,
-                // The operator can only create buckets its policy names.
-                dependsOn: [operatorPolicy],
+                // The operator can only create (or read, to adopt) buckets its policy names, once OVH applies it.
+                dependsOn: [policyApplied],
+                // Pulumi's import option is a no-op once the bucket is in the state with this id
+                // (pulumi/pulumi developer-docs/architecture/import.md, "import resource option").
+                import: spec.adopt ? spec.name : undefined,
             });
             if (spec.deleteAfterDays !== undefined) {
                 new aws.s3.BucketLifecycleConfiguration(`${name}-${key}-expiry`, {
@@ -101,7 +114,7 @@ export class ObjectStorage extends pulumi.ComponentResource {
                         filter: { prefix: "" },
                         expiration: { days: spec.deleteAfterDays },
                     }],
-                }, { parent: this, provider: this.s3Provider });
+                }, { parent: this, provider: this.s3Provider, dependsOn: [policyApplied] });
             }
             buckets[key] = { name: bucket.bucket, url: pulumi.interpolate`s3://${bucket.bucket}` };
         }

@@ -8,7 +8,7 @@
  * resources case-sensitive) and refuses any other policy element rather than guess. The tests check it
  * against a full IAM evaluator.
  */
-import { S3_READ_ACTIONS, S3_WRITE_ACTIONS } from "./s3Policies";
+import { S3_ACCESS_CONTROL_ACTIONS, S3_READ_ACTIONS, S3_WRITE_ACTIONS } from "./s3Policies";
 
 export type Decision = "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied";
 
@@ -65,13 +65,18 @@ export interface Probe {
 /** Actions that act on objects (the rest act on the bucket); IAM matches them against `bucket/key`. */
 const OBJECT_ACTIONS = new Set([
     "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectAcl",
-    "s3:GetObjectTagging", "s3:ListMultipartUploadParts", "s3:PutObject", "s3:PutObjectAcl",
+    "s3:GetObjectTagging", "s3:ListMultipartUploadParts", "s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectVersionAcl",
 ]);
 
-/** Bucket administration, which only `admin` groups (`s3:*`) have. */
+/** The probe of `action` on `bucketName`, or on an object in it for object actions. */
+function probe(action: string, bucketName: string): Probe {
+    return { action, resource: OBJECT_ACTIONS.has(action) ? `arn:aws:s3:::${bucketName}/probe/object` : `arn:aws:s3:::${bucketName}` };
+}
+
+/** Bucket administration and access control, which only `admin` groups (`s3:*`) and the fleet's operator have. */
 export const S3_ADMIN_PROBE_ACTIONS: readonly string[] = [
-    "s3:DeleteBucket", "s3:DeleteObjectVersion", "s3:PutBucketPolicy", "s3:PutBucketTagging",
-    "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
+    "s3:DeleteBucket", "s3:DeleteObjectVersion", "s3:PutBucketTagging", "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
+    ...S3_ACCESS_CONTROL_ACTIONS,
 ];
 
 export type AccessLevel = "none" | "read" | "write" | "admin" | "partial";
@@ -87,10 +92,7 @@ export const PROBE_ACTIONS: readonly string[] = [...LEVEL_ACTIONS.admin].sort();
 
 /** The requests that classify access to `bucketName`: each probe action on the bucket or on an object in it. */
 export function bucketProbes(bucketName: string): Probe[] {
-    return PROBE_ACTIONS.map(action => ({
-        action,
-        resource: OBJECT_ACTIONS.has(action) ? `arn:aws:s3:::${bucketName}/probe/object` : `arn:aws:s3:::${bucketName}`,
-    }));
+    return PROBE_ACTIONS.map(action => probe(action, bucketName));
 }
 
 /**
@@ -110,6 +112,19 @@ export function accessLevel(allowedActions: Iterable<string>): AccessLevel {
 /** Access to one bucket under one policy, with this evaluator. */
 export function bucketAccess(policy: { readonly Statement: readonly object[] }, bucketName: string): AccessLevel {
     return accessLevel(bucketProbes(bucketName).filter(p => evaluate(policy, p.action, p.resource) === "Allowed").map(p => p.action));
+}
+
+/**
+ * Whether a policy lets its user change who can read a bucket's data (ACLs, bucket policies), on any of
+ * `bucketNames`: `Allowed` if on one at least, `ExplicitlyDenied` if denied on all of them.
+ */
+export function accessControlWrites(policy: { readonly Statement: readonly object[] }, bucketNames: readonly string[]): Decision {
+    const decisions = bucketNames.flatMap(bucket => S3_ACCESS_CONTROL_ACTIONS.map(action => {
+        const request = probe(action, bucket);
+        return evaluate(policy, request.action, request.resource);
+    }));
+    if (decisions.includes("Allowed")) return "Allowed";
+    return decisions.length > 0 && decisions.every(d => d === "ExplicitlyDenied") ? "ExplicitlyDenied" : "ImplicitlyDenied";
 }
 
 /** The request that tells whether a policy lets its user create buckets outside config. */

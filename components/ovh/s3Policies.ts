@@ -14,11 +14,14 @@ export const DEFAULT_GROUP = "default";
 /** List and read objects (GFTS read-only). */
 export const S3_READ_ACTIONS: readonly string[] = ["s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"];
 
-/** Read, write and delete objects, including multipart uploads and object ACLs (the GFTS write list). */
+/**
+ * Read, write and delete objects, including multipart uploads (the GFTS write list without `s3:PutObjectAcl`:
+ * on OVH an object's ACL overrides its bucket's privacy, so a writer could publish objects).
+ */
 export const S3_WRITE_ACTIONS: readonly string[] = [
     "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectAcl",
     "s3:GetObjectTagging", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListMultipartUploadParts",
-    "s3:PutObject", "s3:PutObjectAcl",
+    "s3:PutObject",
 ];
 
 /**
@@ -26,6 +29,14 @@ export const S3_WRITE_ACTIONS: readonly string[] = [
  * policy says otherwise, and buckets belong in config (protected, named, with lifecycle rules).
  */
 export const S3_BUCKET_LIFECYCLE_ACTIONS: readonly string[] = ["s3:CreateBucket", "s3:DeleteBucket"];
+
+/**
+ * Denied explicitly to every non-admin: the writes that can make a bucket or object readable outside the
+ * policies (an ACL granting AllUsers, a bucket policy), whatever a later edit of an Allow statement says.
+ */
+export const S3_ACCESS_CONTROL_ACTIONS: readonly string[] = [
+    "s3:PutBucketAcl", "s3:PutBucketPolicy", "s3:PutObjectAcl", "s3:PutObjectVersionAcl",
+];
 
 export interface S3PolicyStatement {
     readonly Sid: string;
@@ -63,6 +74,11 @@ const DENY_BUCKET_LIFECYCLE: S3PolicyStatement = {
     Sid: "DenyBucketCreateDelete", Effect: "Deny", Action: S3_BUCKET_LIFECYCLE_ACTIONS, Resource: ["arn:aws:s3:::*"],
 };
 
+/** `arn:aws:s3:::*` matches objects too: `*` spans the `/` between bucket and key in IAM's ARN matching. */
+const DENY_ACCESS_CONTROL: S3PolicyStatement = {
+    Sid: "DenyAclAndPolicyWrites", Effect: "Deny", Action: S3_ACCESS_CONTROL_ACTIONS, Resource: ["arn:aws:s3:::*"],
+};
+
 /**
  * Every S3 action on the given buckets and their objects. Scoped to the cluster's buckets rather than
  * `arn:aws:s3:::*`: the OVH project can hold buckets this cluster does not own (other teams', state
@@ -89,7 +105,7 @@ export function readWritePolicy(grants: { readonly read: readonly string[]; read
     if (read.length > 0) {
         statements.push({ Sid: "ReadOnly", Effect: "Allow", Action: S3_READ_ACTIONS, Resource: read.flatMap(bucketArns) });
     }
-    statements.push(DENY_BUCKET_LIFECYCLE);
+    statements.push(DENY_BUCKET_LIFECYCLE, DENY_ACCESS_CONTROL);
     return { Statement: statements };
 }
 

@@ -11,6 +11,7 @@
  * EKS by the iptables rule itself, since network policies hold there only when the VPC CNI enforces them.
  */
 import { ResourceFacts, at, label, platformOf, resourceRule, stackOf } from "./common";
+import { hasSharedPassword, hasTemporaryUsers, identityProvidersOpenToAll, publicHubProblems, publicNamespaceProblems } from "./publicHubs";
 
 export const RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 const GKE_NODE_POOL_TYPE = "gcp:container/nodePool:NodePool";
@@ -85,35 +86,60 @@ export interface AuthConfig {
     readonly localStacks: string[];
     /** Hubs (release names) whose openness was reviewed: allow_all is their documented intent. */
     readonly allowAllHubs: string[];
+    /** Hubs (release names) reviewed to be public: any visitor gets a temporary user and a contained server. */
+    readonly publicHubs: string[];
 }
 
 export const z2jhAuthRestricted = resourceRule<AuthConfig>({
     name: "z2jh-auth-restricted",
-    description: "Outside local stacks, hubs use a real authenticator and do not let every account in.",
+    description: "Outside local stacks, hubs use a real authenticator and do not let every account in; a public hub " +
+        "(temporary users) is listed in publicHubs and keeps nothing, ends its servers, caps them and uses https.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             localStacks: { type: "array", items: { type: "string" }, default: ["local"] },
             allowAllHubs: { type: "array", items: { type: "string" }, default: [] },
+            publicHubs: { type: "array", items: { type: "string" }, default: [] },
         },
     },
     check: (resource, config) => {
-        if (!isHubRelease(resource) || (config.localStacks ?? []).includes(stackOf(resource.urn))) return [];
+        const stack = stackOf(resource.urn);
+        if ((config.localStacks ?? []).includes(stack)) return [];
+        const publicHubs = config.publicHubs ?? [];
+        const configFile = `policies/config/${stack}.json`;
+        if (!isHubRelease(resource)) return publicNamespaceProblems(resource, publicHubs).map(problem => `${label(resource)}: ${problem}`);
         const problems: string[] = [];
-        const authenticator = String(at(resource.props.values, "hub.config.JupyterHub.authenticator_class") ?? "");
+        const values = resource.props.values;
+        const hub = resource.props.name;
+        const isPublic = publicHubs.includes(hub);
+        const authenticator = String(at(values, "hub.config.JupyterHub.authenticator_class") ?? "");
         if (/dummy/i.test(authenticator)) {
             problems.push(`${releaseLabel(resource)} uses the dummy authenticator (any password works) on stack ` +
-                `${stackOf(resource.urn)}: set auth.type to github or oidc`);
+                `${stack}: set auth.type to github, oidc, cilogon or shared-password`);
         }
-        const hub = resource.props.name;
+        if (hasTemporaryUsers(values) && !isPublic) {
+            problems.push(`${releaseLabel(resource)} gives every visitor a temporary user and a server (tmpauthenticator) on stack ` +
+                `${stack}: if the hub is meant to be public, add "${hub}" to publicHubs of z2jh-auth-restricted in ${configFile}; ` +
+                "otherwise set auth.type to github, oidc, cilogon or shared-password");
+        }
+        if (isPublic) {
+            const uncontained = publicHubProblems(values);
+            if (uncontained.length > 0) {
+                problems.push(`${releaseLabel(resource)} is a public hub, where anyone runs code, but ${uncontained.join("; ")}: ` +
+                    `fix these in hubs.${hub} (remove raw values that override them)`);
+            }
+        }
         // traitlets applies a subclass's section too: GitHubOAuthenticator.allow_all opens a hub as Authenticator.allow_all does.
-        const open = Object.entries(at(resource.props.values, "hub.config") ?? {})
+        // A shared password is what its hub's allow_all lets in (any name with the password); temporary users are
+        // judged above as a public hub, which is open by review.
+        const sectionsOpen = hasSharedPassword(values) || hasTemporaryUsers(values) ? [] : Object.entries(at(values, "hub.config") ?? {})
             .filter(([, section]) => (section as { allow_all?: unknown } | null)?.allow_all === true)
             .map(([section]) => `hub.config.${section}.allow_all`);
+        const open = isPublic ? [] : [...sectionsOpen, ...identityProvidersOpenToAll(values)];
         if (open.length > 0 && !(config.allowAllHubs ?? []).includes(hub)) {
             problems.push(`${releaseLabel(resource)} sets ${open.join(", ")}, so anyone with an account at the identity provider can ` +
-                `log in: restrict it with allowedOrganizations, allowedGroups or allowedUsers, or if it is meant to be open, ` +
-                `add "${hub}" to allowAllHubs of z2jh-auth-restricted in policies/config/${stackOf(resource.urn)}.json`);
+                `log in: restrict it with allowedOrganizations, allowedGroups, allowedDomains or allowedUsers, or if it is meant to be open, ` +
+                `add "${hub}" to allowAllHubs of z2jh-auth-restricted in ${configFile}`);
         }
         return problems;
     },
