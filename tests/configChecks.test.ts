@@ -141,6 +141,15 @@ describe("config checks: resources, mounts, an empty fleet, typos", () => {
         "hubs.staging.profiles.wide.cpu: guarantee 2 is above limit 0.5; the guarantee 2 comes from hubs.staging.values.singleuser.cpu (set the profile's own guarantee, or raise its limit)");
     });
 
+    it("refuses a guarantee above its limit in userResources, and checks profiles against it", () => {
+        expectExactly(problemsOf(fleetWith(f => {
+            f.hubs.staging.userResources = { memory: { guarantee: "3G", limit: "2G" }, cpu: { limit: 1 } };
+            f.hubs.staging.profiles = { big: { displayName: "Big", cpu: { guarantee: 2 } } };
+        })),
+        "hubs.staging.userResources.memory: guarantee 3G is above limit 2G (lower the guarantee or raise the limit)",
+        "hubs.staging.profiles.big.cpu: guarantee 2 is above limit 1; the limit 1 comes from hubs.staging.userResources.cpu (set the profile's own limit, or lower its guarantee)");
+    });
+
     it("refuses extra mounts on or inside the home directory, and two mounts on one path", () => {
         expectExactly(problemsOf(fleetWith(f => {
             f.clusters.onprem = nfsCluster({ extraMounts: [

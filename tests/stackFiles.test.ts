@@ -153,19 +153,23 @@ describe("stack file reader", () => {
 });
 
 describe("stack file reader: secrets", () => {
-    it("refuses a plain value under hubSecrets or clusterSecrets, even beside encrypted ones", () => {
+    it("refuses a plain value under hubSecrets, hubSecretDefaults or clusterSecrets, even beside encrypted ones", () => {
         const { problems } = parseStackFile([
             "config:",
             "  jupyterhub-fleet:hubSecrets:",
             "    a:",
             "      auth: { clientSecret: { secure: \"v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==\" } }",
             "      database: { url: \"postgresql://hub:hunter2@db:5432/hub\" }",
+            "  jupyterhub-fleet:hubSecretDefaults:",
+            "    values: { imagePullSecret: { password: hunter2 } }",
             "  jupyterhub-fleet:clusterSecrets:",
             "    onprem: { kubeconfig: \"apiVersion: v1\" }",
         ].join("\n"));
         assert.deepStrictEqual(problems, [
             "hubSecrets.a.database.url: is plain text in the stack file, and everything under hubSecrets must be encrypted " +
             "(delete the line and run pulumi config set --secret --path 'hubSecrets.a.database.url' '<value>')",
+            "hubSecretDefaults.values.imagePullSecret.password: is plain text in the stack file, and everything under hubSecretDefaults must be encrypted " +
+            "(delete the line and run pulumi config set --secret --path 'hubSecretDefaults.values.imagePullSecret.password' '<value>')",
             "clusterSecrets.onprem.kubeconfig: is plain text in the stack file, and everything under clusterSecrets must be encrypted " +
             "(delete the line and run pulumi config set --secret --path 'clusterSecrets.onprem.kubeconfig' '<value>')",
         ]);
