@@ -50,22 +50,101 @@ class Runs {
     }
 }
 
-/** A stack on an existing cluster (the quickest platform to plan), with secure values like the real files. */
-function stackFile(hubs: Record<string, Record<string, unknown>>, homePath = "/export/homes"): string {
+type Config = Record<string, unknown>;
+
+/** A hub logging in with GitHub, as the example stacks have them. */
+function githubHub(cluster: string, extra: Config = {}): Config {
+    return {
+        cluster, contactEmail: "admins@example.org",
+        auth: { type: "github", clientId: "Iv1.abc", allowedOrganizations: ["example-org"] }, ...extra,
+    };
+}
+
+/** A stack file with secure values like the real files: every hub's client secret, and `kubeconfigs` for those clusters. */
+function fleetFile(clusters: Config, hubs: Record<string, Config>, kubeconfigs: readonly string[] = []): string {
     return stringify({
         config: {
-            "jupyterhub-fleet:clusters": {
-                onprem: { provider: "kubernetes", homeStorage: { type: "nfs", server: "nfs.example.org", path: homePath } },
-            },
-            "jupyterhub-fleet:clusterSecrets": { onprem: { kubeconfig: { secure: KUBECONFIG_CIPHERTEXT } } },
-            "jupyterhub-fleet:hubs": Object.fromEntries(Object.entries(hubs).map(([key, extra]) => [key, {
-                cluster: "onprem", domain: `${key}.hub.example.org`, contactEmail: "admins@example.org",
-                auth: { type: "github", clientId: "Iv1.abc", allowedOrganizations: ["example-org"] }, ...extra,
-            }])),
+            "jupyterhub-fleet:clusters": clusters,
+            ...(kubeconfigs.length > 0 ? {
+                "jupyterhub-fleet:clusterSecrets": Object.fromEntries(kubeconfigs.map(key => [key, { kubeconfig: { secure: KUBECONFIG_CIPHERTEXT } }])),
+            } : {}),
+            "jupyterhub-fleet:hubs": hubs,
             "jupyterhub-fleet:hubSecrets": Object.fromEntries(Object.keys(hubs).map(key => [key, { auth: { clientSecret: { secure: CIPHERTEXT } } }])),
         },
     });
 }
+
+/** A stack on an existing cluster (the quickest platform to plan), each hub with a domain. */
+function stackFile(hubs: Record<string, Config>, homePath = "/export/homes"): string {
+    return fleetFile(
+        { onprem: { provider: "kubernetes", homeStorage: { type: "nfs", server: "nfs.example.org", path: homePath } } },
+        Object.fromEntries(Object.entries(hubs).map(([key, extra]) => [key, githubHub("onprem", { domain: `${key}.hub.example.org`, ...extra })])),
+        ["onprem"]);
+}
+
+/** An OVH cluster in the shape of the prod example's. */
+function ovhCluster(vlanId: number, userFlavor: string): Config {
+    return {
+        provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", s3: { region: "gra" },
+        network: { vlanId, cidr: "10.0.0.0/16" },
+        nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: userFlavor, minNodes: 1, maxNodes: 10 } },
+        homeStorage: { type: "dynamic", size: "100Gi" },
+    };
+}
+
+function awsCluster(region: string): Config {
+    return {
+        provider: "aws", region, kubernetesVersion: "1.33",
+        network: { vpcCidr: "10.10.0.0/16", availabilityZones: [`${region}a`, `${region}b`] },
+        nodePools: { core: { machineType: "r5.xlarge", minNodes: 1, maxNodes: 3 }, user: { machineType: "r5.4xlarge", minNodes: 0, maxNodes: 20 } },
+        homeStorage: { type: "efs" }, buckets: { scratch: { deleteAfterDays: 7 } },
+    };
+}
+
+function gcpCluster(project: string, zone: string): Config {
+    return {
+        provider: "gcp", project, region: "us-central1", zone, kubernetesVersion: "1.33",
+        nodePools: { core: { machineType: "n2-highmem-4", minNodes: 1, maxNodes: 3 }, user: { machineType: "n2-highmem-16", minNodes: 0, maxNodes: 40 } },
+        homeStorage: { type: "filestore", tier: "BASIC_HDD", capacityGb: 2048 }, buckets: { scratch: { deleteAfterDays: 7 } },
+    };
+}
+
+/** An existing cluster reached through a kubeconfig context, with users' homes as claims on a retaining class. */
+function contextCluster(context: string): Config {
+    return { provider: "kubernetes", context, homeStorage: { type: "dynamic", size: "10Gi", storageClass: "retained" } };
+}
+
+/** Stack files before and after the pull request, by stack name. */
+const SCENARIOS: Record<string, readonly [string, string]> = {
+    // The OVH private network's VLAN: the network is replaced, the cluster on it with its data, and so on.
+    ovhNetwork: [
+        fleetFile({ gfts: ovhCluster(0, "r3-32") }, { gfts: githubHub("gfts") }),
+        fleetFile({ gfts: ovhCluster(12, "r3-32") }, { gfts: githubHub("gfts") }),
+    ],
+    // Another flavor for the user pool: the pool is replaced (its nodes), no data with it.
+    ovhFlavor: [
+        fleetFile({ gfts: ovhCluster(0, "r3-32") }, { gfts: githubHub("gfts") }),
+        fleetFile({ gfts: ovhCluster(0, "r3-64") }, { gfts: githubHub("gfts") }),
+    ],
+    // Changes that go through a provider: AWS region, GCP project, GCP zone, kubeconfig context.
+    providers: [
+        fleetFile(
+            { uw2: awsCluster("us-west-2"), exr: gcpCluster("example-research", "us-central1-b"), hpc: contextCluster("hpc-admin") },
+            { research: githubHub("uw2", { domain: "research.hub.example.org" }), climate: githubHub("exr", { domain: "climate.hub.example.org" }), hpc: githubHub("hpc") }),
+        fleetFile(
+            { uw2: awsCluster("us-east-1"), exr: gcpCluster("example-research-2", "us-central1-c"), hpc: contextCluster("hpc-ops") },
+            { research: githubHub("uw2", { domain: "research.hub.example.org" }), climate: githubHub("exr", { domain: "climate.hub.example.org" }), hpc: githubHub("hpc") }),
+    ],
+    // A renamed cluster key, a renamed hub, a removed hub, none with renamedFrom.
+    renames: [
+        fleetFile(
+            { onprem: { provider: "kubernetes", homeStorage: { type: "nfs", server: "nfs.example.org", path: "/export/homes" } }, lab: contextCluster("lab") },
+            { research: githubHub("onprem"), class: githubHub("lab"), workshop: githubHub("lab") }, ["onprem"]),
+        fleetFile(
+            { campus: { provider: "kubernetes", homeStorage: { type: "nfs", server: "nfs.example.org", path: "/export/homes" } }, lab: contextCluster("lab") },
+            { research: githubHub("campus"), course: githubHub("lab") }, ["campus"]),
+    ],
+};
 
 function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -93,6 +172,7 @@ describe("offline plan (npm run plan)", function () {
         newStack: () => ["--stack", "added", "--dir", repo, "--base", "HEAD~1"],
         shrunk: () => ["--stack", "shrink", "--dir", repo, "--base", "HEAD~1"],
         unchanged: () => ["--stack", "same", "--dir", repo, "--base", "HEAD~1"],
+        ...Object.fromEntries(Object.keys(SCENARIOS).map(stack => [stack, () => ["--stack", stack, "--dir", repo, "--base", "HEAD~1"]])),
         ...Object.fromEntries(exampleStacks.map(stack => [`example:${stack}`, () => ["--stack", stack, "--dir", ROOT]])),
     });
 
@@ -110,12 +190,14 @@ describe("offline plan (npm run plan)", function () {
         fs.writeFileSync(path.join(repo, "Pulumi.fleet.yaml"), stackFile({ research: {} }));
         fs.writeFileSync(path.join(repo, "Pulumi.shrink.yaml"), stackFile({ research: {}, teaching: {} }));
         fs.writeFileSync(path.join(repo, "Pulumi.same.yaml"), stackFile({ research: {} }));
+        for (const [stack, [before]] of Object.entries(SCENARIOS)) fs.writeFileSync(path.join(repo, `Pulumi.${stack}.yaml`), before);
         git(repo, "add", ".");
         git(repo, "commit", "--quiet", "-m", "base");
         fs.writeFileSync(path.join(repo, "Pulumi.shrink.yaml"), stackFile({ research: {} }));
         fs.writeFileSync(path.join(repo, "Pulumi.fleet.yaml"),
             stackFile({ research: { values: { cull: { timeout: 7200 } } }, teaching: {} }, "/export/homes2"));
         fs.writeFileSync(path.join(repo, "Pulumi.added.yaml"), stackFile({ research: {} }));
+        for (const [stack, [, after]] of Object.entries(SCENARIOS)) fs.writeFileSync(path.join(repo, `Pulumi.${stack}.yaml`), after);
         git(repo, "add", ".");
         git(repo, "commit", "--quiet", "-m", "head");
     });
@@ -199,7 +281,7 @@ describe("offline plan (npm run plan)", function () {
         assert.match(base.stdout, /^### Offline plan: fleet \(compared with HEAD~1\)/);
         assert.match(base.stdout, /- \*\*hub teaching\*\*: adds .*Release teaching-release/);
         assert.match(base.stdout, /- \*\*hub research\*\*: changes .*Release research-release \(values\.cull\.timeout\)/);
-        assert.match(base.stdout, /changes PersistentVolume research-home \(spec\.nfs\.path\)/);
+        assert.match(base.stdout, /replaces PersistentVolume research-home \(changed spec\.nfs\.path\)/);
         assert.match(base.stdout, /:warning: replaces protected PersistentVolume "research-home" \(changed spec\.nfs\.path\)/);
         assert.ok(!base.stdout.includes("removes"), base.stdout);
         for (const needle of [CIPHERTEXT, "[secret hubSecrets"]) assert.ok(!base.stdout.includes(needle));
@@ -224,6 +306,55 @@ describe("offline plan (npm run plan)", function () {
         assert.strictEqual(newStack.code, EXIT.ok, newStack.stderr);
         assert.match(newStack.stdout, /Pulumi\.added\.yaml does not exist at HEAD~1: everything is new/);
         assert.match(newStack.stdout, /- \*\*hub research\*\*: adds /);
+    });
+
+    describe("--base and what the engine will replace", () => {
+        // scripts/replacements.json (from the SDKs' docs) says which inputs replace a resource; a replaced
+        // resource's computed outputs are unknown, so what is built from them is replaced too.
+        it("flags an OVH VLAN change: the network, the cluster on it with its ETCD data, its pools, and every Kubernetes object on it", async () => {
+            const run = await runs.get("ovhNetwork");
+            assert.strictEqual(run.code, EXIT.storageAtRisk, run.stderr + run.stdout);
+            assert.match(run.stdout, /- \*\*cluster gfts \(ovh\)\*\*: replaces .*NetworkPrivate gfts-network \(changed vlanId\)/);
+            assert.match(run.stdout, /:warning: replaces Kube "gfts-kube" \(privateNetworkId comes from NetworkPrivate "gfts-network", which is replaced\): the cluster and everything on it, including ETCD user data/);
+            assert.match(run.stdout, /KubeNodePool gfts-pool-user \(kubeId comes from Kube "gfts-kube", which is replaced\)/);
+            assert.match(run.stdout, /:warning: replaces Provider\(kubernetes\) "gfts-k8s" \(clusterIdentifier comes from Kube "gfts-kube", which is replaced\): every resource it manages/);
+            assert.match(run.stdout, /:warning: replaces Namespace "gfts-namespace" \(its provider Provider\(kubernetes\) "gfts-k8s" is replaced\): every object in the namespace: users' home volume claims and the hub database/);
+            assert.ok(!/replaces (User|S3Credential|S3Policy) /.test(run.stdout), "object storage users do not depend on the network");
+        });
+
+        it("replaces an OVH pool whose flavor changes, and exits 0: nodes are not data", async () => {
+            const run = await runs.get("ovhFlavor");
+            assert.strictEqual(run.code, EXIT.ok, run.stderr + run.stdout);
+            const summary = run.stdout.slice(0, run.stdout.indexOf("<details>"));
+            assert.match(summary, /- \*\*cluster gfts \(ovh\)\*\*: replaces KubeNodePool gfts-pool-user \(changed flavorName\)\n/);
+            assert.ok(!summary.includes("gfts-pool-core") && !summary.includes("Stored data at risk"), summary);
+        });
+
+        it("flags changes that go through a provider: AWS region, GCP project and zone, kubeconfig context", async () => {
+            const run = await runs.get("providers");
+            assert.strictEqual(run.code, EXIT.storageAtRisk, run.stderr + run.stdout);
+            const alerts = run.stdout.split("\n").filter(line => line.startsWith("- :warning:"));
+            const alert = (pattern: RegExp) => assert.ok(alerts.some(line => pattern.test(line)), `no alert ${pattern}:\n${alerts.join("\n")}`);
+            alert(/replaces Provider\(aws\) "uw2-aws" \(changed region\)/);
+            alert(/replaces eks\.Cluster "uw2-eks" \(its provider Provider\(aws\) "uw2-aws" is replaced\): the EKS cluster and everything on it/);
+            alert(/replaces protected FileSystem "uw2-homes-fs" \(its provider Provider\(aws\) "uw2-aws" is replaced\): pulumi up will refuse/);
+            alert(/replaces protected s3\.Bucket "uw2-buckets-scratch" \(its provider/);
+            alert(/replaces container\.Cluster "exr-cluster" \(its provider Provider\(gcp\) "exr-gcp" is replaced\): the GKE cluster and everything on it/);
+            alert(/replaces Provider\(gcp\) "exr-gcp" \(changed project\)/);
+            alert(/replaces protected Instance "exr-home-filestore" \(changed location\)/);
+            alert(/replaces Provider\(kubernetes\) "hpc-k8s" \(changed clusterIdentifier\)/);
+            alert(/replaces Namespace "hpc-namespace" \(its provider Provider\(kubernetes\) "hpc-k8s" is replaced\): every object in the namespace: users' home volume claims/);
+        });
+
+        it("flags a renamed cluster key, a renamed and a removed hub with dynamic homes, and points to renamedFrom", async () => {
+            const run = await runs.get("renames");
+            assert.strictEqual(run.code, EXIT.storageAtRisk, run.stderr + run.stdout);
+            assert.match(run.stdout, /:warning: replaces protected PersistentVolume "research-home" \(it moves from provider Provider\(kubernetes\) "onprem-k8s" to Provider\(kubernetes\) "campus-k8s", whose clusterIdentifier differs\): pulumi up will refuse; .*\(if clusters\.campus is onprem renamed, set clusters\.campus\.renamedFrom: onprem\)/);
+            assert.match(run.stdout, /:warning: deletes Namespace "workshop-namespace": every object in the namespace: users' home volume claims and the hub database/);
+            assert.match(run.stdout, /:warning: deletes Namespace "class-namespace": .*hubs\.course\.renamedFrom: class/);
+            assert.match(run.stdout, /\*\*Renamed\?\*\*\n(- .*\n)*- if clusters\.campus is onprem renamed, set clusters\.campus\.renamedFrom: onprem to keep every resource\n/);
+            assert.match(run.stdout, /\*\*Renamed\?\*\*\n(- .*\n)*- if hubs\.course is class renamed, set hubs\.course\.renamedFrom: class to keep every resource\n/);
+        });
     });
 
     for (const stack of exampleStacks) {
