@@ -135,6 +135,11 @@ const SCENARIOS: Record<string, readonly [string, string]> = {
             { uw2: awsCluster("us-east-1"), exr: gcpCluster("example-research-2", "us-central1-c"), hpc: contextCluster("hpc-ops") },
             { research: githubHub("uw2", { domain: "research.hub.example.org" }), climate: githubHub("exr", { domain: "climate.hub.example.org" }), hpc: githubHub("hpc") }),
     ],
+    // A removed hub's protected home and a policy violation: the violation's exit code wins.
+    lossAndViolation: [
+        stackFile({ research: {}, teaching: {} }),
+        stackFile({ research: { values: { cull: { enabled: false } } } }),
+    ],
     // A renamed cluster key, a renamed hub, a removed hub, none with renamedFrom.
     renames: [
         fleetFile(
@@ -293,6 +298,13 @@ describe("offline plan (npm run plan)", function () {
         assert.match(shrunk.stdout, /- \*\*hub teaching\*\*: removes .*Release teaching-release/);
         assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolume "teaching-home" .*pulumi up will refuse/);
         assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolumeClaim "teaching-home-claim"/);
+    });
+
+    it("--base exits 1, not 4, when a violation comes with stored data at risk (allowing a deletion never lets a violation through)", async () => {
+        const run = await runs.get("lossAndViolation");
+        assert.strictEqual(run.code, EXIT.violations, run.stderr);
+        assert.match(run.stdout, /:warning: deletes protected PersistentVolume "teaching-home"/);
+        assert.match(run.stdout, /:x: z2jh-culler-on: /);
     });
 
     it("--base exits 0 when nothing changed", async () => {
