@@ -267,7 +267,7 @@ export function diffPlans(base: PlanJson | undefined, head: PlanJson): PlanDiff 
     const removes = (base?.resources ?? []).filter(r => r.custom && !matchedBase.has(r))
         .map(r => ({ resource: r, owner: ownerLabel(r, baseByUrn), paths: [] }));
 
-    const before = (after: PlanJsonResource) => matched.get(after)!;
+    const baseOf = (after: PlanJsonResource) => matched.get(after)!;
     // Changed inputs; the engine sends the old value of an ignored input (ignoreChanges), so it does not change.
     const changedOf = new Map<PlanJsonResource, string[]>();
     for (const [after, before] of matched) {
@@ -275,29 +275,7 @@ export function diffPlans(base: PlanJson | undefined, head: PlanJson): PlanDiff 
         const ignored = after.ignoreChanges ?? [];
         changedOf.set(after, changedPaths(before.inputs, after.inputs).filter(path => !ignored.some(entry => touches(entry, path))));
     }
-    const replaced = new Map<string, string>();
-    for (let grew = true; grew;) {
-        grew = false;
-        for (const [after, changed] of changedOf) {
-            if (replaced.has(after.urn)) continue;
-            const { replace } = rulesOf(after);
-            const direct = changed.filter(path => replace.some(entry => touches(entry, path)));
-            const provider = after.provider && replaced.has(after.provider) ? headByUrn.get(after.provider) : undefined;
-            const moved = providerMove(before(after), after, baseByUrn, headByUrn);
-            const fed = Object.entries(after.dependencies ?? {}).flatMap(([input, urns]) => urns
-                .filter(urn => replaced.has(urn))
-                .flatMap(urn => replace
-                    .filter(entry => (entry === input || entry.startsWith(`${input}.`)) && computedBy(valueAt(after.inputs, entry), headByUrn.get(urn)!))
-                    .map(entry => `${entry} comes from ${describe(headByUrn.get(urn)!)}, which is replaced`)));
-            const reason = direct.length > 0 ? `changed ${direct.join(", ")}`
-                : provider ? `its provider ${describe(provider)} is replaced`
-                    : moved ?? fed[0];
-            if (reason) {
-                replaced.set(after.urn, reason);
-                grew = true;
-            }
-        }
-    }
+    const replaced = replacements(changedOf, baseOf, baseByUrn, headByUrn);
 
     const renames = renameCandidates(base, head, matched);
     /** Rename advice for a base resource whose component (hub or cluster) disappeared while one of its type appeared. */
@@ -311,7 +289,7 @@ export function diffPlans(base: PlanJson | undefined, head: PlanJson): PlanDiff 
     const alerts: string[] = [];
     const changes: ResourceChange[] = [];
     for (const [after, changed] of changedOf) {
-        const old = before(after);
+        const old = baseOf(after);
         const paths = [
             ...changed,
             ...(["protect", "retainOnDelete"] as const).filter(option => old[option] !== after[option]).map(option => `(${option})`),
@@ -397,6 +375,38 @@ function providerMove(before: PlanJsonResource, after: PlanJsonResource,
     return differs.length > 0
         ? `it moves from provider ${describe(oldProvider)} to ${describe(newProvider)}, whose ${differs.join(", ")} differs`
         : undefined;
+}
+
+/**
+ * URN -> why the engine will replace it, for every changed resource it will replace, until nothing more
+ * follows: a change to an input that replaces it, its provider replaced, a move to a provider for another
+ * cluster, or a replacing input built from a replaced resource's computed outputs.
+ */
+function replacements(changedOf: ReadonlyMap<PlanJsonResource, readonly string[]>, baseOf: (after: PlanJsonResource) => PlanJsonResource,
+    baseByUrn: ReadonlyMap<string, PlanJsonResource>, headByUrn: ReadonlyMap<string, PlanJsonResource>): Map<string, string> {
+    const replaced = new Map<string, string>();
+    for (let grew = true; grew;) {
+        grew = false;
+        for (const [after, changed] of changedOf) {
+            if (replaced.has(after.urn)) continue;
+            const { replace } = rulesOf(after);
+            const direct = changed.filter(path => replace.some(entry => touches(entry, path)));
+            const provider = after.provider && replaced.has(after.provider) ? headByUrn.get(after.provider) : undefined;
+            const fed = Object.entries(after.dependencies ?? {}).flatMap(([input, urns]) => urns
+                .filter(urn => replaced.has(urn))
+                .flatMap(urn => replace
+                    .filter(entry => (entry === input || entry.startsWith(`${input}.`)) && computedBy(valueAt(after.inputs, entry), headByUrn.get(urn)!))
+                    .map(entry => `${entry} comes from ${describe(headByUrn.get(urn)!)}, which is replaced`)));
+            const reason = direct.length > 0 ? `changed ${direct.join(", ")}`
+                : provider ? `its provider ${describe(provider)} is replaced`
+                    : providerMove(baseOf(after), after, baseByUrn, headByUrn) ?? fed[0];
+            if (reason) {
+                replaced.set(after.urn, reason);
+                grew = true;
+            }
+        }
+    }
+    return replaced;
 }
 
 /** `Kube "gfts-kube"`. */
