@@ -103,6 +103,13 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = {
     // terraform-provider-google filestore/resource_filestore_instance.go: name, tier, location, networks and
     // file_shares.name are ForceNew.
     "gcp:filestore/instance:Instance": ["fileShares.name", "location", "name", "networks", "project", "tier"],
+    // terraform-provider-ovh ovh/resource_cloud_project_network_private.go, _user.go, _user_s3_credential.go
+    // and _user_s3_policy.go: service_name (and a user's description, a credential's or policy's user_id) are
+    // ForceNew; nothing moves to another OVH project in place.
+    "ovh:CloudProject/networkPrivate:NetworkPrivate": ["serviceName"],
+    "ovh:CloudProject/user:User": ["description", "serviceName"],
+    "ovh:CloudProject/s3Credential:S3Credential": ["serviceName", "userId"],
+    "ovh:CloudProject/s3Policy:S3Policy": ["serviceName", "userId"],
 };
 
 interface UsedClass {

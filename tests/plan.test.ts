@@ -83,9 +83,9 @@ function stackFile(hubs: Record<string, Config>, homePath = "/export/homes"): st
 }
 
 /** An OVH cluster in the shape of the prod example's. */
-function ovhCluster(vlanId: number, userFlavor: string): Config {
+function ovhCluster(vlanId: number, userFlavor: string, region = "GRA11", serviceName = "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a"): Config {
     return {
-        provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", s3: { region: "gra" },
+        provider: "ovh", serviceName, region, s3: { region: "gra" },
         network: { vlanId, cidr: "10.0.0.0/16" },
         nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: userFlavor, minNodes: 1, maxNodes: 10 } },
         homeStorage: { type: "dynamic", size: "100Gi" },
@@ -125,6 +125,11 @@ const SCENARIOS: Record<string, readonly [string, string]> = {
     ovhFlavor: [
         fleetFile({ gfts: ovhCluster(0, "r3-32") }, { gfts: githubHub("gfts") }),
         fleetFile({ gfts: ovhCluster(0, "r3-64") }, { gfts: githubHub("gfts") }),
+    ],
+    // Another OVH region and project: the cluster goes with them.
+    ovhProject: [
+        fleetFile({ gfts: ovhCluster(0, "r3-32") }, { gfts: githubHub("gfts") }),
+        fleetFile({ gfts: ovhCluster(0, "r3-32", "SBG5", "0123456789abcdef0123456789abcdef") }, { gfts: githubHub("gfts") }),
     ],
     // Changes that go through a provider: AWS region, GCP project, GCP zone, kubeconfig context.
     providers: [
@@ -349,6 +354,14 @@ describe("offline plan (npm run plan)", function () {
             assert.match(run.stdout, /:warning: replaces Provider\(kubernetes\) "gfts-k8s" \(clusterIdentifier comes from Kube "gfts-kube", which is replaced\): every resource it manages/);
             assert.match(run.stdout, /:warning: replaces Namespace "gfts-namespace" \(its provider Provider\(kubernetes\) "gfts-k8s" is replaced\): every object in the namespace: users' home volume claims and the hub database/);
             assert.ok(!/replaces (User|S3Credential|S3Policy) /.test(run.stdout), "object storage users do not depend on the network");
+        });
+
+        it("flags another OVH region or project: the cluster and its data", async () => {
+            const run = await runs.get("ovhProject");
+            assert.strictEqual(run.code, EXIT.storageAtRisk, run.stderr + run.stdout);
+            assert.match(run.stdout, /:warning: replaces Kube "gfts-kube" \(changed [^)]*region, serviceName\): the cluster and everything on it, including ETCD user data/);
+            assert.match(run.stdout, /replaces .*NetworkPrivate gfts-network \(changed serviceName\)/);
+            assert.match(run.stdout, /:warning: replaces Namespace "gfts-namespace" .*users' home volume claims/);
         });
 
         it("replaces an OVH pool whose flavor changes, and exits 0: nodes are not data", async () => {

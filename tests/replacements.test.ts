@@ -19,7 +19,7 @@ describe("replacement table (scripts/replacements.json)", () => {
             { packageName: "@ovhcloud/pulumi-ovh", path: ["cloudproject", "Kube"] },
             { packageName: "@ovhcloud/pulumi-ovh", path: ["cloudproject", "KubeNodePool"] },
         ]);
-        assert.deepStrictEqual(types["ovh:CloudProject/networkPrivate:NetworkPrivate"].replace, ["vlanId"]);
+        assert.deepStrictEqual(types["ovh:CloudProject/networkPrivate:NetworkPrivate"].replace, ["serviceName", "vlanId"]);
         assert.ok(types["ovh:CloudProject/kube:Kube"].replace.includes("privateNetworkId"));
         assert.ok(!types["ovh:CloudProject/kube:Kube"].replace.includes("version"), "\"Changing this value updates the resource\"");
         assert.ok(types["ovh:CloudProject/kubeNodePool:KubeNodePool"].replace.includes("flavorName"));
