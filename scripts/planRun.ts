@@ -304,9 +304,7 @@ async function planStack(stack: string, dir: string): Promise<PlanOutcome> {
     const urn = (c: Capture): string => {
         let known = urnOf.get(c);
         if (!known) {
-            const types: string[] = [];
-            for (let at: Capture | undefined = c; at; at = at.parent) types.unshift(at.type);
-            known = `urn:pulumi:${stack}::${CONFIG_NAMESPACE}::${types.join("$")}::${c.name}`;
+            known = makeUrn(stack, c.type, c.name, c.parent && urn(c.parent));
             urnOf.set(c, known);
         }
         return known;
