@@ -24,7 +24,7 @@
  *   3  the plan failed (the program threw)
  *   4  (--base) the change deletes or replaces stored data: protected storage, which `pulumi up` refuses to
  *      delete, or users' volumes and hub databases that go with a hub's or cluster's Kubernetes objects,
- *      which it does not; the deploy workflow stops on it. Wins over 1 when both apply.
+ *      which it does not; the deploy workflow stops on it. When 1 also applies, the plan exits 1.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -140,7 +140,8 @@ async function compareWithBase(options: Options & { base: string }): Promise<{ c
         : base && !("plan" in base) ? `The stack could not be planned at ${options.base} (exit ${base.code}), so everything shows as new:\n${base.message.trim()}`
             : undefined;
     const diff = diffPlans(base && "plan" in base ? base.plan : undefined, head.plan);
-    const code = diff.alerts.length > 0 ? EXIT.storageAtRisk : verdict(head.plan);
+    // A violation wins: allowing data loss on purpose (the deploy workflow's override) must not let one through.
+    const code = verdict(head.plan) === EXIT.ok && diff.alerts.length > 0 ? EXIT.storageAtRisk : verdict(head.plan);
     return { code, text: renderDiff(diff, head.plan, options.base, note) };
 }
 
