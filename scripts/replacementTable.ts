@@ -13,8 +13,8 @@
  *   without saying so.
  * - @pulumi/kubernetes: its SDK says nothing about replacement; the provider decides in Go. KUBERNETES
  *   copies its table (pulumi/pulumi-kubernetes, provider/pkg/provider/diff.go `forceNew` and
- *   `metadataForceNewProperties`; helm_release.go `forceNewFields` for Release) for the kinds the fleet
- *   creates, and the fields the API server refuses to change at all (kubernetes/kubernetes,
+ *   `metadataForceNewProperties`, v1 kinds; helm_release.go `forceNewFields` for Release), and adds the
+ *   fields the API server refuses to change at all (kubernetes/kubernetes,
  *   pkg/apis/storage/validation `ValidateStorageClassUpdate`, pkg/apis/core/validation
  *   `ValidatePersistentVolumeUpdate`), which make `pulumi up` fail instead.
  * - Provider resources (`pulumi:providers:*`) are not listed: what replaces a provider, and with it every
@@ -58,34 +58,57 @@ const FORCE_NEW = new RegExp([
 /** "Can be updated without creating a new resource" (a GCP service account's displayName). */
 const UPDATES_IN_PLACE = /without (?:creating|forcing|recreating)/i;
 
-/** Kubernetes kinds (by type token): the provider's force-new table and the API server's immutable fields. */
+/**
+ * Kubernetes: every kind is replaced when its name or namespace changes; the kinds below also for these
+ * fields (the provider's `forceNew` table; containers and label selectors as it expands them), or cannot
+ * change them at all (`immutable`: the API server refuses, and the provider does not replace for them).
+ */
+const KUBERNETES_METADATA = ["metadata.name", "metadata.namespace"];
 const KUBERNETES: Readonly<Record<string, Replacement>> = (() => {
-    const metadata = ["metadata.name", "metadata.namespace"];
+    const selector = (at: string) => [at, `${at}.matchExpressions`, `${at}.matchLabels`];
+    const containers = ["args", "command", "env", "image", "imagePullPolicy", "lifecycle", "livenessProbe", "ports", "readinessProbe",
+        "resources", "securityContext", "stdin", "stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty",
+        "volumeDevices", "volumeMounts", "workingDir"].flatMap(field => [`spec.containers.${field}`, `spec.initContainers.${field}`]);
     const pvSources = ["awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "fc", "flexVolume", "flocker",
         "gcePersistentDisk", "glusterfs", "hostPath", "iscsi", "local", "nfs", "photonPersistentDisk", "portworxVolume", "quobyte",
         "rbd", "scaleIO", "storageos", "vsphereVolume"].map(source => `spec.${source}`);
-    return {
-        "kubernetes:core/v1:Namespace": { replace: metadata },
-        "kubernetes:core/v1:ServiceAccount": { replace: metadata },
-        "kubernetes:core/v1:ConfigMap": { replace: metadata },
-        "kubernetes:core/v1:Service": { replace: [...metadata, "spec.clusterIP"] },
-        // Secrets are immutable to the provider unless it sets enableSecretMutable, which the fleet does not.
-        "kubernetes:core/v1:Secret": { replace: [...metadata, "data", "stringData", "type"] },
-        "kubernetes:core/v1:PersistentVolume": { replace: [...metadata, ...pvSources], immutable: ["spec.nodeAffinity", "spec.volumeMode"] },
-        "kubernetes:core/v1:PersistentVolumeClaim": {
-            replace: [...metadata, "spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"],
+    const job = ["spec.completions", "spec.parallelism", ...selector("spec.selector"), "spec.template"];
+    const statefulSet = ["spec.podManagementPolicy", "spec.revisionHistoryLimit", ...selector("spec.selector"), "spec.serviceName", "spec.volumeClaimTemplates"];
+    const kinds: Record<string, Replacement> = {
+        "apps/v1:DaemonSet": { replace: selector("spec.selector") },
+        "apps/v1:Deployment": { replace: selector("spec.selector") },
+        "apps/v1:StatefulSet": { replace: statefulSet },
+        "batch/v1:Job": { replace: job },
+        // ConfigMaps and Secrets are immutable to the provider unless it enables mutation, which the fleet does not.
+        "core/v1:ConfigMap": { replace: ["binaryData", "data"] },
+        "core/v1:Secret": { replace: ["data", "stringData", "type"] },
+        "core/v1:PersistentVolume": { replace: pvSources, immutable: ["spec.nodeAffinity", "spec.volumeMode"] },
+        "core/v1:PersistentVolumeClaim": { replace: ["spec.accessModes", ...selector("spec.selector"), "spec.storageClassName", "spec.volumeName"] },
+        "core/v1:Pod": {
+            replace: [...["affinity", "automountServiceAccountToken", "dnsConfig", "dnsPolicy", "enableServiceLinks", "hostAliases", "hostIPC",
+                "hostNetwork", "hostPID", "hostname", "imagePullSecrets", "nodeName", "nodeSelector", "overhead", "preemptionPolicy",
+                "priority", "priorityClassName", "readinessGates", "restartPolicy", "runtimeClassName", "schedulerName", "securityContext",
+                "serviceAccount", "serviceAccountName", "shareProcessNamespace", "subdomain", "terminationGracePeriodSeconds", "volumes",
+            ].map(field => `spec.${field}`), ...containers],
         },
-        "kubernetes:storage.k8s.io/v1:StorageClass": { replace: [...metadata, "parameters", "provisioner"], immutable: ["reclaimPolicy", "volumeBindingMode"] },
-        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": { replace: [...metadata, "roleRef"] },
-        "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": { replace: [...metadata, "roleRef"] },
-        "kubernetes:apps/v1:Deployment": { replace: [...metadata, "spec.selector"] },
-        "kubernetes:apps/v1:DaemonSet": { replace: [...metadata, "spec.selector"] },
-        "kubernetes:apps/v1:StatefulSet": {
-            replace: [...metadata, "spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"],
-        },
-        "kubernetes:helm.sh/v3:Release": { replace: ["name", "namespace"] },
+        "core/v1:ResourceQuota": { replace: ["spec.scopes"] },
+        "core/v1:Service": { replace: ["spec.clusterIP"] },
+        "rbac.authorization.k8s.io/v1:ClusterRoleBinding": { replace: ["roleRef"] },
+        "rbac.authorization.k8s.io/v1:RoleBinding": { replace: ["roleRef"] },
+        "storage.k8s.io/v1:StorageClass": { replace: ["parameters", "provisioner"], immutable: ["reclaimPolicy", "volumeBindingMode"] },
     };
+    return Object.fromEntries(Object.entries(kinds).map(([kind, rules]) => [`kubernetes:${kind}`, rules]));
 })();
+
+/** A Kubernetes kind's rules; a helm Release is replaced when its name or namespace changes (helm_release.go). */
+function kubernetesRules(type: string): Replacement {
+    if (type === "kubernetes:helm.sh/v3:Release") return { replace: ["name", "namespace"] };
+    const kind = KUBERNETES[type];
+    return {
+        replace: [...KUBERNETES_METADATA, ...kind?.replace ?? []].sort(),
+        ...kind?.immutable ? { immutable: [...kind.immutable].sort() } : {},
+    };
+}
 
 /**
  * Inputs the providers replace for although their docs do not say so, each with its source. Kept from the
@@ -243,9 +266,7 @@ export function buildTable(classes: readonly UsedClass[] = usedClasses(programSo
         sdks[used.packageName] = (JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8")) as { version: string }).version;
         const type = cls.__pulumiType;
         if (type.startsWith("kubernetes:")) {
-            const known = KUBERNETES[type];
-            if (!known) throw new Error(`${type}: add the kind's force-new fields to KUBERNETES in scripts/replacementTable.ts (see pulumi-kubernetes diff.go)`);
-            types[type] = { replace: [...known.replace].sort(), ...known.immutable ? { immutable: [...known.immutable].sort() } : {} };
+            types[type] = kubernetesRules(type);
             continue;
         }
         const args = interfaces(declarationOf(cls, className)).get(`${className}Args`);

@@ -42,8 +42,12 @@ describe("replacement table (scripts/replacements.json)", () => {
         assert.deepStrictEqual(usedClasses([source]), [{ packageName: "@ovhcloud/pulumi-ovh", path: ["cloudproject", "Kube"] }]);
     });
 
-    it("refuses a Kubernetes kind whose replacement rules it was not told", () => {
-        assert.throws(() => buildTable([{ packageName: "@pulumi/kubernetes", path: ["batch", "v1", "CronJob"] }]),
-            /kubernetes:batch\/v1:CronJob: add the kind's force-new fields to KUBERNETES in scripts\/replacementTable\.ts/);
+    it("gives every Kubernetes kind the provider's rules: name and namespace, and its kind's own fields", () => {
+        const { types } = buildTable([
+            { packageName: "@pulumi/kubernetes", path: ["batch", "v1", "CronJob"] },
+            { packageName: "@pulumi/kubernetes", path: ["core", "v1", "ConfigMap"] },
+        ]);
+        assert.deepStrictEqual(types["kubernetes:batch/v1:CronJob"], { replace: ["metadata.name", "metadata.namespace"] });
+        assert.deepStrictEqual(types["kubernetes:core/v1:ConfigMap"].replace, ["binaryData", "data", "metadata.name", "metadata.namespace"]);
     });
 });
