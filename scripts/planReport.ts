@@ -305,7 +305,8 @@ export function diffPlans(base: PlanJson | undefined, head: PlanJson): PlanDiff 
             const oldProvider = old.provider !== after.provider && old.provider ? baseByUrn.get(old.provider) : undefined;
             const hint = oldProvider && !headByUrn.has(oldProvider.urn) ? hintFor(oldProvider) : "";
             if (old.protect) {
-                alerts.push(`replaces protected ${describe(after)} (${replacedBecause}): pulumi up will refuse; ` +
+                // What would be lost, where the plan knows (a cluster's ETCD data, users' claims), then the refusal.
+                alerts.push(`replaces protected ${describe(after)} (${replacedBecause})${lost ? `: ${lost}` : ""}: pulumi up will refuse; ` +
                     `revert the change, or migrate the data to a new resource first${hint}`);
             } else if (lost) {
                 alerts.push(`replaces ${describe(after)} (${replacedBecause}): ${lost}${hint}`);

@@ -20,11 +20,14 @@ import { PackConfig, PlannedResource, Violation, evaluatePolicies } from "../pol
 import { DEFAULT_OUTPUTS, MockMode, MockRecorder } from "./mocks";
 import { placeholderFor, readStackFile } from "./stackConfig";
 import { checkRelease, plaintextSecrets } from "./engineModel/helmRelease";
+import { strandedGroupMembers } from "../components/ovh/groupLogins";
 
 /** What JSON output shows instead of a secret value. */
 export const REDACTED = "[secret]";
 /** The plan's own check, beside the pack's rules: the engine hides secrets itself, the plan must check they stay secret. */
 export const SECRET_LEAK_POLICY = "plan:secrets-stay-secret";
+/** Access-group members no hub admits: a warning, an error under `--strict` (CI). */
+export const STRANDED_MEMBER_POLICY = "plan:access-group-logins";
 const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";
@@ -188,7 +191,7 @@ export function readPolicyConfig(stack: string): PackConfig {
  * SDK reports such a failure only as an unhandled rejection and leaves the outputs that depend on it
  * pending, so the run would otherwise never end. Runs must not overlap (config and mocks are global).
  */
-export async function runPlan(stack: string, dir: string, mode: MockMode = "update"): Promise<PlanOutcome> {
+export async function runPlan(stack: string, dir: string, mode: MockMode = "update", strict = false): Promise<PlanOutcome> {
     let onRejection: (reason: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => {
         onRejection = reason => reject(new PlanFailure(`the program failed: ${(reason as Error)?.stack ?? String(reason)}`));
@@ -201,14 +204,14 @@ export async function runPlan(stack: string, dir: string, mode: MockMode = "upda
     const prepareStackTrace = errors.prepareStackTrace;
     errors.prepareStackTrace = undefined;
     try {
-        return await Promise.race([planStack(stack, dir, mode), failed]);
+        return await Promise.race([planStack(stack, dir, mode, strict), failed]);
     } finally {
         errors.prepareStackTrace = prepareStackTrace;
         process.off("unhandledRejection", onRejection);
     }
 }
 
-async function planStack(stack: string, dir: string, mode: MockMode): Promise<PlanOutcome> {
+async function planStack(stack: string, dir: string, mode: MockMode, strict: boolean): Promise<PlanOutcome> {
     let stackConfig;
     try {
         stackConfig = readStackFile(stack, dir);
@@ -380,6 +383,13 @@ async function planStack(stack: string, dir: string, mode: MockMode): Promise<Pl
         });
     }
     violations.unshift(...await evaluatePolicies(rules, resources, readPolicyConfig(stack)));
+    for (const { cluster, group, member } of strandedGroupMembers(config)) {
+        violations.push({
+            policy: STRANDED_MEMBER_POLICY, enforcementLevel: strict ? "mandatory" : "advisory",
+            message: `clusters.${cluster}.accessGroups.${group}: ${member} cannot log into any hub on cluster ${cluster}, ` +
+                "yet gets an OVH user and S3 keys: fix the login, add it to a hub's allowedUsers, or remove it from the group",
+        });
+    }
     return {
         kind: "plan",
         plan: { stack, resources, outputs: sortKeysDeep(redact(serializedOutputs, placeholders)), violations },

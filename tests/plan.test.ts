@@ -194,6 +194,8 @@ describe("offline plan (npm run plan)", function () {
         newStack: () => ["--stack", "added", "--dir", repo, "--base", "HEAD~1"],
         shrunk: () => ["--stack", "shrink", "--dir", repo, "--base", "HEAD~1"],
         unchanged: () => ["--stack", "same", "--dir", repo, "--base", "HEAD~1"],
+        stranded: () => ["--stack", "stranded", "--dir", stacks],
+        strandedStrict: () => ["--stack", "stranded", "--dir", stacks, "--strict"],
         ...Object.fromEntries(Object.keys(SCENARIOS).map(stack => [stack, () => ["--stack", stack, "--dir", repo, "--base", "HEAD~1"]])),
         ...Object.fromEntries(exampleStacks.map(stack => [`example:${stack}`, () => ["--stack", stack, "--dir", ROOT]])),
         ...Object.fromEntries(exampleStacks.map(stack => [`first-preview:${stack}`, () => ["--stack", stack, "--dir", ROOT, "--first-preview"]])),
@@ -207,6 +209,13 @@ describe("offline plan (npm run plan)", function () {
         realCommand = startPlan(["--stack", "clean", "--dir", stacks, "--json"]);
         fs.writeFileSync(path.join(stacks, "Pulumi.culled.yaml"), stackFile({ research: { values: { cull: { enabled: false } } } }));
         fs.writeFileSync(path.join(stacks, "Pulumi.broken.yaml"), stackFile({ research: { cluster: "nowhere" } }));
+        // A group member the only hub on the cluster does not list: a typo'd or departed login.
+        fs.writeFileSync(path.join(stacks, "Pulumi.stranded.yaml"), fleetFile({
+            gfts: {
+                ...ovhCluster(12, "r3-32"), buckets: { data: {} },
+                accessGroups: { default: { read: ["data"] }, vliz: { members: ["davidcasalsvliz", "annefou"], write: ["data"] } },
+            },
+        }, { gfts: githubHub("gfts", { auth: { type: "github", clientId: "Iv1.abc", allowedUsers: ["annefou"] } }) }));
 
         // Two commits: the second adds a hub, changes a value, moves the home export (which replaces the
         // protected PV), removes a hub, and adds a stack.
@@ -302,7 +311,7 @@ describe("offline plan (npm run plan)", function () {
     it("exits 2 when the stack file does not exist, naming the stacks that do", async () => {
         const missing = await runs.get("missing");
         assert.strictEqual(missing.code, EXIT.configError, missing.stderr);
-        assert.match(missing.stderr, /Pulumi\.nowhere\.yaml does not exist \(stacks here: broken, clean, culled\)/);
+        assert.match(missing.stderr, /Pulumi\.nowhere\.yaml does not exist \(stacks here: broken, clean, culled, stranded\)/);
     });
 
     it("--base lists adds, changes with their paths and removes per hub, and exits 4 on a protected replacement", async () => {
@@ -352,7 +361,7 @@ describe("offline plan (npm run plan)", function () {
             const run = await runs.get("ovhNetwork");
             assert.strictEqual(run.code, EXIT.storageAtRisk, run.stderr + run.stdout);
             assert.match(run.stdout, /- \*\*cluster gfts \(ovh\)\*\*: replaces .*NetworkPrivate gfts-network \(changed vlanId\)/);
-            assert.match(run.stdout, /:warning: replaces Kube "gfts-kube" \(privateNetworkId comes from NetworkPrivate "gfts-network", which is replaced\): the cluster and everything on it, including ETCD user data/);
+            assert.match(run.stdout, /:warning: replaces protected Kube "gfts-kube" \(privateNetworkId comes from NetworkPrivate "gfts-network", which is replaced\): the cluster and everything on it, including ETCD user data/);
             assert.match(run.stdout, /KubeNodePool gfts-pool-user \(kubeId comes from Kube "gfts-kube", which is replaced\)/);
             assert.match(run.stdout, /:warning: replaces Provider\(kubernetes\) "gfts-k8s" \(clusterIdentifier comes from Kube "gfts-kube", which is replaced\): every resource it manages/);
             assert.match(run.stdout, /:warning: replaces Namespace "gfts-namespace" \(its provider Provider\(kubernetes\) "gfts-k8s" is replaced\): every object in the namespace: users' home volume claims and the hub database/);
@@ -362,7 +371,7 @@ describe("offline plan (npm run plan)", function () {
         it("flags another OVH region or project: the cluster and its data", async () => {
             const run = await runs.get("ovhProject");
             assert.strictEqual(run.code, EXIT.storageAtRisk, run.stderr + run.stdout);
-            assert.match(run.stdout, /:warning: replaces Kube "gfts-kube" \(changed [^)]*region, serviceName\): the cluster and everything on it, including ETCD user data/);
+            assert.match(run.stdout, /:warning: replaces protected Kube "gfts-kube" \(changed [^)]*region, serviceName\): the cluster and everything on it, including ETCD user data/);
             assert.match(run.stdout, /replaces .*NetworkPrivate gfts-network \(changed serviceName\)/);
             assert.match(run.stdout, /:warning: replaces Namespace "gfts-namespace" .*users' home volume claims/);
         });
@@ -382,10 +391,10 @@ describe("offline plan (npm run plan)", function () {
             const alert = (pattern: RegExp) => assert.ok(alerts.some(line => pattern.test(line)), `no alert ${pattern}:\n${alerts.join("\n")}`);
             alert(/replaces Provider\(aws\) "uw2-aws" \(changed region\)/);
             // Clusters are protected by default (deletionProtection), so their replacement is one pulumi up refuses.
-            alert(/replaces protected eks\.Cluster "uw2-eks" \(its provider Provider\(aws\) "uw2-aws" is replaced\): pulumi up will refuse/);
+            alert(/replaces protected eks\.Cluster "uw2-eks" \(its provider Provider\(aws\) "uw2-aws" is replaced\): the EKS cluster and everything on it: pulumi up will refuse/);
             alert(/replaces protected FileSystem "uw2-homes-fs" \(its provider Provider\(aws\) "uw2-aws" is replaced\): pulumi up will refuse/);
             alert(/replaces protected s3\.Bucket "uw2-buckets-scratch" \(its provider/);
-            alert(/replaces protected container\.Cluster "exr-cluster" \(its provider Provider\(gcp\) "exr-gcp" is replaced\): pulumi up will refuse/);
+            alert(/replaces protected container\.Cluster "exr-cluster" \(its provider Provider\(gcp\) "exr-gcp" is replaced\): the GKE cluster and everything on it: pulumi up will refuse/);
             alert(/replaces Provider\(gcp\) "exr-gcp" \(changed project\)/);
             alert(/replaces protected Instance "exr-home-filestore" \(changed location\)/);
             alert(/replaces Provider\(kubernetes\) "hpc-k8s" \(changed clusterIdentifier\)/);
@@ -410,6 +419,16 @@ describe("offline plan (npm run plan)", function () {
             assert.match(run.stdout, /Policy: 0 mandatory, 0 advisory violations/, stack);
         });
     }
+
+    it("warns about an access-group member no hub admits, and fails on it under --strict as CI runs it", async () => {
+        const [warned, strict] = [await runs.get("stranded"), await runs.get("strandedStrict")];
+        const message = /advisory +plan:access-group-logins: clusters\.gfts\.accessGroups\.vliz: davidcasalsvliz cannot log into any hub on cluster gfts/;
+        assert.strictEqual(warned.code, EXIT.ok, warned.stderr + warned.stdout);
+        assert.match(warned.stdout, message);
+        assert.ok(!warned.stdout.includes("annefou cannot"), "a listed member is not reported");
+        assert.strictEqual(strict.code, EXIT.violations, strict.stderr + strict.stdout);
+        assert.match(strict.stdout, /mandatory +plan:access-group-logins: /);
+    });
 
     for (const stack of exampleStacks) {
         it(`plans the first preview of example stack ${stack}, on clusters where nothing exists yet, clean`, async () => {
