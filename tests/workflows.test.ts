@@ -74,7 +74,7 @@ describe("GitHub workflows", () => {
             const runs = steps.map(step => step.run ?? "").join("\n");
             assert.match(runs, /npm ci/);
             assert.match(runs, /npm test/);
-            assert.match(runs, /npm run --silent plan -- --stack "\$stack" --base "\$BASE_REF" >> "\$GITHUB_STEP_SUMMARY"/);
+            assert.match(runs, /npm run --silent plan -- --stack "\$stack" --base "\$BASE_REF" --strict >> "\$GITHUB_STEP_SUMMARY"/);
             assert.strictEqual(steps.find(step => /plan/.test(step.run ?? "")).env.BASE_REF, "origin/${{ github.base_ref }}");
         });
     });
