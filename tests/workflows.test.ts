@@ -82,6 +82,7 @@ describe("GitHub workflows", () => {
     describe("preview and deploy", () => {
         const preview = workflow("preview.yml");
         const deploy = workflow("deploy.yml");
+        const checks = workflow("checks.yml");
         const job = workflow("pulumi.yml").jobs.pulumi;
         // The step that runs the command (another use of the action only installs the CLI).
         const pulumiStep = job.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@") && step.with?.command);
@@ -122,10 +123,29 @@ describe("GitHub workflows", () => {
 
         it("takes cloud credentials from OIDC and backend settings from variables", () => {
             const uses = job.steps.map((step: any) => step.uses).filter(Boolean);
-            assert.ok(uses.includes("aws-actions/configure-aws-credentials@v4") && uses.includes("google-github-actions/auth@v2"));
+            assert.ok(uses.includes("aws-actions/configure-aws-credentials@v5") && uses.includes("google-github-actions/auth@v3"));
             assert.strictEqual(pulumiStep.with["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}");
             assert.strictEqual(pulumiStep.with["secrets-provider"], "${{ vars.PULUMI_SECRETS_PROVIDER }}");
             assert.strictEqual(job.environment, "${{ inputs.environment }}");
+        });
+
+        it("deploys only a commit whose own checks pass, which a later push cannot cancel", () => {
+            assert.strictEqual(deploy.jobs.checks.uses, "./.github/workflows/checks.yml");
+            assert.strictEqual(deploy.jobs.staging.needs, "checks");
+            assert.ok("workflow_call" in checks.on);
+            assert.match(checks.concurrency.group, /github\.workflow/);
+        });
+
+        it("pins the Pulumi CLI to the SDK version the lockfile installs, and current action majors", () => {
+            const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+            const sdk = lock.packages["node_modules/@pulumi/pulumi"].version;
+            const pulumiSteps = job.steps.filter((step: any) => String(step.uses).startsWith("pulumi/actions@"));
+            assert.ok(pulumiSteps.length >= 2);
+            for (const step of pulumiSteps) assert.strictEqual(step.with?.["pulumi-version"], sdk);
+            const allUses = [...checks.jobs.checks.steps, ...job.steps].map((step: any) => step.uses).filter(Boolean);
+            for (const stale of ["actions/checkout@v4", "actions/setup-node@v4", "aws-actions/configure-aws-credentials@v4", "google-github-actions/auth@v2"]) {
+                assert.ok(!allUses.includes(stale), `${stale} is not current`);
+            }
         });
 
         it("deploys on merge to main: staging, then prod behind the production environment", () => {
