@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: how the offline plan scales. Plans synthetic fleets of 25, 100 and 400 hubs spread over
+ * `npm run bench [-- --hubs <n>[,<n>…]]`: how the offline plan scales. Plans synthetic fleets of 25, 100 and
+ * 400 hubs (or the sizes given, e.g. `npm run bench -- --hubs 25` for one quick size) spread over
  * clusters on every platform, each in a fresh process, both through ts-node and precompiled with tsc (to
  * bin/). Two baselines give the SDK's own cost: "sdk" registers the plan's cloud resources again, flat,
  * through the providers' own classes with the same inputs and mocked outputs (what these resources cost the
@@ -16,6 +17,20 @@ import * as path from "path";
 import { stringify } from "yaml";
 
 const HUB_COUNTS = [25, 100, 400];
+const USAGE = "usage: npm run bench [-- --hubs <n>[,<n>...]]";
+
+/** The fleet sizes to plan: `--hubs 25` or `--hubs 25,100` (repeatable), every default size without it. */
+export function benchSizes(argv: readonly string[]): number[] {
+    const sizes: number[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        if (argv[i] !== "--hubs") throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
+        const value = argv[++i] ?? "";
+        const parsed = value.split(",").map(Number);
+        if (!/^\d+(,\d+)*$/.test(value) || parsed.some(n => n < 1)) throw new Error(`--hubs takes positive whole numbers, not "${value}"\n${USAGE}`);
+        sizes.push(...parsed);
+    }
+    return sizes.length > 0 ? sizes : HUB_COUNTS;
+}
 const STACK = "bench";
 const ROOT = path.resolve(__dirname, __filename.endsWith(".ts") ? ".." : "../..");
 /** Hubs per cluster: roughly a real cluster's load, so clusters grow with the fleet as they would. */
@@ -205,7 +220,7 @@ function table(rows: readonly Row[]): string {
     return [header, ...lines].map(l => l.map((cell, c) => c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])).join("  ")).join("\n");
 }
 
-async function parent(): Promise<void> {
+async function parent(hubCounts: readonly number[]): Promise<void> {
     const tsRunner = ["-r", "ts-node/register/transpile-only"];
     const source = path.join(ROOT, "scripts", "bench.ts");
     process.stdout.write("Compiling with tsc to bin/ ...\n");
@@ -215,7 +230,7 @@ async function parent(): Promise<void> {
     const dirs: string[] = [];
     const results: Record<string, { plan: Row; sdk: Row; bare: Row }[]> = { "ts-node": [], "compiled": [] };
     try {
-        for (const hubs of HUB_COUNTS) {
+        for (const hubs of hubCounts) {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-bench-${hubs}-`));
             dirs.push(dir);
             fs.writeFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), syntheticStack(hubs));
@@ -234,7 +249,7 @@ async function parent(): Promise<void> {
     for (const [mode, runs] of Object.entries(results)) {
         const rows = (["plan", "sdk", "bare"] as const).flatMap(kind => runs.map(run => run[kind]));
         process.stdout.write(`\n${mode}\n${table(rows)}\n`);
-        const ratio = (kind: "sdk" | "bare") => HUB_COUNTS
+        const ratio = (kind: "sdk" | "bare") => hubCounts
             .map((hubs, i) => `${hubs} hubs ×${(runs[i].plan.ms / runs[i][kind].ms).toFixed(2)}`).join(", ");
         process.stdout.write(`our overhead, plan time / SDK time for the same resources and payloads: ${ratio("sdk")}\n`);
         process.stdout.write(`plan time / SDK time for as many three-input resources: ${ratio("bare")}\n`);
@@ -247,7 +262,14 @@ async function main(argv: readonly string[]): Promise<void> {
     } else if (argv[0] === "--child-sdk") {
         process.stdout.write(`${JSON.stringify(await sdkChild(argv[1]))}\n`);
     } else {
-        await parent();
+        let sizes: number[];
+        try {
+            sizes = benchSizes(argv);
+        } catch (error) {
+            process.stderr.write(`${(error as Error).message}\n`);
+            process.exit(2);
+        }
+        await parent(sizes);
     }
 }
 

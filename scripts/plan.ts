@@ -13,6 +13,8 @@
  *                  Markdown. Both sides are planned with the current program, one after the other
  *   --dir <dir>    where Pulumi.<stack>.yaml is (default: the current directory)
  *   --out <file>   write the report (text, JSON or Markdown) to <file> instead of stdout
+ *   --strict       access-group members who cannot log into any hub on their cluster are errors (exit 1),
+ *                  not warnings; CI plans with it
  *   --first-preview  plan the stack's first `pulumi preview`, against clusters where nothing exists yet:
  *                  computed values are unknown and a read of anything the program creates fails, as the
  *                  engine does (scripts/mocks.ts `empty-cluster-preview`). Exit 3 if that preview would fail
@@ -24,7 +26,7 @@
  *   3  the plan failed (the program threw)
  *   4  (--base) the change deletes or replaces stored data: protected storage, which `pulumi up` refuses to
  *      delete, or users' volumes and hub databases that go with a hub's or cluster's Kubernetes objects,
- *      which it does not; the deploy workflow stops on it. Wins over 1 when both apply.
+ *      which it does not; the deploy workflow stops on it. When 1 also applies, the plan exits 1.
  */
 import { execFile } from "child_process";
 import * as fs from "fs";
@@ -42,11 +44,12 @@ interface Options {
     readonly dir: string;
     readonly out?: string;
     readonly firstPreview: boolean;
+    readonly strict: boolean;
 }
 
 class UsageError extends Error { }
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>] [--out <file>] [--first-preview]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--base <git-ref>] [--dir <dir>] [--out <file>] [--first-preview] [--strict]";
 
 function parseArgs(argv: readonly string[]): Options {
     let stack: string | undefined;
@@ -55,6 +58,7 @@ function parseArgs(argv: readonly string[]): Options {
     let dir = process.cwd();
     let json = false;
     let firstPreview = false;
+    let strict = false;
     for (let i = 0; i < argv.length; i++) {
         const value = () => {
             const next = argv[++i];
@@ -68,13 +72,14 @@ function parseArgs(argv: readonly string[]): Options {
             case "--out": out = path.resolve(value()); break;
             case "--json": json = true; break;
             case "--first-preview": firstPreview = true; break;
+            case "--strict": strict = true; break;
             default: throw new UsageError(`unknown argument ${argv[i]}\n${USAGE}`);
         }
     }
     if (!stack) throw new UsageError(`--stack is required\n${USAGE}`);
     if (base && json) throw new UsageError(`--base prints a Markdown summary; it does not combine with --json\n${USAGE}`);
     if (base && firstPreview) throw new UsageError(`--base compares deployed stacks; it does not combine with --first-preview\n${USAGE}`);
-    return { stack, json, base, dir, out, firstPreview };
+    return { stack, json, base, dir, out, firstPreview, strict };
 }
 
 /** The command line that runs this script again, through ts-node when it runs from source. */
@@ -102,12 +107,12 @@ function stackFileAt(ref: string, stack: string, dir: string): Promise<string | 
 type Planned = { readonly plan: PlanJson } | { readonly code: number; readonly message: string };
 
 /** Plans `stack` from `dir` in this process, as an update of what exists or as its first preview. */
-async function planHere(stack: string, dir: string, firstPreview = false): Promise<Planned> {
+async function planHere(stack: string, dir: string, firstPreview = false, strict = false): Promise<Planned> {
     // Loaded on first use: a usage error never loads the program.
     const { PlanFailure, runPlan } = await import("./planRun");
     let outcome: PlanOutcome;
     try {
-        outcome = await runPlan(stack, dir, firstPreview ? "empty-cluster-preview" : "update");
+        outcome = await runPlan(stack, dir, firstPreview ? "empty-cluster-preview" : "update", strict);
     } catch (error) {
         if (error instanceof PlanFailure) return { code: EXIT.failed, message: error.message };
         throw error;
@@ -122,7 +127,7 @@ function verdict(plan: PlanJson): number {
 /** Plans the stack now, then at `base`, and summarizes the difference. */
 async function compareWithBase(options: Options & { base: string }): Promise<{ code: number; text: string }> {
     const baseFile = await stackFileAt(options.base, options.stack, options.dir);
-    const head = await planHere(options.stack, options.dir);
+    const head = await planHere(options.stack, options.dir, false, options.strict);
     if (!("plan" in head)) {
         return { code: head.code, text: `### Offline plan: ${options.stack}\n\nThe plan failed (exit ${head.code}):\n\n\`\`\`text\n${head.message.trim()}\n\`\`\`\n` };
     }
@@ -140,7 +145,8 @@ async function compareWithBase(options: Options & { base: string }): Promise<{ c
         : base && !("plan" in base) ? `The stack could not be planned at ${options.base} (exit ${base.code}), so everything shows as new:\n${base.message.trim()}`
             : undefined;
     const diff = diffPlans(base && "plan" in base ? base.plan : undefined, head.plan);
-    const code = diff.alerts.length > 0 ? EXIT.storageAtRisk : verdict(head.plan);
+    // A violation wins: allowing data loss on purpose (the deploy workflow's override) must not let one through.
+    const code = verdict(head.plan) === EXIT.ok && diff.alerts.length > 0 ? EXIT.storageAtRisk : verdict(head.plan);
     return { code, text: renderDiff(diff, head.plan, options.base, note) };
 }
 
@@ -165,7 +171,7 @@ export async function plan(argv: readonly string[]): Promise<{ code: number; tex
             throw error;
         }
     } else {
-        const planned = await planHere(options.stack, options.dir, options.firstPreview);
+        const planned = await planHere(options.stack, options.dir, options.firstPreview, options.strict);
         result = "plan" in planned
             ? { code: verdict(planned.plan), text: options.json ? renderJson(planned.plan) : renderText(planned.plan) }
             : { code: planned.code, text: "", error: planned.message };

@@ -20,11 +20,14 @@ import { PackConfig, PlannedResource, Violation, evaluatePolicies } from "../pol
 import { DEFAULT_OUTPUTS, MockMode, MockRecorder } from "./mocks";
 import { placeholderFor, readStackFile } from "./stackConfig";
 import { checkRelease, plaintextSecrets } from "./engineModel/helmRelease";
+import { strandedGroupMembers } from "../components/ovh/groupLogins";
 
 /** What JSON output shows instead of a secret value. */
 export const REDACTED = "[secret]";
 /** The plan's own check, beside the pack's rules: the engine hides secrets itself, the plan must check they stay secret. */
 export const SECRET_LEAK_POLICY = "plan:secrets-stay-secret";
+/** Access-group members no hub admits: a warning, an error under `--strict` (CI). */
+export const STRANDED_MEMBER_POLICY = "plan:access-group-logins";
 const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";
@@ -45,6 +48,10 @@ export interface PlanResource extends PlannedResource {
     readonly custom: boolean;
     /** Inputs with every secret value replaced by "[secret]": what the plan prints. */
     readonly shownInputs: Record<string, unknown>;
+    /** Input name -> URNs of the custom resources its value comes from, as the SDK sends them to the engine. */
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+    /** URNs the engine also knows this resource by (its own `aliases` and those inherited from its parents). */
+    readonly aliases: readonly string[];
 }
 
 export interface Plan {
@@ -75,6 +82,14 @@ interface Capture {
     /** Package -> provider for this resource and its children, as the SDK resolves it. */
     readonly providers: Readonly<Record<string, pulumi.ProviderResource>>;
     readonly provider?: pulumi.ProviderResource;
+    readonly aliases: readonly pulumi.Input<string | pulumi.Alias>[];
+}
+
+/** The part of the SDK's RegisterResourceRequest (protobuf) the plan reads. */
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
 }
 
 /** What the mocks saw of a resource. */
@@ -113,6 +128,58 @@ function packageOf(type: string): string {
     return type.split(":")[0];
 }
 
+/** The value of an Input the program built from config (known under mocks outside preview). */
+function plain<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
+    return pulumi.Output.isInstance(value)
+        ? new Promise(resolve => value.apply(v => { resolve(v as T); return v; }))
+        : Promise.resolve(value as T | undefined);
+}
+
+/** `type::name` of a URN: the key registrations and captures share (mock URNs name only the parent's type). */
+function keyOfUrn(urn: string): string {
+    const [, , types, name] = urn.split("::");
+    return `${types.split("$").pop()}::${name}`;
+}
+
+/** A URN from its parts; `parentUrn` undefined for a resource at the top of the stack. */
+export function makeUrn(stack: string, type: string, name: string, parentUrn: string | undefined): string {
+    const prefix = parentUrn ? `${parentUrn.split("::").slice(0, 3).join("::")}$` : `urn:pulumi:${stack}::${CONFIG_NAMESPACE}::`;
+    return `${prefix}${type}::${name}`;
+}
+
+/** An alias as the program wrote it, once its Input parts are plain: a URN, or parts that default to the resource's. */
+export type AliasSpec = string | { readonly name?: string; readonly type?: string; readonly parentUrn?: string | null };
+
+/**
+ * Every URN a resource may have had, as the engine matches it against the state: its own aliases, and for
+ * each URN its parent may have had, the same resource under that parent — renamed the way the parent was
+ * when its name starts with the parent's (`<key>-release` under hub `<key>`). Mirrors the SDK's
+ * `allAliases` / `inheritedChildAlias` (@pulumi/pulumi resource.js), which the engine applies to alias
+ * specs the same way.
+ */
+export function aliasUrns(
+    stack: string,
+    resource: { readonly type: string; readonly name: string; readonly parentUrn?: string; readonly parentName?: string },
+    own: readonly AliasSpec[],
+    parentAliases: readonly string[],
+): string[] {
+    const collapse = (alias: AliasSpec, parentUrn: string | undefined): string => typeof alias === "string" ? alias
+        : makeUrn(stack, alias.type ?? resource.type, alias.name ?? resource.name,
+            alias.parentUrn === undefined ? parentUrn : alias.parentUrn ?? undefined);
+    const nameUnder = (name: string, parentAlias: string) => resource.parentName && name.startsWith(resource.parentName)
+        ? `${parentAlias.slice(parentAlias.lastIndexOf("::") + 2)}${name.slice(resource.parentName.length)}` : name;
+    const urns = own.map(alias => collapse(alias, resource.parentUrn));
+    for (const parentAlias of parentAliases) {
+        urns.push(makeUrn(stack, resource.type, nameUnder(resource.name, parentAlias), parentAlias));
+        for (const alias of own) {
+            const aliasUrn = collapse(alias, resource.parentUrn);
+            const [, , types, name] = aliasUrn.split("::");
+            urns.push(makeUrn(stack, types.split("$").pop()!, nameUnder(name, parentAlias), parentAlias));
+        }
+    }
+    return [...new Set(urns)];
+}
+
 /** The stack's policy config (`policies/config/<stack>.json`), or none: the pack's own levels apply. */
 export function readPolicyConfig(stack: string): PackConfig {
     const file = path.join(POLICY_CONFIG_DIR, `${stack}.json`);
@@ -124,20 +191,27 @@ export function readPolicyConfig(stack: string): PackConfig {
  * SDK reports such a failure only as an unhandled rejection and leaves the outputs that depend on it
  * pending, so the run would otherwise never end. Runs must not overlap (config and mocks are global).
  */
-export async function runPlan(stack: string, dir: string, mode: MockMode = "update"): Promise<PlanOutcome> {
+export async function runPlan(stack: string, dir: string, mode: MockMode = "update", strict = false): Promise<PlanOutcome> {
     let onRejection: (reason: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => {
         onRejection = reason => reject(new PlanFailure(`the program failed: ${(reason as Error)?.stack ?? String(reason)}`));
     });
     process.on("unhandledRejection", onRejection);
+    // The SDK records every resource's source position from an unbounded `new Error().stack`
+    // (@pulumi/pulumi resource.js); under ts-node each such stack is mapped through source maps, which makes
+    // half the plan's time. Mocks never read the positions, so V8's own formatting does for the run.
+    const errors = Error as { prepareStackTrace?: unknown };
+    const prepareStackTrace = errors.prepareStackTrace;
+    errors.prepareStackTrace = undefined;
     try {
-        return await Promise.race([planStack(stack, dir, mode), failed]);
+        return await Promise.race([planStack(stack, dir, mode, strict), failed]);
     } finally {
+        errors.prepareStackTrace = prepareStackTrace;
         process.off("unhandledRejection", onRejection);
     }
 }
 
-async function planStack(stack: string, dir: string, mode: MockMode): Promise<PlanOutcome> {
+async function planStack(stack: string, dir: string, mode: MockMode, strict: boolean): Promise<PlanOutcome> {
     let stackConfig;
     try {
         stackConfig = readStackFile(stack, dir);
@@ -148,6 +222,7 @@ async function planStack(stack: string, dir: string, mode: MockMode): Promise<Pl
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
 
     const registrations = new Map<string, Registration>();
+    const propertyDependencies = new Map<string, Record<string, string[]>>();
     const recorder = new MockRecorder(DEFAULT_OUTPUTS, {}, mode);
     pulumi.runtime.setMocks({
         newResource: async args => {
@@ -162,6 +237,19 @@ async function planStack(stack: string, dir: string, mode: MockMode): Promise<Pl
         call: recorder.mocks.call,
     }, CONFIG_NAMESPACE, stack, mode === "empty-cluster-preview");
     recorder.tapMonitor();
+    // Mocks see inputs but not where they come from; the registration request carries it (the SDK's
+    // prepareResource sends each input's dependencies, components expanded to their custom resources).
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: unknown): void };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request, callback) => {
+        const dependencies: Record<string, string[]> = {};
+        request.getPropertydependenciesMap().forEach((value, key) => {
+            const urns = value.getUrnsList();
+            if (urns.length > 0) dependencies[key] = urns;
+        });
+        propertyDependencies.set(`${request.getType()}::${request.getName()}`, dependencies);
+        register(request, callback);
+    };
 
     // Imported after the config and mocks are set, as the program would be under the CLI.
     const { FleetConfigError, loadFleetConfig } = await import("../components/config");
@@ -198,6 +286,7 @@ async function planStack(stack: string, dir: string, mode: MockMode): Promise<Pl
             ignoreChanges: args.opts.ignoreChanges ?? [],
             providers,
             provider: custom ? args.opts.provider ?? providers[packageOf(args.type)] : undefined,
+            aliases: args.opts.aliases ?? [],
         };
         captures.push(record);
         captureOf.set(args.resource, record);
@@ -213,14 +302,42 @@ async function planStack(stack: string, dir: string, mode: MockMode): Promise<Pl
     const urn = (c: Capture): string => {
         let known = urnOf.get(c);
         if (!known) {
-            const types: string[] = [];
-            for (let at: Capture | undefined = c; at; at = at.parent) types.unshift(at.type);
-            known = `urn:pulumi:${stack}::${CONFIG_NAMESPACE}::${types.join("$")}::${c.name}`;
+            known = makeUrn(stack, c.type, c.name, c.parent && urn(c.parent));
             urnOf.set(c, known);
         }
         return known;
     };
     const providerCapture = (provider: pulumi.ProviderResource | undefined) => provider && captureOf.get(provider);
+    const captureByKey = new Map(captures.map(c => [`${c.type}::${c.name}`, c]));
+    const planUrnOf = (mockUrn: string) => {
+        const found = captureByKey.get(keyOfUrn(mockUrn));
+        return found ? urn(found) : mockUrn;
+    };
+    const resourceUrns = new Map<pulumi.Resource, string>([...captureOf].map(([resource, c]) => [resource, urn(c)]));
+    const aliasesOf = new Map<Capture, string[]>();
+    const aliasesFor = async (c: Capture): Promise<string[]> => {
+        let known = aliasesOf.get(c);
+        if (!known) {
+            const own: AliasSpec[] = [];
+            for (const input of c.aliases) {
+                const alias = await plain(input);
+                if (typeof alias === "string" || alias === undefined) {
+                    if (alias) own.push(alias);
+                    continue;
+                }
+                const parent = pulumi.Resource.isInstance(alias.parent) ? alias.parent : await plain(alias.parent);
+                own.push({
+                    name: await plain(alias.name), type: await plain(alias.type),
+                    ...("parent" in alias ? { parentUrn: parent === undefined ? null : typeof parent === "string" ? parent : resourceUrns.get(parent) ?? null } : {}),
+                });
+            }
+            known = aliasUrns(stack, { type: c.type, name: c.name, parentUrn: c.parent && urn(c.parent), parentName: c.parent?.name },
+                own, c.parent ? await aliasesFor(c.parent) : []);
+            aliasesOf.set(c, known);
+        }
+        return known;
+    };
+    for (const c of captures) await aliasesFor(c);
 
     const placeholders = stackConfig.securePaths.map(placeholderFor);
     // Secrets the program generates (cookie secrets, proxy tokens, CryptKeeper keys) must stay secret too.
@@ -246,6 +363,9 @@ async function planStack(stack: string, dir: string, mode: MockMode): Promise<Pl
             outputs: unwrapSecrets(registration.outputs) as Record<string, unknown>,
             shownInputs: sortKeysDeep(redact(registration.inputs, placeholders)) as Record<string, unknown>,
             protect: c.protect, retainOnDelete: c.retainOnDelete, ignoreChanges: [...c.ignoreChanges],
+            propertyDependencies: Object.fromEntries(Object.entries(propertyDependencies.get(`${c.type}::${c.name}`) ?? {})
+                .map(([key, urns]) => [key, [...new Set(urns.map(planUrnOf))].sort()])),
+            aliases: aliasesOf.get(c) ?? [],
             ...(c.parent ? { parentUrn: urn(c.parent) } : {}),
             ...(provider && providerRegistration ? {
                 provider: {
@@ -263,6 +383,13 @@ async function planStack(stack: string, dir: string, mode: MockMode): Promise<Pl
         });
     }
     violations.unshift(...await evaluatePolicies(rules, resources, readPolicyConfig(stack)));
+    for (const { cluster, group, member } of strandedGroupMembers(config)) {
+        violations.push({
+            policy: STRANDED_MEMBER_POLICY, enforcementLevel: strict ? "mandatory" : "advisory",
+            message: `clusters.${cluster}.accessGroups.${group}: ${member} cannot log into any hub on cluster ${cluster}, ` +
+                "yet gets an OVH user and S3 keys: fix the login, add it to a hub's allowedUsers, or remove it from the group",
+        });
+    }
     return {
         kind: "plan",
         plan: { stack, resources, outputs: sortKeysDeep(redact(serializedOutputs, placeholders)), violations },

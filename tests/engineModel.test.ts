@@ -4,12 +4,9 @@
  * example stack run through them.
  */
 import * as assert from "assert";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
-import type { Fleet } from "../components/fleet";
 import { checkRelease, plaintextSecrets, stripSecrets } from "../scripts/engineModel/helmRelease";
-import { listStacks, readStackFile } from "../scripts/stackConfig";
 import { settledValueOf, useMocks } from "./harness";
 
 const SIG = pulumi.runtime.specialSigKey;
@@ -75,19 +72,5 @@ describe("model: the first preview against an empty cluster", () => {
         assert.ok(recorder.resources.some(r => r.name === "svc" && r.readId === pulumi.runtime.unknownValue));
         assert.ok(recorder.resources.some(r => r.readId === "csi-retain"));
     });
-
-    for (const stack of listStacks(path.join(__dirname, ".."))) {
-        it(`previews example stack ${stack} on empty clusters`, async () => {
-            const { config, secretKeys } = readStackFile(stack, path.join(__dirname, ".."));
-            const recorder = useMocks({ stack, config, secretKeys, mode: "empty-cluster-preview" });
-            const { loadFleetConfig } = await import("../components/config");
-            const { deployFleet } = await import("../components/fleet");
-            const fleet: Fleet = deployFleet(loadFleetConfig());
-            // Serializing the outputs waits for every resource, and rejects if any registration or read failed.
-            await pulumi.runtime.serializeProperties("outputs", fleet.outputs);
-            await new Promise(resolve => setTimeout(resolve, 50));
-            const reads = recorder.resources.filter(r => r.readId !== undefined).map(r => `${r.type} ${r.readId}`);
-            assert.ok(reads.every(read => !read.includes("proxy-public") || read.endsWith(pulumi.runtime.unknownValue)), reads.join("\n"));
-        });
-    }
+    // Every example stack's first preview runs in this mode in tests/plan.test.ts (npm run plan -- --first-preview).
 });

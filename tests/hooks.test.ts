@@ -19,7 +19,8 @@ import { tokenExchangeHook } from "../components/hooks/tokenExchange";
 import { vaultUserSecretsHook } from "../components/hooks/vaultHook";
 
 const DRIVER = path.join(__dirname, "python", "run_hook.py");
-const PYTHON_TIMEOUT_MS = 5000;
+/** A hook runs in well under a second; on two busy cores python3 alone can take several to start. */
+const PYTHON_TIMEOUT_MS = 30000;
 const CLIENT_ID = "vre-hub";
 const CLIENT_SECRET = "vre-client-secret";
 const VAULT_TOKEN = "hvs.stand-in-client-token";

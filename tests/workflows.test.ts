@@ -74,7 +74,7 @@ describe("GitHub workflows", () => {
             const runs = steps.map(step => step.run ?? "").join("\n");
             assert.match(runs, /npm ci/);
             assert.match(runs, /npm test/);
-            assert.match(runs, /npm run --silent plan -- --stack "\$stack" --base "\$BASE_REF" >> "\$GITHUB_STEP_SUMMARY"/);
+            assert.match(runs, /npm run --silent plan -- --stack "\$stack" --base "\$BASE_REF" --strict >> "\$GITHUB_STEP_SUMMARY"/);
             assert.strictEqual(steps.find(step => /plan/.test(step.run ?? "")).env.BASE_REF, "origin/${{ github.base_ref }}");
         });
     });
@@ -82,8 +82,10 @@ describe("GitHub workflows", () => {
     describe("preview and deploy", () => {
         const preview = workflow("preview.yml");
         const deploy = workflow("deploy.yml");
+        const checks = workflow("checks.yml");
         const job = workflow("pulumi.yml").jobs.pulumi;
-        const pulumiStep = job.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@"));
+        // The step that runs the command (another use of the action only installs the CLI).
+        const pulumiStep = job.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@") && step.with?.command);
 
         it("previews same-repository pull requests only, with OIDC and PR comments", () => {
             assert.strictEqual(preview.jobs.preview.if, "github.event.pull_request.head.repo.full_name == github.repository");
@@ -121,17 +123,73 @@ describe("GitHub workflows", () => {
 
         it("takes cloud credentials from OIDC and backend settings from variables", () => {
             const uses = job.steps.map((step: any) => step.uses).filter(Boolean);
-            assert.ok(uses.includes("aws-actions/configure-aws-credentials@v4") && uses.includes("google-github-actions/auth@v2"));
+            assert.ok(uses.includes("aws-actions/configure-aws-credentials@v5") && uses.includes("google-github-actions/auth@v3"));
             assert.strictEqual(pulumiStep.with["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}");
             assert.strictEqual(pulumiStep.with["secrets-provider"], "${{ vars.PULUMI_SECRETS_PROVIDER }}");
             assert.strictEqual(job.environment, "${{ inputs.environment }}");
         });
 
+        it("deploys only a commit whose own checks pass, which a later push cannot cancel", () => {
+            assert.strictEqual(deploy.jobs.checks.uses, "./.github/workflows/checks.yml");
+            assert.strictEqual(deploy.jobs.staging.needs, "checks");
+            assert.ok("workflow_call" in checks.on);
+            assert.match(checks.concurrency.group, /github\.workflow/);
+        });
+
+        it("pins the Pulumi CLI to the SDK version the lockfile installs, and current action majors", () => {
+            const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+            const sdk = lock.packages["node_modules/@pulumi/pulumi"].version;
+            const pulumiSteps = job.steps.filter((step: any) => String(step.uses).startsWith("pulumi/actions@"));
+            assert.ok(pulumiSteps.length >= 2);
+            for (const step of pulumiSteps) assert.strictEqual(step.with?.["pulumi-version"], sdk);
+            const allUses = [...checks.jobs.checks.steps, ...job.steps].map((step: any) => step.uses).filter(Boolean);
+            for (const stale of ["actions/checkout@v4", "actions/setup-node@v4", "aws-actions/configure-aws-credentials@v4", "google-github-actions/auth@v2"]) {
+                assert.ok(!allUses.includes(stale), `${stale} is not current`);
+            }
+        });
+
         it("deploys on merge to main: staging, then prod behind the production environment", () => {
-            assert.deepStrictEqual(deploy.on, { push: { branches: ["main"] } });
+            assert.deepStrictEqual(deploy.on.push, { branches: ["main"] });
             assert.deepStrictEqual([deploy.jobs.staging.with.command, deploy.jobs.staging.with.environment], ["up", "staging"]);
             assert.deepStrictEqual([deploy.jobs.prod.needs, deploy.jobs.prod.with.environment], ["staging", "production"]);
             assert.strictEqual(deploy.concurrency["cancel-in-progress"], false);
+        });
+
+        describe("the guard before up", () => {
+            const guardIndex = job.steps.findIndex((step: any) => /npm run --silent plan/.test(step.run ?? ""));
+            const guard = job.steps[guardIndex];
+
+            it("plans the stack against its last deployed commit, from the state's update history, before pulumi/actions runs", () => {
+                assert.ok(guard, "no offline plan step in pulumi.yml");
+                assert.strictEqual(guard.if, "inputs.command == 'up'");
+                assert.ok(guardIndex < job.steps.indexOf(pulumiStep), "the guard must run before pulumi/actions");
+                assert.strictEqual(job.steps[0].with["fetch-depth"], 0, "the last deployed commit must be in the clone");
+                const install = job.steps.findIndex((step: any) => step.uses === "pulumi/actions@v6" && !step.with?.command);
+                assert.ok(install >= 0 && install < guardIndex, "the CLI is installed before the guard reads the history");
+                // pulumi stack history --json: newest first, each update's environment holds the CLI's git.head
+                // (pulumi/pulumi pkg/cmd/pulumi/stack/stack_history.go updateInfoJSON; backend.GitHead).
+                assert.match(guard.run, /pulumi stack history --stack "\$STACK" --json/);
+                assert.match(guard.run, /select\(\.kind == "update" and \.result == "succeeded"\)\) \| first \| \.environment\["git\.head"\]/);
+                assert.match(guard.run, /args\+=\(--base "\$base"\)/);
+            });
+
+            it("fails the job on exit 4 unless allow-data-loss, and on any other failure of the plan", () => {
+                assert.match(guard.run, /4\)\n\s+if \[ "\$ALLOW_DATA_LOSS" = "true" \]; then[^]*?else[^]*?exit 1/);
+                assert.match(guard.run, /\*\)\n[^]*?exit 1 ;;/);
+                assert.strictEqual(guard.env.ALLOW_DATA_LOSS, "${{ inputs.allow-data-loss }}");
+                const inputs = workflow("pulumi.yml").on.workflow_call.inputs;
+                assert.deepStrictEqual(inputs["allow-data-loss"].default, false);
+            });
+
+            it("is overridden only by a deploy run by hand with allow-data-loss", () => {
+                assert.deepStrictEqual(deploy.on.workflow_dispatch.inputs["allow-data-loss"], {
+                    description: "Deploy even though the offline plan finds stored data deleted or replaced", type: "boolean", default: false,
+                });
+                for (const stage of ["staging", "prod"]) {
+                    assert.strictEqual(deploy.jobs[stage].with["allow-data-loss"], "${{ inputs.allow-data-loss == true }}");
+                }
+                assert.strictEqual(preview.jobs.preview.with["allow-data-loss"], undefined);
+            });
         });
     });
 });
