@@ -29,7 +29,6 @@ const PUBLIC_HUB_OWNED_VALUES: readonly { readonly path: readonly string[]; read
     { path: ["singleuser", "storage", "dynamic"], field: "storage" },
     { path: ["singleuser", "cpu"], field: "userResources.cpu" },
     { path: ["singleuser", "memory"], field: "userResources.memory" },
-    { path: ["hub", "config", "JupyterHub", "authenticator_class"], field: "auth.type" },
 ];
 
 /** What a hub's auth type requires of the hub and its cluster. */
