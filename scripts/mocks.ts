@@ -40,7 +40,31 @@ const ACCOUNT = "123456789012";
 interface WireRequest {
     getType(): string;
     getName(): string;
+    getParent(): string;
     getObject(): { toJavaScript(): Record<string, any> } | undefined;
+    getProtect(): boolean;
+    getIgnorechangesList(): string[];
+    getDependenciesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getPropertydependenciesMap(): { forEach(fn: (value: { getUrnsList(): string[] }, key: string) => void): void };
+}
+
+/**
+ * What the SDK sent the engine for one registration: the options mocks never see, and the inputs with their
+ * secret markers still on the leaves.
+ */
+export interface SentRegistration {
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string;
+    readonly wireInputs: Record<string, any>;
+    readonly protect: boolean;
+    readonly ignoreChanges: string[];
+    /** URNs the resource depends on (dependsOn and inputs from other resources, components expanded). */
+    readonly dependencies: string[];
+    /** Per input property, the URNs its value came from. */
+    readonly propertyDependencies: Record<string, string[]>;
+    readonly deleteBeforeReplace: boolean;
 }
 
 /** Computed outputs of the resource types our platforms read back (ARNs, ids, endpoints). */
@@ -151,7 +175,8 @@ export class MockRecorder {
     readonly resources: RecordedResource[] = [];
     /** Every invoke, with the provider reference it went through (`<urn>::<id>`; empty for the default provider). */
     readonly calls: { token: string; args: Record<string, any>; provider?: string }[] = [];
-    private readonly wire = new Map<string, Record<string, any>>();
+    /** Every registration as sent, by `type::name`; filled once `tapMonitor` has run. */
+    readonly sent = new Map<string, SentRegistration>();
     private readonly callResults: Record<string, CallFn>;
 
     /** `calls` answer invokes on top of DEFAULT_CALLS. */
@@ -161,9 +186,9 @@ export class MockRecorder {
     }
 
     /**
-     * Records what the SDK puts on the wire for each registration. Call right after `setMocks`: the mock
-     * monitor deserializes inputs before `newResource` sees them, which moves secret markers up to the
-     * top-level property, so only the request itself shows which leaves are secret.
+     * Records what the SDK puts on the wire for each registration (`sent`). Call right after `setMocks`: the
+     * mock monitor deserializes inputs before `newResource` sees them, which moves secret markers up to the
+     * top-level property, and resource options never reach the mocks at all.
      */
     tapMonitor(): void {
         const monitor = pulumi.runtime.getMonitor() as unknown as {
@@ -171,7 +196,17 @@ export class MockRecorder {
         };
         const register = monitor.registerResource.bind(monitor);
         monitor.registerResource = (req, callback) => {
-            this.wire.set(`${req.getType()}::${req.getName()}`, req.getObject()?.toJavaScript() ?? {});
+            const propertyDependencies: Record<string, string[]> = {};
+            req.getPropertydependenciesMap().forEach((value, key) => {
+                const urns = value.getUrnsList();
+                if (urns.length > 0) propertyDependencies[key] = urns;
+            });
+            this.sent.set(`${req.getType()}::${req.getName()}`, {
+                type: req.getType(), name: req.getName(), parent: req.getParent(),
+                wireInputs: req.getObject()?.toJavaScript() ?? {},
+                protect: req.getProtect(), ignoreChanges: req.getIgnorechangesList(), dependencies: req.getDependenciesList(),
+                propertyDependencies, deleteBeforeReplace: req.getDeletebeforereplace(),
+            });
             return register(req, callback);
         };
     }
@@ -184,7 +219,7 @@ export class MockRecorder {
             const isRead = readId !== undefined;
             this.resources.push({
                 type: args.type, name: args.name, inputs: args.inputs, provider: args.provider,
-                wireInputs: this.wire.get(`${args.type}::${args.name}`) ?? args.inputs,
+                wireInputs: this.sent.get(`${args.type}::${args.name}`)?.wireInputs ?? args.inputs,
                 ...(isRead ? { readId } : {}),
             });
             if (isRead && this.mode === "empty-cluster-preview") {
@@ -248,6 +283,6 @@ export class MockRecorder {
     reset(): void {
         this.resources.length = 0;
         this.calls.length = 0;
-        this.wire.clear();
+        this.sent.clear();
     }
 }

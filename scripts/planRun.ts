@@ -85,13 +85,6 @@ interface Capture {
     readonly aliases: readonly pulumi.Input<string | pulumi.Alias>[];
 }
 
-/** The part of the SDK's RegisterResourceRequest (protobuf) the plan reads. */
-interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getPropertydependenciesMap(): { forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void };
-}
-
 /** What the mocks saw of a resource. */
 interface Registration {
     readonly inputs: Record<string, unknown>;
@@ -222,7 +215,6 @@ async function planStack(stack: string, dir: string, mode: MockMode, strict: boo
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
 
     const registrations = new Map<string, Registration>();
-    const propertyDependencies = new Map<string, Record<string, string[]>>();
     const recorder = new MockRecorder(DEFAULT_OUTPUTS, {}, mode);
     pulumi.runtime.setMocks({
         newResource: async args => {
@@ -236,20 +228,9 @@ async function planStack(stack: string, dir: string, mode: MockMode, strict: boo
         },
         call: recorder.mocks.call,
     }, CONFIG_NAMESPACE, stack, mode === "empty-cluster-preview");
-    recorder.tapMonitor();
     // Mocks see inputs but not where they come from; the registration request carries it (the SDK's
     // prepareResource sends each input's dependencies, components expanded to their custom resources).
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(request: RegisterRequest, callback: unknown): void };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (request, callback) => {
-        const dependencies: Record<string, string[]> = {};
-        request.getPropertydependenciesMap().forEach((value, key) => {
-            const urns = value.getUrnsList();
-            if (urns.length > 0) dependencies[key] = urns;
-        });
-        propertyDependencies.set(`${request.getType()}::${request.getName()}`, dependencies);
-        register(request, callback);
-    };
+    recorder.tapMonitor();
 
     // Imported after the config and mocks are set, as the program would be under the CLI.
     const { FleetConfigError, loadFleetConfig } = await import("../components/config");
@@ -363,7 +344,7 @@ async function planStack(stack: string, dir: string, mode: MockMode, strict: boo
             outputs: unwrapSecrets(registration.outputs) as Record<string, unknown>,
             shownInputs: sortKeysDeep(redact(registration.inputs, placeholders)) as Record<string, unknown>,
             protect: c.protect, retainOnDelete: c.retainOnDelete, ignoreChanges: [...c.ignoreChanges],
-            propertyDependencies: Object.fromEntries(Object.entries(propertyDependencies.get(`${c.type}::${c.name}`) ?? {})
+            propertyDependencies: Object.fromEntries(Object.entries(recorder.sent.get(`${c.type}::${c.name}`)?.propertyDependencies ?? {})
                 .map(([key, urns]) => [key, [...new Set(urns.map(planUrnOf))].sort()])),
             aliases: aliasesOf.get(c) ?? [],
             ...(c.parent ? { parentUrn: urn(c.parent) } : {}),

@@ -1,5 +1,4 @@
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { AwsClusterSpec, HubSpec, parseFleetConfig } from "../components/config";
 import {
@@ -11,7 +10,8 @@ import { eksKubeconfig } from "../components/aws/kubeconfig";
 import { LiveNodeGroup, liveSizesByPool, NODE_POOL_LABEL } from "../components/aws/nodeGroupSizes";
 import { bridgedUpdateValues, engineUpdateInputs, PropertyMap } from "../scripts/engineModel/ignoreChanges";
 import { awsCluster } from "./fixtures";
-import { DEFAULT_OUTPUTS, isSecret, MockRecorder, unwrapSecret, useMocks, valueOf } from "./harness";
+import { DEFAULT_OUTPUTS, isSecret, MockRecorder, settleRegistrations, unwrapSecret, useMocks, valueOf } from "./harness";
+import type { SentRegistration } from "../scripts/mocks";
 
 const ISSUER = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 const ISSUER_HOST = ISSUER.replace("https://", "");
@@ -164,30 +164,6 @@ describe("eks kubeconfig", () => {
     });
 });
 
-/** Resource options as the engine receives them (mocks' newResource does not see options). */
-interface SentOptions { protect?: boolean; ignoreChanges: string[] }
-
-/** Records the options of every RegisterResource request the SDK sends to the (mock) monitor. */
-function spyOnRegistrations(): Map<string, SentOptions> {
-    const sent = new Map<string, SentOptions>();
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        sent.set(`${req.getType()}::${req.getName()}`, { protect: req.getProtect(), ignoreChanges: req.getIgnorechangesList() });
-        return register(req, callback);
-    };
-    return sent;
-}
-
-/** Waits until no new resource has been registered for a while. */
-async function quiesce(recorder: MockRecorder): Promise<void> {
-    let seen = -1;
-    while (seen !== recorder.resources.length) {
-        seen = recorder.resources.length;
-        await new Promise(resolve => setTimeout(resolve, 100));
-    }
-}
-
 function fleet() {
     const hub = (extra: Record<string, unknown>) => ({
         cluster: "uw2",
@@ -235,7 +211,7 @@ function fleet() {
 describe("AwsCluster (mocked)", function () {
     this.timeout(60000);
     let recorder: MockRecorder;
-    let sent: Map<string, SentOptions>;
+    let sent: Map<string, SentRegistration>;
     /** Computed outputs the mock returned, by `type::name`: what the program must wire through. */
     const returned = new Map<string, Record<string, any>>();
     let cluster: import("../components/aws/cluster").AwsCluster;
@@ -258,7 +234,7 @@ describe("AwsCluster (mocked)", function () {
                 return out;
             }]));
         recorder = useMocks({ stack: "test", outputs });
-        sent = spyOnRegistrations();
+        sent = recorder.sent;
         const { AwsCluster } = await import("../components/aws/cluster");
         const config = fleet();
         const hubsOn = (key: string) => Object.fromEntries(Object.entries(config.hubs).filter(([, h]) => h.cluster === key)) as Record<string, HubSpec>;
@@ -266,7 +242,7 @@ describe("AwsCluster (mocked)", function () {
         existing = new AwsCluster("ex1", { cluster: config.clusters.ex1 as AwsClusterSpec, hubs: hubsOn("ex1") });
         await valueOf(cluster.kubeconfig);
         await valueOf(existing.kubeconfig);
-        await quiesce(recorder);
+        await settleRegistrations(recorder);
     });
 
     describe("hub identity", () => {
@@ -594,7 +570,7 @@ describe("EKS pool edit through the engine, the bridge and the EKS API", functio
     const LIVE: Record<string, number> = { idle: 0, busy: 5, full: 15 };
     const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
     let recorder: MockRecorder;
-    let sent: Map<string, SentOptions>;
+    let sent: Map<string, SentRegistration>;
 
     /**
      * EKS UpdateNodegroupConfig's check of a scaling config (min <= desired <= max), with the errors operators
@@ -657,7 +633,7 @@ describe("EKS pool edit through the engine, the bridge and the EKS API", functio
                 },
             },
         });
-        sent = spyOnRegistrations();
+        sent = recorder.sent;
         const { AwsCluster } = await import("../components/aws/cluster");
         const after = { machineType: "r5.4xlarge", minNodes: 2, maxNodes: 10 };
         const config = parseFleetConfig({
@@ -671,7 +647,7 @@ describe("EKS pool edit through the engine, the bridge and the EKS API", functio
         }, { stack: "test" });
         const cluster = new AwsCluster("edit", { cluster: config.clusters.edit as AwsClusterSpec, hubs: {} });
         await valueOf(cluster.kubeconfig);
-        await quiesce(recorder);
+        await settleRegistrations(recorder);
     });
 
     it("before this fix (desiredSize from minNodes, ignored) fails on 5 of 6 pools", () => {

@@ -6,7 +6,6 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { AwsClusterSpec, FleetConfigError, parseFleetConfig } from "../components/config";
@@ -17,33 +16,13 @@ import { poolSubnetKeys } from "../components/aws/zones";
 import { trustStatementProblems } from "../policies/rules/iam";
 import { listStacks, readStackFile } from "../scripts/stackConfig";
 import { awsCluster, githubHub } from "./fixtures";
-import { DEFAULT_OUTPUTS, MockRecorder, unwrapSecret, useMocks, valueOf } from "./harness";
+import { DEFAULT_OUTPUTS, MockRecorder, settleRegistrations, unwrapSecret, useMocks, valueOf } from "./harness";
 
 const ROOT = path.join(__dirname, "..");
 const ISSUER_HOST = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 const DEPLOY = "arn:aws:iam::123456789012:role/jupyterhub-fleet-deploy";
 const SSO_ADMIN = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/us-west-2/AWSReservedSSO_Admin_0123456789abcdef";
 const PREVIEW = "arn:aws:iam::123456789012:role/jupyterhub-fleet-preview";
-
-/** Registration requests as the engine receives them: dependencies are not visible to mocks' newResource. */
-function spyOnDependencies(): Map<string, string[]> {
-    const sent = new Map<string, string[]>();
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        sent.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
-        return register(req, callback);
-    };
-    return sent;
-}
-
-async function quiesce(recorder: MockRecorder): Promise<void> {
-    let seen = -1;
-    while (seen !== recorder.resources.length) {
-        seen = recorder.resources.length;
-        await new Promise(resolve => setTimeout(resolve, 100));
-    }
-}
 
 function configErrors(raw: Record<string, unknown>): string[] {
     try {
@@ -67,14 +46,14 @@ function fleetWith(cluster: Record<string, unknown>): Record<string, unknown> {
 describe("AWS on a real account (issue 11)", function () {
     this.timeout(60000);
     let recorder: MockRecorder;
-    let dependencies: Map<string, string[]>;
+    let recorded: MockRecorder;
     /** Computed outputs the mock returned, by `type::name`. */
     const returned = new Map<string, Record<string, any>>();
     const inputs = (type: string, name: string) => recorder.get(type, name).inputs;
     const policyOf = (value: unknown) => JSON.parse(unwrapSecret(value).value);
     /** Whether `type::name` was registered depending on the resource named `dependency` of `dependencyType`. */
     const waitsFor = (type: string, name: string, dependencyType: string, dependency: string) =>
-        (dependencies.get(`${type}::${name}`) ?? []).some(urn => urn.endsWith(`${dependencyType}::${dependency}`));
+        (recorded.sent.get(`${type}::${name}`)?.dependencies ?? []).some(urn => urn.endsWith(`${dependencyType}::${dependency}`));
 
     before(async () => {
         const outputs = Object.fromEntries(Object.entries(DEFAULT_OUTPUTS).map(([type, fn]) => [type,
@@ -85,7 +64,7 @@ describe("AWS on a real account (issue 11)", function () {
                 return out;
             }]));
         recorder = useMocks({ stack: "test", outputs });
-        dependencies = spyOnDependencies();
+        
         const { deployFleet } = await import("../components/fleet");
         const config = parseFleetConfig({
             clusters: {
@@ -120,7 +99,8 @@ describe("AWS on a real account (issue 11)", function () {
         }, { stack: "test" });
         const fleet = deployFleet(config);
         await valueOf(fleet.outputs.kubeconfigs);
-        await quiesce(recorder);
+        await settleRegistrations(recorder);
+        recorded = recorder;
     });
 
     describe("the hub can start: EBS CSI driver and a default StorageClass", () => {
@@ -163,7 +143,7 @@ describe("AWS on a real account (issue 11)", function () {
         it("makes every hub's release wait for the class, and the cluster's Kubernetes provider for the driver", () => {
             for (const hub of ["research", "outreach"]) {
                 assert.ok(waitsFor("kubernetes:helm.sh/v3:Release", `${hub}-release`, "kubernetes:storage.k8s.io/v1:StorageClass", "uw2-default-storage-class"),
-                    `${hub}'s release must wait for the default class: ${dependencies.get(`kubernetes:helm.sh/v3:Release::${hub}-release`)}`);
+                    `${hub}'s release must wait for the default class: ${recorded.sent.get(`kubernetes:helm.sh/v3:Release::${hub}-release`)?.dependencies}`);
                 assert.ok(recorder.get("kubernetes:helm.sh/v3:Release", `${hub}-release`).provider?.includes("::uw2-k8s::"));
             }
             assert.ok(waitsFor("pulumi:providers:kubernetes", "uw2-k8s", "aws:eks/addon:Addon", "uw2-aws-ebs-csi-driver"));

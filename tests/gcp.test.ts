@@ -12,6 +12,7 @@ import { requiredApis } from "../components/gcp/apis";
 import { softDeletePolicy } from "../components/gcp/buckets";
 import { hubDirectoryJob, hubDirectoryJobName } from "../components/gcp/homeStorage";
 import { MockRecorder, RecordedResource, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
+import type { SentRegistration } from "../scripts/mocks";
 
 type GcpClusterModule = typeof import("../components/gcp/cluster");
 type GcpCluster = InstanceType<GcpClusterModule["GcpCluster"]>;
@@ -75,29 +76,6 @@ function problemsOf(raw: RawFleetConfig): string[] {
 
 function hubsOn(fleet: FleetConfig, clusterKey: string) {
     return Object.fromEntries(Object.entries(fleet.hubs).filter(([, h]) => h.cluster === clusterKey));
-}
-
-/** What the SDK sent the engine for each resource: options such as `protect` never reach the mocks. */
-interface Registration {
-    type: string; name: string; protect: boolean; ignoreChanges: string[]; parent: string;
-    /** URNs the engine waits for before it creates the resource (explicit dependsOn and input dependencies). */
-    dependencies: string[];
-    deleteBeforeReplace: boolean;
-}
-
-function recordRegistrations(): Registration[] {
-    const registrations: Registration[] = [];
-    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, callback: any): void };
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, callback) => {
-        registrations.push({
-            type: req.getType(), name: req.getName(), protect: req.getProtect(),
-            ignoreChanges: req.getIgnorechangesList(), parent: req.getParent(),
-            dependencies: req.getDependenciesList(), deleteBeforeReplace: req.getDeletebeforereplace(),
-        });
-        register(req, callback);
-    };
-    return registrations;
 }
 
 /** Resolves once every resource the platform created has been registered. */
@@ -299,15 +277,15 @@ describe("gcp: docs/gcp.md stack examples", () => {
 
 describe("gcp: GcpCluster under mocks", () => {
     let recorder: MockRecorder;
-    let registrations: Registration[];
     let gke1: GcpCluster;
     let gke2: GcpCluster;
     /** Emails the mock returned per Account resource name: deliberately not derivable from the account id. */
     const returnedEmails = new Map<string, string>();
 
     const one = (type: string, name: string): RecordedResource => recorder.get(type, name);
-    const registration = (type: string, name: string): Registration => {
-        const found = registrations.find(r => r.type === type && r.name === name);
+    // Options such as `protect` never reach the mocks: the recorder reads them off what the SDK sent.
+    const registration = (type: string, name: string): SentRegistration => {
+        const found = recorder.sent.get(`${type}::${name}`);
         assert.ok(found, `no registration of ${type} ${name}`);
         return found;
     };
@@ -325,7 +303,6 @@ describe("gcp: GcpCluster under mocks", () => {
                 },
             },
         });
-        registrations = recordRegistrations();
         const { GcpCluster } = await import("../components/gcp/cluster");
         const fleet = parse({
             clusters: {

@@ -67,6 +67,15 @@ export async function settle(): Promise<void> {
     }
 }
 
+/** Waits until no new resource has been registered for a while: for programs whose outputs nothing awaits. */
+export async function settleRegistrations(recorder: MockRecorder): Promise<void> {
+    let seen = -1;
+    while (seen !== recorder.resources.length) {
+        seen = recorder.resources.length;
+        await new Promise(resolve => setTimeout(resolve, 100));
+    }
+}
+
 /** The plain value of a recorded input that arrived wrapped as a secret, and whether it was. */
 export function unwrapSecret(input: unknown): { secret: boolean; value: any } {
     if (input && typeof input === "object" && (input as any)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {

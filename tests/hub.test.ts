@@ -141,21 +141,29 @@ describe("Hub component", () => {
     });
 });
 
+/** The staging hub of the AWS fixture, edited by `edit`, on a stand-in platform whose homes are on NFS. */
+async function hubOnSharedNfs(edit: (raw: any) => void): Promise<MockRecorder> {
+    const recorder = useMocks({ stack: "staging" });
+    const k8s = await import("@pulumi/kubernetes");
+    const { Hub } = await import("../components/hub");
+    const raw = awsFleet() as any;
+    edit(raw);
+    const fleet = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] });
+    const platform = fakePlatform(k8s, { kind: "nfs", server: "10.0.0.2", path: "/homes", hubDirectory: "staging" });
+    const hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
+    await valueOf(hub.release.status);
+    await valueOf(hub.url);
+    return recorder;
+}
+
 describe("Hub component on shared NFS", () => {
     let recorder: MockRecorder;
 
     before(async () => {
-        recorder = useMocks({ stack: "staging" });
-        const k8s = await import("@pulumi/kubernetes");
-        const { Hub } = await import("../components/hub");
-        const raw = awsFleet() as any;
-        delete raw.hubs.staging.domain;
-        delete raw.hubs.staging.contactEmail;
-        const fleet = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] });
-        const platform = fakePlatform(k8s, { kind: "nfs", server: "10.0.0.2", path: "/homes", hubDirectory: "staging" });
-        const hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
-        await valueOf(hub.release.status);
-        await valueOf(hub.url);
+        recorder = await hubOnSharedNfs(raw => {
+            delete raw.hubs.staging.domain;
+            delete raw.hubs.staging.contactEmail;
+        });
     });
 
     it("mounts the export with a per-hub directory and hands new homes to the user", () => {
@@ -172,16 +180,10 @@ describe("Hub component with secret raw values", () => {
     let recorder: MockRecorder;
 
     before(async () => {
-        recorder = useMocks({ stack: "staging" });
-        const k8s = await import("@pulumi/kubernetes");
-        const { Hub } = await import("../components/hub");
-        const raw = awsFleet() as any;
-        raw.hubs.staging.values = { singleuser: { image: { name: "public/image", tag: "1" } }, cull: { timeout: 600 } };
-        raw.hubSecrets.staging.values = { singleuser: { image: { name: "registry.example.org/private/image" } } };
-        const fleet = parseFleetConfig(raw, { stack: "staging", secretKeys: ["hubSecrets"] });
-        const platform = fakePlatform(k8s, { kind: "nfs", server: "10.0.0.2", path: "/homes", hubDirectory: "staging" });
-        const hub = new Hub("staging", { hubKey: "staging", hub: fleet.hubs.staging, secrets: fleet.hubSecrets.staging, platform });
-        await valueOf(hub.release.status);
+        recorder = await hubOnSharedNfs(raw => {
+            raw.hubs.staging.values = { singleuser: { image: { name: "public/image", tag: "1" } }, cull: { timeout: 600 } };
+            raw.hubSecrets.staging.values = { singleuser: { image: { name: "registry.example.org/private/image" } } };
+        });
     });
 
     it("merges hubSecrets values over the public ones, and keeps only those leaves secret in the state", () => {
