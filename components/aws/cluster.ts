@@ -38,7 +38,7 @@ export const DEFAULT_STORAGE_CLASS = "gp3";
 /** How long EKS control-plane logs are kept (CloudWatch keeps them forever otherwise). */
 export const CONTROL_PLANE_LOG_RETENTION_DAYS = 90;
 /** Root disk sizes (GiB) when a pool sets no diskSizeGb: EKS's 20 fills up with a few notebook images. */
-export const DEFAULT_DISK_SIZE_GB = { core: 50, user: 100 } as const;
+export const DEFAULT_DISK_SIZE_GB = { core: 50, user: 100, dask: 100 } as const;
 
 const CLUSTER_ROLE_POLICIES = ["AmazonEKSClusterPolicy"];
 const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];

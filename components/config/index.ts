@@ -18,7 +18,7 @@
  */
 export type { AwsClusterSpec } from "./aws";
 export { nodePoolPurpose } from "./clusterFields";
-export type { BucketSpec, NodePoolSpec } from "./clusterFields";
+export type { BucketSpec, NodePoolSpec, NodePoolPurpose, TaintSpec, GpuSpec } from "./clusterFields";
 export type { ClusterSpec } from "./clusters";
 export { FleetConfigError, formatPath } from "./errors";
 export type { GcpClusterSpec } from "./gcp";

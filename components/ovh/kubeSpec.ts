@@ -1,6 +1,6 @@
 /** Pure: the shapes OVH's managed Kubernetes resources take, computed from config. */
 import * as ovh from "@ovhcloud/pulumi-ovh";
-import { cidrBlock } from "../config";
+import { cidrBlock, NodePoolPurpose } from "../config";
 import { NODE_PURPOSE_LABEL, USER_TAINT } from "../platform";
 
 /**
@@ -19,7 +19,7 @@ export function subnetRange(cidr: string): { readonly start: string; readonly en
  * every `up` shows a diff. User pools carry z2jh's dedicated taint, which only user pods tolerate, so
  * the hub, proxy and system pods stay on the core pool.
  */
-export function nodePoolTemplate(purpose: "core" | "user"): ovh.types.input.CloudProject.KubeNodePoolTemplate {
+export function nodePoolTemplate(purpose: NodePoolPurpose): ovh.types.input.CloudProject.KubeNodePoolTemplate {
     return {
         metadata: {
             annotations: {},
