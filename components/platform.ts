@@ -17,6 +17,12 @@ export const USER_SERVICE_ACCOUNT = "user-sa";
 export const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
 /** The taint of user pools: only z2jh user pods tolerate it, so hub, proxy and system pods stay on core nodes. */
 export const USER_TAINT = { key: "hub.jupyter.org/dedicated", value: "user" } as const;
+/** Every pool's nodes carry their config key under this label (profiles and dask workers select pools by it). */
+export const NODE_POOL_LABEL = "jupyterhub-fleet/node-pool";
+/** The taint of `purpose: dask` pools (2i2c's convention): only dask-gateway's scheduler and worker pods tolerate it. */
+export const DASK_WORKER_TAINT = { key: "k8s.dask.org/dedicated", value: "worker" } as const;
+/** The taint of GPU pools (the one GKE puts on GPU nodes itself): only pods that request GPUs tolerate it. */
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "present" } as const;
 
 export type CloudMetadataAccess = "block" | "network-policy" | "allow";
 

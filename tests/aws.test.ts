@@ -7,7 +7,8 @@ import {
 import { clusterAutoscalerValues } from "../components/aws/clusterAutoscaler";
 import { subnetPlan } from "../components/aws/network";
 import { eksKubeconfig } from "../components/aws/kubeconfig";
-import { LiveNodeGroup, liveSizesByPool, NODE_POOL_LABEL } from "../components/aws/nodeGroupSizes";
+import { LiveNodeGroup, liveSizesByPool } from "../components/aws/nodeGroupSizes";
+import { NODE_POOL_LABEL } from "../components/platform";
 import { bridgedUpdateValues, engineUpdateInputs, PropertyMap } from "../scripts/engineModel/ignoreChanges";
 import { awsCluster } from "./fixtures";
 import { DEFAULT_OUTPUTS, isSecret, MockRecorder, settleRegistrations, unwrapSecret, useMocks, valueOf } from "./harness";

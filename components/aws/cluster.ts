@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
 import { desiredNodeCount } from "../nodePoolSize";
 import {
-    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
+    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_POOL_LABEL, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
     USER_TAINT,
 } from "../platform";
 import { stableJson } from "../util";
@@ -20,7 +20,7 @@ import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { eksKubeconfig } from "./kubeconfig";
 import { Network } from "./network";
-import { liveNodeGroupSizes, NODE_POOL_LABEL } from "./nodeGroupSizes";
+import { liveNodeGroupSizes } from "./nodeGroupSizes";
 import { BucketAccessLevel, bucketArn, irsaPrefixTrustPolicy, irsaTrustPolicy, managedPolicyArn, serviceTrustPolicy } from "./policies";
 import { poolSubnetKeys } from "./zones";
 

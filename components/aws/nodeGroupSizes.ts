@@ -13,12 +13,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { NODE_POOL_LABEL } from "../platform";
 
 /**
  * A stable handle on a pool, on its node group and its nodes: the node group's name carries Pulumi's random
  * suffix (so a replacement can be created before the old group is deleted), and so does EKS's own nodegroup label.
  */
-export const NODE_POOL_LABEL = "jupyterhub-fleet/node-pool";
 
 /** The parts of a described node group (`aws.eks.getNodeGroup`) that say which pool it is and its size. */
 export interface LiveNodeGroup {
