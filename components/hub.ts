@@ -6,9 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { HubSecretsSpec, HubSpec } from "./config";
+import { HOME_NFS_EXPORT_PATH, HOME_NFS_MOUNT_OPTIONS, HomeNfsServer } from "./homeNfsServer";
 import { HomeVolume, Platform, USER_SERVICE_ACCOUNT } from "./platform";
 import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
 import { hubAuthHooks } from "./hooks/hubHooks";
+import { SHARED_DIRECTORIES_HOOK_KEY, sharedDirectoriesHook, sharedSubPath } from "./hooks/sharedDirectories";
 import { withSpawnHookRunner } from "./hooks/spawnHooks";
 import { deepMerge, isPlainObject, PlainObject } from "./util";
 
@@ -31,8 +33,11 @@ export interface HubArgs {
     readonly platform: Platform;
 }
 
+/** A home volume as the hub mounts it: an nfs-server volume once its server runs. */
+export type MountedHomeVolume = Exclude<HomeVolume, { kind: "nfs-server" }>;
+
 /** Home storage values for z2jh, and the volume to create for a static home. */
-export function homeValues(volume: HomeVolume, ownershipHandledByPlatform: boolean): HomeValues {
+export function homeValues(volume: MountedHomeVolume, ownershipHandledByPlatform: boolean): HomeValues {
     switch (volume.kind) {
         case "csi":
             return { type: "static", pvcName: HOME_PVC_NAME, subPath: "{escaped_username}", fixOwnership: false };
@@ -40,11 +45,32 @@ export function homeValues(volume: HomeVolume, ownershipHandledByPlatform: boole
             return {
                 type: "static", pvcName: HOME_PVC_NAME,
                 subPath: volume.hubDirectory ? `${volume.hubDirectory}/{escaped_username}` : "{escaped_username}",
-                fixOwnership: !ownershipHandledByPlatform && !volume.createsUserDirectories,
+                fixOwnership: !ownershipHandledByPlatform && !volume.createsUserDirectories && !volume.squashesToUser,
             };
         case "dynamic":
             return { type: "dynamic", storageClass: volume.storageClass, capacity: volume.capacity };
     }
+}
+
+/**
+ * What the hub's namespace records of its home storage (annotations), so a plan against the last deployed
+ * commit sees a hub move to another kind of storage, or its nfs-server volume shrink (scripts/homeStorageDiff.ts).
+ */
+export const HOME_STORAGE_ANNOTATION = "jupyterhub-fleet/home-storage";
+export const HOME_SIZE_ANNOTATION = "jupyterhub-fleet/home-size-gb";
+export function homeStorageAnnotations(volume: HomeVolume | undefined): Record<string, string> {
+    if (!volume) return { [HOME_STORAGE_ANNOTATION]: "none" };
+    switch (volume.kind) {
+        case "csi": return { [HOME_STORAGE_ANNOTATION]: `csi:${volume.driver}` };
+        case "nfs": return { [HOME_STORAGE_ANNOTATION]: "nfs" };
+        case "nfs-server": return { [HOME_STORAGE_ANNOTATION]: "nfs-server", [HOME_SIZE_ANNOTATION]: String(volume.sizeGb) };
+        case "dynamic": return { [HOME_STORAGE_ANNOTATION]: "dynamic" };
+    }
+}
+
+/** The directory of the hub's home volume that holds its users' homes ("" for the volume's root). */
+function hubDirectoryOf(volume: MountedHomeVolume): string {
+    return volume.kind === "nfs" ? volume.hubDirectory ?? "" : "";
 }
 
 export class Hub extends pulumi.ComponentResource {
@@ -71,8 +97,13 @@ export class Hub extends pulumi.ComponentResource {
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: platform.kubeProvider };
         const access = platform.hubAccess(hubKey);
 
+        // `storage: none` asks the platform for nothing: no volume, no PV or claim, no ownership init container.
+        const platformVolume = hub.storage === "none" ? undefined : platform.homeVolume(hubKey);
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
-            metadata: { name: hubKey, labels: { "app.kubernetes.io/managed-by": "jupyterhub-fleet" } },
+            metadata: {
+                name: hubKey, labels: { "app.kubernetes.io/managed-by": "jupyterhub-fleet" },
+                annotations: homeStorageAnnotations(platformVolume),
+            },
         }, childOpts);
         this.namespace = namespace.metadata.name;
 
@@ -80,10 +111,17 @@ export class Hub extends pulumi.ComponentResource {
             metadata: { name: USER_SERVICE_ACCOUNT, namespace: this.namespace, annotations: access.serviceAccountAnnotations },
         }, childOpts);
 
-        // `storage: none` asks the platform for nothing: no volume, no PV or claim, no ownership init container.
-        const volume = hub.storage === "none" ? undefined : platform.homeVolume(hubKey);
-        const home: HomeValues = volume ? homeValues(volume, access.userSecurity !== undefined) : { type: "none" };
+        const volume = platformVolume?.kind === "nfs-server"
+            ? this.homeNfsServer(name, hubKey, hub, platformVolume, childOpts) : platformVolume;
+        const ownHome: HomeValues = volume ? homeValues(volume, access.userSecurity !== undefined) : { type: "none" };
+        // Where a root init container hands new homes over, it hands over the shared directory too.
+        const home: HomeValues = ownHome.type === "static" && ownHome.fixOwnership && hub.sharedDirectory
+            ? { ...ownHome, sharedSubPath: sharedSubPath(hubDirectoryOf(volume as MountedHomeVolume)) } : ownHome;
         const homeClaim = volume && volume.kind !== "dynamic" ? this.staticHome(name, hubKey, volume, childOpts) : undefined;
+        const sharedHook: Record<string, string> = volume && volume.kind !== "dynamic" && (hub.sharedDirectory || hub.adminHomeAccess)
+            ? { [SHARED_DIRECTORIES_HOOK_KEY]: sharedDirectoriesHook({
+                hubDirectory: hubDirectoryOf(volume), sharedDirectory: hub.sharedDirectory, adminHomeAccess: hub.adminHomeAccess ?? false,
+            }) } : {};
 
         // 32 random bytes, hex-encoded: what JupyterHub expects for cookie and CryptKeeper keys.
         const randomHex = (role: string) =>
@@ -110,7 +148,7 @@ export class Hub extends pulumi.ComponentResource {
             userVolumes: access.userVolumes,
             userEgress: access.userEgress,
             userSecurity: access.userSecurity,
-            hubExtraConfig: withSpawnHookRunner({ ...access.hubExtraConfig, ...hubAuthHooks(hub) }),
+            hubExtraConfig: withSpawnHookRunner({ ...access.hubExtraConfig, ...hubAuthHooks(hub), ...sharedHook }),
             platformSecretName: platformSecret ? PLATFORM_SECRET_NAME : undefined,
             dedicatedNodePools: platform.dedicatedNodePools,
         });
@@ -153,12 +191,31 @@ export class Hub extends pulumi.ComponentResource {
         });
     }
 
+    /**
+     * The hub's own NFS server on its nfs-server volume, and that server as the `nfs` volume users mount: the
+     * volume's root is the hub's, ganesha squashes every client to the users' uid.
+     */
+    private homeNfsServer(name: string, hubKey: string, hub: HubSpec, volume: Extract<HomeVolume, { kind: "nfs-server" }>,
+        childOpts: pulumi.CustomResourceOptions): MountedHomeVolume {
+        const server = new HomeNfsServer(`${name}-home-nfs`, {
+            hubKey,
+            namespace: this.namespace,
+            values: { disk: volume.disk, sizeGb: volume.sizeGb, quotaGb: hub.homeQuotaGb ?? volume.perUserQuotaGb, nodeSelector: volume.nodeSelector },
+            kubeProvider: childOpts.provider as k8s.Provider,
+            dependsOn: volume.dependsOn,
+        }, { parent: this });
+        return {
+            kind: "nfs", server: server.address, path: HOME_NFS_EXPORT_PATH, squashesToUser: true,
+            mountOptions: HOME_NFS_MOUNT_OPTIONS, dependsOn: [server],
+        };
+    }
+
     /** A PV pinned to the hub's directory and the claim users mount; both kept when the hub is removed. */
-    private staticHome(name: string, hubKey: string, volume: Exclude<HomeVolume, { kind: "dynamic" }>,
+    private staticHome(name: string, hubKey: string, volume: Exclude<MountedHomeVolume, { kind: "dynamic" }>,
         childOpts: pulumi.CustomResourceOptions): k8s.core.v1.PersistentVolumeClaim {
         const source = volume.kind === "csi"
             ? { csi: { driver: volume.driver, volumeHandle: volume.volumeHandle } }
-            : { nfs: { server: volume.server, path: volume.path } };
+            : { nfs: { server: volume.server, path: volume.path }, ...(volume.mountOptions ? { mountOptions: [...volume.mountOptions] } : {}) };
         const persistentVolume = new k8s.core.v1.PersistentVolume(`${name}-home`, {
             // PVs are cluster-scoped: the hub key keeps them apart.
             metadata: { name: `${hubKey}-home` },

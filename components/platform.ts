@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterSpec, HubSpec, ProviderName } from "./config";
+import { HomeNfsDisk } from "./homeNfsServer";
 import { PlainObject } from "./util";
 
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
@@ -36,7 +37,8 @@ export interface BucketRef {
 
 /**
  * Where a hub's home directories live. `csi` and `nfs` become a static PV + PVC per hub (users get a
- * `subPath` of it); `dynamic` gives each user a volume from a storage class.
+ * `subPath` of it); `nfs-server` becomes an `nfs` volume once the hub has started its server; `dynamic` gives
+ * each user a volume from a storage class.
  */
 export type HomeVolume =
     | {
@@ -63,6 +65,28 @@ export type HomeVolume =
          * init container hands it over (one that root-squashing exports and OpenShift refuse).
          */
         readonly createsUserDirectories?: boolean;
+        /**
+         * The server maps every client to the users' uid (all_squash), so the directories kubelet creates for
+         * new homes already belong to the users.
+         */
+        readonly squashesToUser?: boolean;
+        /** NFS mount options of the PV. */
+        readonly mountOptions?: readonly string[];
+        readonly dependsOn?: pulumi.Resource[];
+    }
+    | {
+        /**
+         * A volume of the hub's own, served by an NFS server in the hub's namespace (homeNfsServer.ts); the
+         * Hub starts the server and mounts it like an `nfs` volume.
+         */
+        readonly kind: "nfs-server";
+        readonly disk: HomeNfsDisk;
+        readonly sizeGb: number;
+        /** The cluster's per-user quota in GiB; the hub's `homeQuotaGb` overrides it. */
+        readonly perUserQuotaGb?: number;
+        /** Where the server may run: the disk's zone, on core nodes. */
+        readonly nodeSelector: Readonly<Record<string, string>>;
+        /** The disk (and its snapshot policy attachment), which the server waits for. */
         readonly dependsOn?: pulumi.Resource[];
     }
     | {

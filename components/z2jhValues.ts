@@ -36,6 +36,8 @@ export type HomeValues =
          * container to hand each new home to the user; EFS access points do that themselves.
          */
         readonly fixOwnership: boolean;
+        /** The hub's shared directory within the PVC, which the same init container hands to the users. */
+        readonly sharedSubPath?: string;
     }
     | {
         readonly type: "dynamic";
@@ -232,15 +234,18 @@ function storageValues(input: ValuesInput): PlainObject {
 
 function ownershipInitContainer(home: HomeValues, uid: number, gid: number): PlainObject[] {
     if (home.type !== "static" || !home.fixOwnership) return [];
+    // Only a new (root-owned) directory is handed over; existing ones are never touched.
+    const handOver = (dir: string) => `[ "$(stat -c %u ${dir})" = "${uid}" ] || chown ${uid}:${gid} ${dir}`;
+    const shared = home.sharedSubPath ? [{ name: HOME_VOLUME_NAME, mountPath: SHARED_OWNERSHIP_MOUNT, subPath: home.sharedSubPath }] : [];
     return [{
         name: "home-ownership",
         image: "busybox:1.36",
-        // Only a new (root-owned) home is handed over; existing homes are never touched.
-        command: ["sh", "-c", `[ "$(stat -c %u /home/jovyan)" = "${uid}" ] || chown ${uid}:${gid} /home/jovyan`],
+        command: ["sh", "-c", [handOver("/home/jovyan"), ...shared.map(m => handOver(m.mountPath))].join(" && ")],
         securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false },
-        volumeMounts: [{ name: HOME_VOLUME_NAME, mountPath: "/home/jovyan", subPath: home.subPath }],
+        volumeMounts: [{ name: HOME_VOLUME_NAME, mountPath: "/home/jovyan", subPath: home.subPath }, ...shared],
     }];
 }
+const SHARED_OWNERSHIP_MOUNT = "/fleet-shared";
 
 /** The public z2jh values of a hub: platform facts and security defaults, then the hub's raw values on top. */
 export function composeValues(input: ValuesInput): PlainObject {

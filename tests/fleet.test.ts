@@ -67,6 +67,10 @@ describe("the program on each example stack, under mocks", () => {
                     const pv = recorder.get("kubernetes:core/v1:PersistentVolume", `${key}-home`).inputs.spec;
                     if (volume.kind === "csi") {
                         assert.deepStrictEqual(pv.csi, { driver: volume.driver, volumeHandle: await valueOf(volume.volumeHandle) });
+                    } else if (volume.kind === "nfs-server") {
+                        // The hub's own server, by the cluster IP of the Service its release made.
+                        assert.strictEqual(pv.nfs.path, "/");
+                        assert.ok(recorder.get("kubernetes:helm.sh/v3:Release", `${key}-home-nfs-release`));
                     } else {
                         assert.deepStrictEqual(pv.nfs, { server: await valueOf(volume.server), path: volume.path });
                     }

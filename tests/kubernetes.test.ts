@@ -9,6 +9,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import type * as pulumi from "@pulumi/pulumi";
 import type { KubernetesCluster as KubernetesClusterType } from "../components/kubernetes/cluster";
+import type { MountedHomeVolume } from "../components/hub";
 import {
     FleetConfig, FleetConfigError, KubernetesClusterSpec, parseFleetConfig, RawFleetConfig,
 } from "../components/config";
@@ -309,7 +310,7 @@ describe("existing Kubernetes clusters", () => {
         assert.ok(releaseValues("valeria").hub.extraConfig[HOME_DIRECTORY_HOOK_KEY].includes("/export/homes/$HUB_DIRECTORY on nfs.valeria.example.org"));
         assert.deepStrictEqual(clusters.lab.hubAccess("lab").hubExtraConfig, {}, "dynamic homes are created by their storage class");
         // Off OpenShift too (no userSecurity there): root_squash exports refuse a root chown.
-        assert.strictEqual((homeValues(clusters.valeria.homeVolume("teaching"), false) as { fixOwnership: boolean }).fixOwnership, false);
+        assert.strictEqual((homeValues(clusters.valeria.homeVolume("teaching") as MountedHomeVolume, false) as { fixOwnership: boolean }).fixOwnership, false);
     });
 
     it("gives OpenShift hubs release values the chart accepts", () => {

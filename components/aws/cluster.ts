@@ -16,6 +16,7 @@ import { stableJson } from "../util";
 import { BucketUser, Buckets } from "./buckets";
 import { ClusterAccess } from "./clusterAccess";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
+import { coreZone, HomeDisks } from "./homeDisks";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { eksKubeconfig } from "./kubeconfig";
@@ -114,14 +115,14 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     readonly oidcIssuerUrl: pulumi.Output<string>;
     /** The IAM OIDC provider hub roles trust (for cross-account trust set up by others). */
     readonly oidcProviderArn: pulumi.Output<string>;
-    /** The EFS file system holding every hub's homes. */
-    readonly homeFileSystemId: pulumi.Output<string>;
+    /** The EFS file system holding every hub's homes (efs home storage). */
+    readonly homeFileSystemId?: pulumi.Output<string>;
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** IAM role ARN by hub key, for hubs with cloudAccess: what third parties put in their bucket policies. */
     readonly hubRoleArns: Readonly<Record<string, pulumi.Output<string>>>;
 
     private readonly hubs: Readonly<Record<string, HubSpec>>;
-    private readonly homeStorage: HomeStorage;
+    private readonly homeStorage: HomeStorage | HomeDisks;
     private readonly identities: Readonly<Record<string, HubIdentity>>;
     /** Bucket keys each hub with cloudAccess uses. */
     private readonly hubBuckets: Readonly<Record<string, readonly string[]>>;
@@ -270,13 +271,18 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             awsProvider: provider,
         }, { parent: this });
 
-        this.homeStorage = new HomeStorage(`${name}-homes`, {
-            clusterName: name,
-            vpcId: network.vpcId,
-            subnets: network.privateSubnets,
-            nodeSecurityGroupId: eksCluster.vpcConfig.apply(vpc => vpc.clusterSecurityGroupId as string),
-            hubKeys: hubsWithHomes(args.hubs),
-        }, componentOpts);
+        const home = spec.homeStorage;
+        this.homeStorage = home.type === "nfs-server"
+            ? new HomeDisks(`${name}-home-disks`, {
+                clusterKey: name, spec: home, hubKeys: hubsWithHomes(args.hubs), zone: coreZone(name, spec.nodePools, network.privateSubnets),
+            }, componentOpts)
+            : new HomeStorage(`${name}-homes`, {
+                clusterName: name,
+                vpcId: network.vpcId,
+                subnets: network.privateSubnets,
+                nodeSecurityGroupId: eksCluster.vpcConfig.apply(vpc => vpc.clusterSecurityGroupId as string),
+                hubKeys: hubsWithHomes(args.hubs),
+            }, componentOpts);
 
         const bucketNames = Object.fromEntries(Object.entries(spec.buckets).map(([key, bucket]) =>
             [key, bucketFullName(name, "aws", key, bucket)]));
@@ -316,7 +322,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         this.hubBuckets = hubBuckets;
         this.hubRoleArns = Object.fromEntries(Object.entries(identities).map(([hubKey, identity]) => [hubKey, identity.roleArn]));
         this.vpcId = network.vpcId;
-        this.homeFileSystemId = this.homeStorage.fileSystemId;
+        this.homeFileSystemId = this.homeStorage instanceof HomeStorage ? this.homeStorage.fileSystemId : undefined;
 
         this.registerOutputs({
             clusterName: this.clusterName,

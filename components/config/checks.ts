@@ -6,6 +6,7 @@ import { closestMatch, isPlainObject } from "../util";
 import { ClusterSpec } from "./clusters";
 import { formatPath, PathPart, Problems, secretCommand } from "./errors";
 import { nodeServiceAccountId } from "./gcp";
+import { checkHubHomes } from "./homeStorage";
 import { HubSecretsSpec, HubSpec, OAUTH_AUTH_TYPES } from "./hub";
 import { AWS_CLUSTER_ROLE_SUFFIXES, AWS_ROLE_NAME_MAX, bucketFullName, ENV_NAME, GCP_SERVICE_ACCOUNT_ID, hubIdentityName } from "./names";
 import { checkOvhHub } from "./ovh";
@@ -152,6 +153,7 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
         problems.add([...path, "userSecrets", "vault", "path"], "has no {username}, so every user would get the same secret",
             "write it like users/{username}/s3");
     }
+    checkHubHomes(key, hub, clusterKey, cluster.homeStorage, path, problems);
     const defaults = Object.entries(hub.profiles).filter(([, p]) => p.default);
     if (defaults.length > 1) {
         problems.add([...path, "profiles"], `${defaults.length} profiles are marked default (${defaults.map(([k]) => k).join(", ")})`,

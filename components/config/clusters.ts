@@ -3,6 +3,7 @@ import { awsClusterSchema, AwsClusterSpec, checkAwsCluster } from "./aws";
 import { nodePoolPurpose } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { checkGcpCluster, gcpClusterSchema, GcpClusterSpec } from "./gcp";
+import { checkHomeStorage } from "./homeStorage";
 import { checkKubernetesCluster, kubernetesClusterSchema, KubernetesClusterSpec } from "./kubernetes";
 import {
     BUCKET_NAME, bucketFullName, CLUSTER_KEY, DNS_LABEL, IPV4_ADDRESS, MAX_CLUSTER_KEY_LENGTH, PROVIDERS, ProviderName, reservedBucketName,
@@ -91,6 +92,7 @@ export function checkCluster(key: string, cluster: ClusterSpec, path: readonly P
                 "remove it, or set the rule on the storage system");
         }
     }
+    checkHomeStorage(cluster, path, problems);
     switch (cluster.provider) {
         case "aws": return checkAwsCluster(key, cluster, path, problems);
         case "gcp": return checkGcpCluster(cluster, path, problems);

@@ -1,6 +1,7 @@
 /** Home storage: the types each provider can serve and their fields. */
 import { z } from "zod";
-import { ProviderName } from "./names";
+import { PathPart, Problems } from "./errors";
+import { HELM_RELEASE_NAME_MAX, ProviderName } from "./names";
 
 export const homeStorageSchemas = {
     efs: z.strictObject({ type: z.literal("efs") }),
@@ -21,20 +22,53 @@ export const homeStorageSchemas = {
         server: z.string().min(1),
         path: z.string().regex(/^\//, { error: "must be an absolute export path such as /export/homes" }),
     }),
+    /**
+     * One block volume per hub (EBS gp3, PD balanced, Cinder; on an existing cluster a claim of `storageClass`),
+     * served by an NFS server in the hub's namespace (2i2c's jupyterhub-home-nfs chart), XFS project quotas per
+     * user. See docs/homes.md.
+     */
+    "nfs-server": z.strictObject({
+        type: z.literal("nfs-server"),
+        /** Each hub's volume, in GB. It can grow in place; it never shrinks. */
+        sizeGb: z.number().int().min(10).max(16384),
+        /** Every user's home is capped at this many GiB (hubs.<key>.homeQuotaGb overrides it per hub). */
+        perUserQuotaGb: z.number().positive().optional(),
+        /** A daily snapshot of each hub's volume, kept `keepDays` (AWS Data Lifecycle Manager, a GCP snapshot schedule). */
+        snapshots: z.strictObject({ keepDays: z.number().int().min(1).max(365) }).optional(),
+        /** Existing clusters only: the class the volume is claimed from; it must retain volumes (checked at deploy). */
+        storageClass: z.string().min(1).optional(),
+    }),
 };
 export type HomeStorageSpec =
     | z.infer<(typeof homeStorageSchemas)["efs"]>
     | z.infer<(typeof homeStorageSchemas)["filestore"]>
     | z.infer<(typeof homeStorageSchemas)["dynamic"]>
-    | z.infer<(typeof homeStorageSchemas)["nfs"]>;
+    | z.infer<(typeof homeStorageSchemas)["nfs"]>
+    | NfsServerHomeSpec;
+export type NfsServerHomeSpec = z.infer<(typeof homeStorageSchemas)["nfs-server"]>;
+export type HomeStorageType = keyof typeof homeStorageSchemas;
 
 /** Which home storage each provider can serve, the first being the default. */
-export const HOME_STORAGE_TYPES: Record<ProviderName, readonly (keyof typeof homeStorageSchemas)[]> = {
-    aws: ["efs"],
-    gcp: ["dynamic", "filestore"],
-    ovh: ["dynamic"],
-    kubernetes: ["dynamic", "nfs"],
+export const HOME_STORAGE_TYPES: Record<ProviderName, readonly HomeStorageType[]> = {
+    aws: ["efs", "nfs-server"],
+    gcp: ["dynamic", "filestore", "nfs-server"],
+    ovh: ["dynamic", "nfs-server"],
+    kubernetes: ["dynamic", "nfs", "nfs-server"],
 };
+
+/**
+ * Where `snapshots` has a scheduler of the cloud's own: AWS Data Lifecycle Manager, GCP snapshot schedule
+ * policies. OVH schedules backups of instances only (`ovh.cloudproject.WorkflowBackup` takes an `instanceId`),
+ * so Cinder volumes get the CSI snapshot CronJob of docs/homes.md instead; an existing cluster's storage is
+ * not ours to schedule.
+ */
+export const SNAPSHOT_PROVIDERS: readonly ProviderName[] = ["aws", "gcp"];
+
+/** The hub's NFS server release is `<hub key><suffix>` (homeNfsServer.ts). */
+export const HOME_NFS_RELEASE_SUFFIX = "-home-nfs";
+
+/** Where z2jh mounts a user's home (singleuser.storage.homeMountPath's default). */
+export const HOME_MOUNT_PATH = "/home/jovyan";
 
 /** Filestore's smallest instance per tier, in GB. */
 export const FILESTORE_MIN_CAPACITY_GB: Record<string, number> = {
@@ -43,3 +77,86 @@ export const FILESTORE_MIN_CAPACITY_GB: Record<string, number> = {
 
 /** A parsed cluster spec: `homeStorage` parsed per provider and defaulted. */
 export type WithHome<T> = Omit<T, "homeStorage"> & { homeStorage: HomeStorageSpec };
+
+/** The cluster's home storage on its own: sizes, quotas and snapshots that cannot work. */
+export function checkHomeStorage(cluster: { readonly provider: ProviderName; readonly homeStorage: HomeStorageSpec; readonly openshift?: boolean },
+    path: readonly PathPart[], problems: Problems): void {
+    const { provider, homeStorage: home } = cluster;
+    if (home.type !== "nfs-server") return;
+    const homePath = [...path, "homeStorage"];
+    if (home.perUserQuotaGb !== undefined && home.perUserQuotaGb > home.sizeGb) {
+        problems.add([...homePath, "perUserQuotaGb"], `${home.perUserQuotaGb} GB per user is more than the whole volume (sizeGb ${home.sizeGb})`,
+            `lower perUserQuotaGb to at most ${home.sizeGb}, or raise sizeGb`);
+    }
+    if (home.snapshots && !SNAPSHOT_PROVIDERS.includes(provider)) {
+        problems.add([...homePath, "snapshots"], `${provider} clusters have no snapshot schedule for volumes`,
+            provider === "ovh"
+                ? "remove it and schedule CSI VolumeSnapshots as docs/homes.md (OVH: snapshots) shows"
+                : "remove it and snapshot the volume with the storage system's own tools (docs/homes.md)");
+    }
+    if (provider === "kubernetes" && !home.storageClass) {
+        problems.add([...homePath, "storageClass"], "an existing cluster's nfs-server volume is claimed from a storage class, and none is named",
+            "name one whose reclaimPolicy is Retain and allowVolumeExpansion is true (the deployment checks the first)");
+    }
+    if (cluster.openshift) {
+        problems.add([...homePath, "type"], "the NFS server runs privileged containers (ganesha, the XFS quota enforcer), which OpenShift's SCCs refuse",
+            "use homeStorage type nfs with the site's NFS server");
+    }
+    if (provider !== "kubernetes" && home.storageClass) {
+        problems.add([...homePath, "storageClass"], `${provider} clusters create each hub's volume as a cloud disk, not from a class`,
+            "remove it");
+    }
+}
+
+/** A hub's home fields against its cluster's home storage: quota overrides and shared directories. */
+export function checkHubHomes(hubKey: string, hub: HubHomeFields, clusterKey: string, home: HomeStorageSpec | undefined,
+    path: readonly PathPart[], problems: Problems): void {
+    // A cluster whose own entry has problems has no parsed home storage; those problems are reported there.
+    if (!home) return;
+    const noHomes = hub.storage === "none";
+    // homeNfsServer.ts names the server's release `<hub>-home-nfs`, and helm release names stop at 53 characters.
+    if (home.type === "nfs-server" && !noHomes && `${hubKey}${HOME_NFS_RELEASE_SUFFIX}`.length > HELM_RELEASE_NAME_MAX) {
+        problems.add(path, `the hub's NFS server release "${hubKey}${HOME_NFS_RELEASE_SUFFIX}" would exceed helm's ${HELM_RELEASE_NAME_MAX} characters`,
+            `shorten the hub key to at most ${HELM_RELEASE_NAME_MAX - HOME_NFS_RELEASE_SUFFIX.length} characters`);
+    }
+    if (hub.homeQuotaGb !== undefined) {
+        if (home.type !== "nfs-server") {
+            problems.add([...path, "homeQuotaGb"], `clusters.${clusterKey}.homeStorage is ${home.type}, which has no per-user quotas`,
+                "remove it, or use homeStorage type nfs-server (docs/homes.md)");
+        } else if (hub.homeQuotaGb > home.sizeGb) {
+            problems.add([...path, "homeQuotaGb"], `${hub.homeQuotaGb} GB per user is more than the hub's volume (sizeGb ${home.sizeGb})`,
+                `lower it to at most ${home.sizeGb}`);
+        }
+    }
+    const shared = hub.sharedDirectory;
+    if (shared) {
+        const sharedPath = [...path, "sharedDirectory"];
+        if (noHomes) {
+            problems.add(sharedPath, "the hub keeps no home storage (storage: none), where the shared directory would live", "remove it");
+        } else if (home.type === "dynamic") {
+            problems.add(sharedPath, `clusters.${clusterKey}.homeStorage is dynamic (one volume per user), which has no directory all users can mount`,
+                "remove it, or use a shared home storage type (efs, filestore, nfs, nfs-server)");
+        }
+        const mountPath = shared.mountPath.replace(/\/+$/, "");
+        if (mountPath === HOME_MOUNT_PATH || mountPath.startsWith(`${HOME_MOUNT_PATH}/`)) {
+            problems.add([...sharedPath, "mountPath"], `${shared.mountPath} is inside the user's home (${HOME_MOUNT_PATH}), where it would hide or shadow their files`,
+                "mount it outside the home, e.g. /srv/shared (users can link it: ln -s /srv/shared ~/shared)");
+        }
+    }
+    if (hub.adminHomeAccess) {
+        if (noHomes) {
+            problems.add([...path, "adminHomeAccess"], "the hub keeps no home storage (storage: none)", "remove it");
+        } else if (home.type === "dynamic") {
+            problems.add([...path, "adminHomeAccess"], `clusters.${clusterKey}.homeStorage is dynamic: each home is its own volume, which one server cannot mount all of`,
+                "remove it, or use a shared home storage type (efs, filestore, nfs, nfs-server)");
+        }
+    }
+}
+
+/** The hub fields checkHubHomes reads. */
+export interface HubHomeFields {
+    readonly storage: "home" | "none";
+    readonly homeQuotaGb?: number;
+    readonly sharedDirectory?: { readonly mountPath: string; readonly writableBy: "admins" | "everyone" };
+    readonly adminHomeAccess?: boolean;
+}

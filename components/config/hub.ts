@@ -200,6 +200,18 @@ export const hubSchema = z.strictObject({
      * nothing kept after the server stops (workshops, public hubs; the default for `ephemeral` auth).
      */
     storage: z.enum(["home", "none"]).optional(),
+    /** nfs-server homes: this hub's per-user quota in GiB, instead of the cluster's `perUserQuotaGb`. */
+    homeQuotaGb: z.number().positive().optional(),
+    /**
+     * One directory of the hub's home storage mounted into every user server: read-only for users and
+     * read-write for admins, or read-write for everyone with `writableBy: everyone`.
+     */
+    sharedDirectory: z.strictObject({
+        mountPath: z.string().regex(/^\/[^\s]*$/, { error: "must be an absolute path such as /srv/shared" }),
+        writableBy: z.enum(["admins", "everyone"]).default("admins"),
+    }).optional(),
+    /** Admins' servers also mount every user's home of this hub, read-write, at /srv/homes (for support). */
+    adminHomeAccess: z.boolean().optional(),
     /**
      * Where a user lands when their server starts, a path on it: `/lab`, `/lab/tree/notebooks`, or an
      * nbgitpuller link's target such as `/git-pull?repo=…&urlpath=lab/tree/…`.

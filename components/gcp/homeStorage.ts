@@ -1,6 +1,7 @@
 /**
  * Home directories on GCP: one Filestore instance shared by the cluster's hubs (each hub's volume is its own
- * directory of the `homes` share), or a retaining storage class for per-user persistent disks.
+ * directory of the `homes` share), a retaining storage class for per-user persistent disks, or a disk per hub
+ * served by the hub's own NFS server (homeDisks.ts).
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,6 +11,7 @@ import { HomeStorageSpec } from "../config";
 import { retainingStorageClass } from "../homeStorageClass";
 import { HomeVolume } from "../platform";
 import { ProjectApis } from "./apis";
+import { HomeDisks } from "./homeDisks";
 
 /** The Filestore share, and so the NFS export path, that holds every hub's homes. */
 export const FILESTORE_SHARE = "homes";
@@ -149,8 +151,14 @@ export class HomeStorage extends pulumi.ComponentResource {
                 this.storageClass = storageClass;
                 this.volumeFor = () => ({ kind: "dynamic", storageClass: className, capacity });
             }
+        } else if (spec.type === "nfs-server") {
+            const disks = new HomeDisks(`${name}-disks`, {
+                clusterKey: args.clusterKey, spec, region: args.region, zone: args.zone, hubKeys: args.hubKeys,
+                dependsOn: args.apis.of("compute"),
+            }, { parent: this });
+            this.volumeFor = hubKey => disks.homeVolume(hubKey);
         } else {
-            throw new Error(`clusters.${args.clusterKey}.homeStorage: type ${spec.type} is not available on GCP (use filestore or dynamic)`);
+            throw new Error(`clusters.${args.clusterKey}.homeStorage: type ${spec.type} is not available on GCP (use filestore, dynamic or nfs-server)`);
         }
         this.registerOutputs({ filestoreName: this.instance?.name, storageClass: this.storageClass?.metadata.name });
     }

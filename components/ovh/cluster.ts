@@ -11,7 +11,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import { bucketFullName, HubSpec, hubMembers, nodePoolPurpose, OvhClusterSpec } from "../config";
 import { retainingStorageClass } from "../homeStorageClass";
-import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, Platform, PlatformArgs } from "../platform";
+import { HomeDisks } from "./homeDisks";
+import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, hubsWithHomes, Platform, PlatformArgs } from "../platform";
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
 import { reachableBucketKeys } from "./accessMatrix";
@@ -54,7 +55,9 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
     /** Per-user S3 access; undefined when the cluster has no `accessGroups`. */
     public readonly accessGroups?: AccessGroups;
     /** Storage class for user homes: config's `storageClass`, or the retaining class created here. */
-    public readonly homeStorageClass: pulumi.Output<string>;
+    public readonly homeStorageClass?: pulumi.Output<string>;
+    /** nfs-server home storage: each hub's Cinder volume. */
+    private readonly homeDisks?: HomeDisks;
 
     private readonly spec: OvhClusterSpec;
     /** The S3 principals of `accessGroups`, none without. */
@@ -164,8 +167,12 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             this.accessGroups = new AccessGroups(`${name}-access`, { serviceName, principals: this.principals }, { parent: this });
         }
 
-        const home = dynamicHome(name, cluster);
-        if (home.storageClass) {
+        const home = cluster.homeStorage;
+        if (home.type === "nfs-server") {
+            this.homeDisks = new HomeDisks(`${name}-home-disks`, {
+                clusterKey: name, serviceName, region: cluster.region, spec: home, hubKeys: hubsWithHomes(args.hubs),
+            }, { parent: this });
+        } else if (home.type === "dynamic" && home.storageClass) {
             this.homeStorageClass = retainingStorageClass(`${name}-homes`, home.storageClass, { parent: this, provider: this.kubeProvider });
         } else {
             const storageClass = new k8s.storage.v1.StorageClass(`${name}-homes`, {
@@ -194,6 +201,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
 
     homeVolume(hubKey: string): HomeVolume {
         this.hubSpec(hubKey);
+        if (this.homeDisks) return this.homeDisks.homeVolume(hubKey);
         return { kind: "dynamic", storageClass: this.homeStorageClass, capacity: dynamicHome(this.clusterKey, this.spec).size };
     }
 
@@ -242,11 +250,11 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
     }
 }
 
-/** The cluster's home storage, which the config check allows to be `dynamic` only on OVH. */
+/** The cluster's dynamic home storage (the config check allows `dynamic` and `nfs-server` on OVH). */
 function dynamicHome(clusterKey: string, cluster: OvhClusterSpec): Extract<OvhClusterSpec["homeStorage"], { type: "dynamic" }> {
     const home = cluster.homeStorage;
     if (home.type !== "dynamic") {
-        throw new Error(`clusters.${clusterKey}.homeStorage: ${home.type} is not available on OVH; use type: dynamic`);
+        throw new Error(`clusters.${clusterKey}.homeStorage: ${home.type} has no storage class of user volumes`);
     }
     return home;
 }

@@ -1,0 +1,125 @@
+/**
+ * One hub's NFS server for homes: 2i2c's jupyterhub-home-nfs chart (nfs-ganesha exporting an XFS volume, and
+ * a quota enforcer that gives every top-level directory an XFS project quota), in the hub's namespace.
+ *
+ * The chart takes a pre-existing disk (values `eks` / `gke` / `openstack` `.volumeId`: its own PV, CSI, fsType
+ * xfs, mount option `pquota`, reclaim Retain; helm/jupyterhub-home-nfs/templates/persistent-volume.yaml at
+ * 2i2c-org/jupyterhub-home-nfs 1.2.0), so the disk stays a protected cloud resource of the platform and the
+ * chart only serves it; on an existing cluster its claim comes from the operator's retaining class instead.
+ * Its `auto-xfs-resizer` container runs `xfs_growfs` every five minutes, so a disk grown by a config edit
+ * becomes usable space without a restart.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { HOME_NFS_RELEASE_SUFFIX } from "./config/homeStorage";
+import { SHARED_DIRECTORY_NAME } from "./hooks/sharedDirectories";
+import { PlainObject } from "./util";
+import { DEFAULT_USER_GID, DEFAULT_USER_UID } from "./z2jhValues";
+
+/** Published as an OCI artifact only (the repository's .github/workflows/build-publish-docker-helm.yaml: `helm push … oci://ghcr.io/2i2c-org/jupyterhub-home-nfs`). */
+export const HOME_NFS_CHART = "oci://ghcr.io/2i2c-org/jupyterhub-home-nfs/jupyterhub-home-nfs";
+export const HOME_NFS_CHART_VERSION = "1.2.0";
+/** The chart names its Deployment, Service, PVC `<fullnameOverride>home-nfs`; with "" they are `home-nfs` in the hub's namespace. */
+export const HOME_NFS_SERVICE = "home-nfs";
+/** Helm release names are unique per namespace, and the hub's z2jh release already takes the hub key. */
+export function homeNfsReleaseName(hubKey: string): string {
+    return `${hubKey}${HOME_NFS_RELEASE_SUFFIX}`;
+}
+/** The chart exports its volume at NFSv4 pseudo path `/` (templates/configmap.yaml `Pseudo = /`). */
+export const HOME_NFS_EXPORT_PATH = "/";
+/**
+ * Client options from the chart's example PV (examples/jupyterhub-nfs-volume.yaml): `soft` so a lost server
+ * returns errors instead of hanging every process, `noresvport` so a reconnect after a server restart gets a
+ * new source port.
+ */
+export const HOME_NFS_MOUNT_OPTIONS = ["rsize=1048576", "wsize=1048576", "timeo=600", "soft", "retrans=2", "noresvport"];
+/** How often the quota enforcer looks for new home directories, in seconds (the chart's default). */
+const QUOTA_WAIT_SECONDS = 30;
+
+/** A hub's volume as the chart takes it: a cloud disk by id, or a claim from a storage class. */
+export type HomeNfsDisk =
+    | { readonly cloud: "eks" | "gke" | "openstack"; readonly volumeId: pulumi.Input<string> }
+    | { readonly storageClass: pulumi.Input<string> };
+
+export interface HomeNfsValuesInput {
+    readonly disk: HomeNfsDisk;
+    readonly sizeGb: number;
+    /** Each user's cap in GiB; no quota enforcer without one. */
+    readonly quotaGb?: number;
+    /** Where the server pod may run: the disk's zone (a disk attaches in its own zone only). */
+    readonly nodeSelector: Readonly<Record<string, string>>;
+}
+
+/** The chart's values for one hub's server. Pure. */
+export function homeNfsValues(input: HomeNfsValuesInput): PlainObject {
+    const disk = input.disk;
+    const cloud = "cloud" in disk ? disk.cloud : undefined;
+    const values: PlainObject = {
+        fullnameOverride: "",
+        quotaEnforcer: {
+            enabled: input.quotaGb !== undefined,
+            // Also read when the enforcer is off: ganesha squashes every client to this uid/gid
+            // (templates/configmap.yaml `Anonymous_uid`), so every file belongs to the user servers' uid.
+            config: {
+                QuotaManager: {
+                    paths: ["/export"],
+                    hard_quota: input.quotaGb ?? 0,
+                    wait_time: QUOTA_WAIT_SECONDS,
+                    min_projid: 1000,
+                    // The hub's shared directory is everyone's, capped by the volume only.
+                    exclude: [SHARED_DIRECTORY_NAME],
+                    uid: DEFAULT_USER_UID,
+                    gid: DEFAULT_USER_GID,
+                },
+            },
+        },
+        autoResizer: { enabled: true },
+        persistentVolume: {
+            // The PV's label with a cloud disk; the claim's request with a storage class, which expands it.
+            size: `${input.sizeGb}Gi`,
+            ...("storageClass" in disk ? { storageClass: disk.storageClass } : {}),
+        },
+        nodeSelector: { ...input.nodeSelector },
+    };
+    if (cloud) values[cloud] = { enabled: true, volumeId: (disk as { volumeId: pulumi.Input<string> }).volumeId };
+    return values;
+}
+
+export interface HomeNfsServerArgs {
+    readonly hubKey: string;
+    /** The hub's namespace (an Output, so the server waits for it). */
+    readonly namespace: pulumi.Input<string>;
+    readonly values: HomeNfsValuesInput;
+    readonly kubeProvider: k8s.Provider;
+    /** The disk and anything else the server needs first. */
+    readonly dependsOn?: pulumi.Resource[];
+}
+
+export class HomeNfsServer extends pulumi.ComponentResource {
+    /**
+     * The server's Service cluster IP, for the hub's PV: kubelet mounts NFS from the node, whose resolver does
+     * not know cluster DNS names. Read from the Service the release made; unknown in the preview that creates it.
+     */
+    readonly address: pulumi.Output<string>;
+    readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: HomeNfsServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub:hub:HomeNfsServer", name, {}, opts);
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.kubeProvider };
+        this.release = new k8s.helm.v3.Release(`${name}-release`, {
+            name: homeNfsReleaseName(args.hubKey),
+            namespace: args.namespace,
+            // helm.v3.Release pulls oci:// charts itself (pulumi/pulumi-kubernetes#1892); no repositoryOpts.
+            chart: HOME_NFS_CHART,
+            version: HOME_NFS_CHART_VERSION,
+            values: homeNfsValues(args.values),
+            atomic: true,
+            cleanupOnFail: true,
+        }, { ...childOpts, dependsOn: args.dependsOn });
+        // The ID comes from the release's status, so the read waits for the release (see Hub.proxyAddress).
+        const serviceId = this.release.status.apply(status => `${status.namespace}/${HOME_NFS_SERVICE}`);
+        const service = k8s.core.v1.Service.get(`${name}-service`, serviceId, { ...childOpts, dependsOn: [this.release] });
+        this.address = service.spec.clusterIP;
+        this.registerOutputs({ address: this.address });
+    }
+}
