@@ -143,6 +143,8 @@ function typedValuePaths(hub: HubSpec, given: PlainObject): [path: string[], fie
         ["singleuser.profileList", Object.keys(hub.profiles).length ? "profiles" : undefined],
         ["singleuser.defaultUrl", set("defaultUrl")],
         ["singleuser.storage.type", regular ? set("storage") : undefined],
+        // hooks/sharedDirectories.ts SHARED_DIRECTORIES_HOOK_KEY; a raw entry of that key would replace the hook.
+        ["hub.extraConfig.65-shared-directories", hub.sharedDirectory ? "sharedDirectory" : hub.adminHomeAccess ? "adminHomeAccess" : undefined],
         ["singleuser.cpu", regular && "cpu" in userResources ? "userResources.cpu" : undefined],
         ["singleuser.memory", regular && "memory" in userResources ? "userResources.memory" : undefined],
         ["cull", regular ? set("culling") : undefined],
