@@ -3,9 +3,11 @@
  * a quota enforcer that gives every top-level directory an XFS project quota), in the hub's namespace.
  *
  * The chart takes a pre-existing disk (values `eks` / `gke` / `openstack` `.volumeId`: its own PV, CSI, fsType
- * xfs, mount option `pquota`, reclaim Retain; helm/jupyterhub-home-nfs/templates/persistent-volume.yaml at
- * 2i2c-org/jupyterhub-home-nfs 1.2.0), so the disk stays a protected cloud resource of the platform and the
- * chart only serves it; on an existing cluster its claim comes from the operator's retaining class instead.
+ * xfs, mount option `pquota`, reclaim Retain, and a claim bound to it by name;
+ * helm/jupyterhub-home-nfs/templates/persistent-volume.yaml and persistent-volume-claim.yaml at
+ * 2i2c-org/jupyterhub-home-nfs 1.2.0), so the disk stays a protected cloud resource of the platform, which
+ * `pulumi up` never deletes or replaces, and the chart only serves it. Its PV and claim may go with the release;
+ * the disk stays (reclaim Retain), and a new release binds it again.
  * Its `auto-xfs-resizer` container runs `xfs_growfs` every five minutes, so a disk grown by a config edit
  * becomes usable space without a restart.
  */
@@ -36,14 +38,14 @@ export const HOME_NFS_MOUNT_OPTIONS = ["rsize=1048576", "wsize=1048576", "timeo=
 /** How often the quota enforcer looks for new home directories, in seconds (the chart's default). */
 const QUOTA_WAIT_SECONDS = 30;
 
-/** A hub's volume as the chart takes it: a cloud disk by id, or a claim from a storage class. */
-export type HomeNfsDisk =
-    | { readonly cloud: "eks" | "gke" | "openstack"; readonly volumeId: pulumi.Input<string> }
-    | { readonly storageClass: pulumi.Input<string> };
+/** A hub's disk as the chart takes it: its cloud (the chart's values key) and volume id. */
+export interface HomeNfsDisk {
+    readonly cloud: "eks" | "gke" | "openstack";
+    readonly volumeId: pulumi.Input<string>;
+}
 
 export interface HomeNfsValuesInput {
     readonly disk: HomeNfsDisk;
-    readonly sizeGb: number;
     /** Each user's cap in GiB; no quota enforcer without one. */
     readonly quotaGb?: number;
     /** Where the server pod may run: the disk's zone (a disk attaches in its own zone only). */
@@ -52,10 +54,10 @@ export interface HomeNfsValuesInput {
 
 /** The chart's values for one hub's server. Pure. */
 export function homeNfsValues(input: HomeNfsValuesInput): PlainObject {
-    const disk = input.disk;
-    const cloud = "cloud" in disk ? disk.cloud : undefined;
-    const values: PlainObject = {
+    return {
         fullnameOverride: "",
+        // persistentVolume.size stays the chart's nominal 1M: the filesystem is as large as the disk, and a larger
+        // request on the chart's claim would be a resize Kubernetes refuses for a claim without a storage class.
         quotaEnforcer: {
             enabled: input.quotaGb !== undefined,
             // Also read when the enforcer is off: ganesha squashes every client to this uid/gid
@@ -74,15 +76,9 @@ export function homeNfsValues(input: HomeNfsValuesInput): PlainObject {
             },
         },
         autoResizer: { enabled: true },
-        persistentVolume: {
-            // The PV's label with a cloud disk; the claim's request with a storage class, which expands it.
-            size: `${input.sizeGb}Gi`,
-            ...("storageClass" in disk ? { storageClass: disk.storageClass } : {}),
-        },
         nodeSelector: { ...input.nodeSelector },
+        [input.disk.cloud]: { enabled: true, volumeId: input.disk.volumeId },
     };
-    if (cloud) values[cloud] = { enabled: true, volumeId: (disk as { volumeId: pulumi.Input<string> }).volumeId };
-    return values;
 }
 
 export interface HomeNfsServerArgs {

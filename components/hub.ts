@@ -200,7 +200,7 @@ export class Hub extends pulumi.ComponentResource {
         const server = new HomeNfsServer(`${name}-home-nfs`, {
             hubKey,
             namespace: this.namespace,
-            values: { disk: volume.disk, sizeGb: volume.sizeGb, quotaGb: hub.homeQuotaGb ?? volume.perUserQuotaGb, nodeSelector: volume.nodeSelector },
+            values: { disk: volume.disk, quotaGb: hub.homeQuotaGb ?? volume.perUserQuotaGb, nodeSelector: volume.nodeSelector },
             kubeProvider: childOpts.provider as k8s.Provider,
             dependsOn: volume.dependsOn,
         }, { parent: this });

@@ -79,6 +79,8 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
     }),
     // The proxy's load balancer as the cloud reports it on a read of `<hub>/proxy-public`.
     "kubernetes:core/v1:Service": name => ({
+        // Kubernetes gives every ClusterIP Service an address; a hub's NFS server is mounted by it.
+        spec: { type: "ClusterIP", clusterIP: "10.100.0.10" },
         status: { loadBalancer: { ingress: [{ hostname: `${name}.elb.example.com` }] } },
     }),
     "aws:iam/role:Role": (name, i) => ({ arn: `arn:aws:iam::${ACCOUNT}:role/${i.name ?? name}`, name: i.name ?? name }),

@@ -3,6 +3,7 @@
  * plan), the per-cluster / per-hub listing, and the comparison with a base ref that becomes the pull
  * request summary. Pure functions of plan JSON.
  */
+import { homeStorageAlerts } from "./homeStorageDiff";
 import { Violation } from "../policies/evaluate";
 import { sortKeysDeep } from "../components/util";
 import { Plan } from "./planRun";
@@ -284,9 +285,10 @@ export function diffPlans(base: PlanJson | undefined, head: PlanJson): PlanDiff 
         const hints = renames.filter(r => r.type === root.type && r.from === root.name).map(r => r.advice);
         return hints.length > 0 ? ` (${hints.join("; ")})` : "";
     };
+    const alertsOfHomes = homeStorageAlerts([...matched].map(([after, before]) => [before, after] as const));
     const userNamespacesBefore = userVolumeNamespaces(base ?? head);
     const userNamespacesAfter = userVolumeNamespaces(head);
-    const alerts: string[] = [];
+    const alerts: string[] = [...alertsOfHomes];
     const changes: ResourceChange[] = [];
     for (const [after, changed] of changedOf) {
         const old = baseOf(after);

@@ -129,6 +129,16 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = {
     // terraform-provider-ovh ovh/resource_cloud_project_network_private.go, _user.go, _user_s3_credential.go
     // and _user_s3_policy.go: service_name (and a user's description, a credential's or policy's user_id) are
     // ForceNew; nothing moves to another OVH project in place.
+    // terraform-provider-aws internal/service/ec2/ebs_volume.go `resourceEBSVolume`: availability_zone, encrypted,
+    // kms_key_id, multi_attach_enabled, outpost_arn and snapshot_id are ForceNew; size, type, iops and
+    // throughput go through ModifyVolume in place (which refuses a smaller size: the update fails).
+    "aws:ebs/volume:Volume": ["availabilityZone", "encrypted", "kmsKeyId", "multiAttachEnabled", "outpostArn", "snapshotId"],
+    // terraform-provider-google (mmv1 products/compute Disk, ResourcePolicy, DiskResourcePolicyAttachment): a
+    // disk's name, zone and type cannot change in place, a resource policy cannot change at all, and an
+    // attachment is only created and deleted.
+    "gcp:compute/disk:Disk": ["name", "project", "type", "zone"],
+    "gcp:compute/resourcePolicy:ResourcePolicy": ["description", "name", "project", "region", "snapshotSchedulePolicy"],
+    "gcp:compute/diskResourcePolicyAttachment:DiskResourcePolicyAttachment": ["disk", "name", "project", "zone"],
     "ovh:CloudProject/networkPrivate:NetworkPrivate": ["serviceName"],
     "ovh:CloudProject/user:User": ["description", "serviceName"],
     "ovh:CloudProject/s3Credential:S3Credential": ["serviceName", "userId"],

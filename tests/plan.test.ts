@@ -146,6 +146,17 @@ const SCENARIOS: Record<string, readonly [string, string]> = {
         stackFile({ research: {}, teaching: {} }),
         stackFile({ research: { values: { cull: { enabled: false } } } }),
     ],
+    // One hub's homes move from Filestore to an nfs-server disk, another hub's nfs-server disk shrinks.
+    homeStorage: [
+        fleetFile(
+            { exr: gcpCluster("example-research", "us-central1-b"),
+                exh: { ...gcpCluster("example-homes", "us-central1-c"), homeStorage: { type: "nfs-server", sizeGb: 500 } } },
+            { moved: githubHub("exr"), shrunk: githubHub("exh") }),
+        fleetFile(
+            { exr: { ...gcpCluster("example-research", "us-central1-b"), homeStorage: { type: "nfs-server", sizeGb: 500 } },
+                exh: { ...gcpCluster("example-homes", "us-central1-c"), homeStorage: { type: "nfs-server", sizeGb: 300 } } },
+            { moved: githubHub("exr"), shrunk: githubHub("exh") }),
+    ],
     // A renamed cluster key, a renamed hub, a removed hub, none with renamedFrom.
     renames: [
         fleetFile(
@@ -333,6 +344,13 @@ describe("offline plan (npm run plan)", function () {
         assert.match(shrunk.stdout, /- \*\*hub teaching\*\*: removes .*Release teaching-release/);
         assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolume "teaching-home" .*pulumi up will refuse/);
         assert.match(shrunk.stdout, /:warning: deletes protected PersistentVolumeClaim "teaching-home-claim"/);
+    });
+
+    it("--base exits 4 on a hub moved to another home storage type, and on a shrinking nfs-server volume, with the runbook", async () => {
+        const run = await runs.get("homeStorage");
+        assert.strictEqual(run.code, EXIT.storageAtRisk, run.stderr);
+        assert.match(run.stdout, /:warning: hub moved: home storage changes from nfs to nfs-server, .*docs\/homes\.md, "Moving a hub to another home storage type"/);
+        assert.match(run.stdout, /:warning: hub shrunk: homeStorage\.sizeGb shrinks from 500 to 300, .*keep sizeGb at 500 or more/);
     });
 
     it("--base exits 1, not 4, when a violation comes with stored data at risk (allowing a deletion never lets a violation through)", async () => {

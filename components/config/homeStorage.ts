@@ -23,9 +23,9 @@ export const homeStorageSchemas = {
         path: z.string().regex(/^\//, { error: "must be an absolute export path such as /export/homes" }),
     }),
     /**
-     * One block volume per hub (EBS gp3, PD balanced, Cinder; on an existing cluster a claim of `storageClass`),
-     * served by an NFS server in the hub's namespace (2i2c's jupyterhub-home-nfs chart), XFS project quotas per
-     * user. See docs/homes.md.
+     * One block volume per hub (EBS gp3, PD balanced, Cinder), served by an NFS server in the hub's namespace
+     * (2i2c's jupyterhub-home-nfs chart), XFS project quotas per user. See docs/homes.md. Not on existing
+     * clusters: the chart (1.2.0) serves a disk by cloud volume id only, its claim's storage class is fixed to "".
      */
     "nfs-server": z.strictObject({
         type: z.literal("nfs-server"),
@@ -35,8 +35,6 @@ export const homeStorageSchemas = {
         perUserQuotaGb: z.number().positive().optional(),
         /** A daily snapshot of each hub's volume, kept `keepDays` (AWS Data Lifecycle Manager, a GCP snapshot schedule). */
         snapshots: z.strictObject({ keepDays: z.number().int().min(1).max(365) }).optional(),
-        /** Existing clusters only: the class the volume is claimed from; it must retain volumes (checked at deploy). */
-        storageClass: z.string().min(1).optional(),
     }),
 };
 export type HomeStorageSpec =
@@ -53,14 +51,13 @@ export const HOME_STORAGE_TYPES: Record<ProviderName, readonly HomeStorageType[]
     aws: ["efs", "nfs-server"],
     gcp: ["dynamic", "filestore", "nfs-server"],
     ovh: ["dynamic", "nfs-server"],
-    kubernetes: ["dynamic", "nfs", "nfs-server"],
+    kubernetes: ["dynamic", "nfs"],
 };
 
 /**
  * Where `snapshots` has a scheduler of the cloud's own: AWS Data Lifecycle Manager, GCP snapshot schedule
  * policies. OVH schedules backups of instances only (`ovh.cloudproject.WorkflowBackup` takes an `instanceId`),
- * so Cinder volumes get the CSI snapshot CronJob of docs/homes.md instead; an existing cluster's storage is
- * not ours to schedule.
+ * so Cinder volumes get the CSI snapshot CronJob of docs/homes.md instead.
  */
 export const SNAPSHOT_PROVIDERS: readonly ProviderName[] = ["aws", "gcp"];
 
@@ -79,7 +76,7 @@ export const FILESTORE_MIN_CAPACITY_GB: Record<string, number> = {
 export type WithHome<T> = Omit<T, "homeStorage"> & { homeStorage: HomeStorageSpec };
 
 /** The cluster's home storage on its own: sizes, quotas and snapshots that cannot work. */
-export function checkHomeStorage(cluster: { readonly provider: ProviderName; readonly homeStorage: HomeStorageSpec; readonly openshift?: boolean },
+export function checkHomeStorage(cluster: { readonly provider: ProviderName; readonly homeStorage: HomeStorageSpec },
     path: readonly PathPart[], problems: Problems): void {
     const { provider, homeStorage: home } = cluster;
     if (home.type !== "nfs-server") return;
@@ -90,21 +87,7 @@ export function checkHomeStorage(cluster: { readonly provider: ProviderName; rea
     }
     if (home.snapshots && !SNAPSHOT_PROVIDERS.includes(provider)) {
         problems.add([...homePath, "snapshots"], `${provider} clusters have no snapshot schedule for volumes`,
-            provider === "ovh"
-                ? "remove it and schedule CSI VolumeSnapshots as docs/homes.md (OVH: snapshots) shows"
-                : "remove it and snapshot the volume with the storage system's own tools (docs/homes.md)");
-    }
-    if (provider === "kubernetes" && !home.storageClass) {
-        problems.add([...homePath, "storageClass"], "an existing cluster's nfs-server volume is claimed from a storage class, and none is named",
-            "name one whose reclaimPolicy is Retain and allowVolumeExpansion is true (the deployment checks the first)");
-    }
-    if (cluster.openshift) {
-        problems.add([...homePath, "type"], "the NFS server runs privileged containers (ganesha, the XFS quota enforcer), which OpenShift's SCCs refuse",
-            "use homeStorage type nfs with the site's NFS server");
-    }
-    if (provider !== "kubernetes" && home.storageClass) {
-        problems.add([...homePath, "storageClass"], `${provider} clusters create each hub's volume as a cloud disk, not from a class`,
-            "remove it");
+            "remove it and schedule CSI VolumeSnapshots as docs/homes.md (\"Snapshots on OVH\") shows");
     }
 }
 

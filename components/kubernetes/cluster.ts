@@ -98,7 +98,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
         }));
 
         const home = spec.homeStorage;
-        if ((home.type === "dynamic" || home.type === "nfs-server") && home.storageClass) {
+        if (home.type === "dynamic" && home.storageClass) {
             this.homeStorageClass = retainingStorageClass(`${name}-home-storage-class`, home.storageClass, { parent: this, provider: this.kubeProvider });
         }
 
@@ -130,12 +130,6 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
                 return { kind: "nfs", server: home.server, path: home.path, hubDirectory: hubKey, createsUserDirectories: true };
             case "dynamic":
                 return { kind: "dynamic", storageClass: this.homeStorageClass, capacity: home.size };
-            case "nfs-server":
-                // The chart claims the volume from the operator's class; where the claim binds, the server follows.
-                return {
-                    kind: "nfs-server", disk: { storageClass: this.homeStorageClass! }, sizeGb: home.sizeGb,
-                    perUserQuotaGb: home.perUserQuotaGb, nodeSelector: {},
-                };
             default:
                 throw new Error(`cluster ${this.clusterKey}: ${home.type} home storage is not available on an existing cluster`);
         }
