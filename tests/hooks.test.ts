@@ -14,6 +14,7 @@ import { hubAuthHooks, TOKEN_EXCHANGE_HOOK_KEY, VAULT_HOOK_KEY } from "../compon
 import {
     HOME_DIRECTORY_CONTAINER, HOME_DIRECTORY_HOOK_KEY, homeDirectoryHook, homeDirectoryScript,
 } from "../components/hooks/homeDirectory";
+import { SHARED_DIRECTORIES_HOOK_KEY, sharedDirectoriesHook } from "../components/hooks/sharedDirectories";
 import { SPAWN_HOOK_RUNNER, SPAWN_HOOK_RUNNER_KEY, withSpawnHookRunner } from "../components/hooks/spawnHooks";
 import { tokenExchangeHook } from "../components/hooks/tokenExchange";
 import { vaultUserSecretsHook } from "../components/hooks/vaultHook";
@@ -55,11 +56,13 @@ interface HookOutcome {
     uid?: number | null;
     gid?: number | null;
     initContainers?: any;
+    volumeMounts?: any;
     config?: Record<string, unknown>;
 }
 
 /** What else the driver's fake authenticator and spawner hold (see tests/python/run_hook.py). */
 interface SpawnOptions {
+    admin?: boolean;
     basicAuth?: boolean;
     spawner?: Record<string, unknown>;
     spawns?: number;
@@ -447,5 +450,52 @@ describe("spawn hooks: new home directories on NFS", function () {
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
+    });
+});
+
+describe("spawn hooks: the hub's shared directory and admins' view of every home", function () {
+    this.timeout(PYTHON_TIMEOUT_MS * 2);
+    const HOME = { mountPath: "/home/jovyan", name: "home", subPath: "valeria/{escaped_username}" };
+    const hook = withSpawnHookRunner({
+        [SHARED_DIRECTORIES_HOOK_KEY]: sharedDirectoriesHook({
+            hubDirectory: "valeria", sharedDirectory: { mountPath: "/srv/shared", writableBy: "admins" }, adminHomeAccess: true,
+        }),
+    });
+    const SHARED = { name: "home", mountPath: "/srv/shared", subPath: "valeria/_shared" };
+
+    it("mounts the hub's shared directory read-only for users, and nothing of other users' homes", async () => {
+        const outcome = await spawnWith(hook, "bob", null, { spawner: z2jhSpawner() });
+        assert.ok(outcome.ok, outcome.error);
+        assert.deepStrictEqual(outcome.volumeMounts, { home: HOME, "fleet-shared": { ...SHARED, readOnly: true } });
+    });
+
+    it("gives admins the shared directory read-write and the hub's directory of homes, never more of the volume", async () => {
+        const outcome = await spawnWith(hook, "alice", null, { admin: true, spawner: z2jhSpawner() });
+        assert.ok(outcome.ok, outcome.error);
+        assert.deepStrictEqual(outcome.volumeMounts, {
+            home: HOME,
+            "fleet-shared": { ...SHARED, readOnly: false },
+            // The hub's own directory of the volume: other hubs' directories (Filestore, NFS exports) stay out of reach.
+            "fleet-admin-homes": { name: "home", mountPath: "/srv/homes", subPath: "valeria", readOnly: false },
+        });
+    });
+
+    it("lets everyone write when the hub says so, and mounts the volume's root for admins where it is the hub's own", async () => {
+        const own = withSpawnHookRunner({
+            [SHARED_DIRECTORIES_HOOK_KEY]: sharedDirectoriesHook({ hubDirectory: "", sharedDirectory: { mountPath: "/srv/shared", writableBy: "everyone" }, adminHomeAccess: true }),
+        });
+        const home = { mountPath: "/home/jovyan", name: "home", subPath: "{escaped_username}" };
+        const user = await spawnWith(own, "bob", null, { spawner: z2jhSpawner({ volume_mounts: [home] }) });
+        assert.deepStrictEqual(user.volumeMounts, [home, { name: "home", mountPath: "/srv/shared", subPath: "_shared", readOnly: false }]);
+        const admin = await spawnWith(own, "alice", null, { admin: true, spawner: z2jhSpawner({ volume_mounts: [home] }) });
+        assert.deepStrictEqual(admin.volumeMounts[2], { name: "home", mountPath: "/srv/homes", readOnly: false });
+    });
+
+    it("replaces its mounts on a respawn, and adds nothing to a server without the shared home volume", async () => {
+        const twice = await spawnWith(hook, "alice", null, { admin: true, spawner: z2jhSpawner({ volume_mounts: [HOME] }), spawns: 2 });
+        assert.deepStrictEqual(twice.volumeMounts.map((m: { mountPath: string }) => m.mountPath), ["/home/jovyan", "/srv/shared", "/srv/homes"]);
+        const dynamic = { "volume-{username}": { mountPath: "/home/jovyan", name: "volume-{username}" } };
+        const none = await spawnWith(hook, "alice", null, { admin: true, spawner: z2jhSpawner({ volume_mounts: dynamic }) });
+        assert.deepStrictEqual(none.volumeMounts, dynamic);
     });
 });

@@ -7,10 +7,11 @@ Reads one JSON document on stdin:
    "clientId": "...", "clientSecret": "...", # the authenticator's OAuth client
    "basicAuth": false,                       # optional: the authenticator's basic_auth
    "spawns": 1,                              # optional: how many times the hook runs on the same spawner
+   "admin": false,                           # optional: user.admin
    "spawner": {"uid": 1000, "gid": null, "fs_gid": 100,   # optional: the spawner's settings as z2jh
                "volume_mounts": {...}, "init_containers": [...]}}   # makes them (jupyterhub_config.py)
 and prints one JSON document on stdout:
-  {"ok": true, "environment": {...}, "uid": ..., "gid": ..., "initContainers": [...] | {...},
+  {"ok": true, "environment": {...}, "uid": ..., "gid": ..., "initContainers": [...] | {...}, "volumeMounts": ...,
    "config": {"Section.trait": value, ...}}
   {"ok": false, "error": "<exception type>: <message>"}
 """
@@ -45,8 +46,9 @@ class FakeConfig:
 
 
 class FakeUser:
-    def __init__(self, name, auth_state):
+    def __init__(self, name, auth_state, admin=False):
         self.name = name
+        self.admin = admin
         self._auth_state = auth_state
 
     async def get_auth_state(self):
@@ -80,7 +82,7 @@ def main():
     for source in request["sources"]:
         exec(compile(source, "<extraConfig>", "exec"), namespace)
     spawner = FakeSpawner(
-        FakeUser(request["user"], request.get("authState")),
+        FakeUser(request["user"], request.get("authState"), request.get("admin", False)),
         FakeAuthenticator(request.get("clientId"), request.get("clientSecret"), request.get("basicAuth", False)),
         request.get("spawner", {}),
     )
@@ -95,7 +97,7 @@ def main():
     config = {k: v for k, v in c.recorded.items() if k != "Spawner.pre_spawn_hook"}
     print(json.dumps({
         "ok": True, "environment": spawner.environment, "uid": spawner.uid, "gid": spawner.gid,
-        "initContainers": spawner.init_containers, "config": config,
+        "initContainers": spawner.init_containers, "volumeMounts": spawner.volume_mounts, "config": config,
     }))
 
 
