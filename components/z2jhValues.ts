@@ -240,7 +240,8 @@ function ownershipInitContainer(home: HomeValues, uid: number, gid: number): Pla
     return [{
         name: "home-ownership",
         image: "busybox:1.36",
-        command: ["sh", "-c", [handOver("/home/jovyan"), ...shared.map(m => handOver(m.mountPath))].join(" && ")],
+        command: ["sh", "-c", shared.length ? [handOver("/home/jovyan"), ...shared.map(m => handOver(m.mountPath))].map(step => `{ ${step}; }`).join(" && ")
+            : handOver("/home/jovyan")],
         securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false },
         volumeMounts: [{ name: HOME_VOLUME_NAME, mountPath: "/home/jovyan", subPath: home.subPath }, ...shared],
     }];

@@ -62,7 +62,7 @@ describe("config: every mistake reported at once", () => {
         }));
         expectProblem(problems, /^hubs\.staging\.cloudAccess\.requestorPays: requestorPays applies to gcp clusters only, and uw2 is aws/);
         expectProblem(problems, /^clusters\.uw2\.zone: unknown key \(zone applies to gcp clusters only, and this cluster is aws; remove it\)/);
-        expectProblem(problems, /^clusters\.uw2\.homeStorage\.type: string "filestore" is not supported on aws clusters \(use one of: efs\)/);
+        expectProblem(problems, /^clusters\.uw2\.homeStorage\.type: string "filestore" is not supported on aws clusters \(use one of: efs, nfs-server\)/);
     });
 
     it("requires an exact chart version", () => {

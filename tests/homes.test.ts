@@ -264,3 +264,31 @@ describe("homes: nfs-server on OVH", function () {
         await assertServedHome(recorder, "gfts", "openstack", "gra-home-disks-gfts-id", undefined);
     });
 });
+
+describe("homes: shared directory on Filestore", function () {
+    this.timeout(120000);
+    let recorder: MockRecorder;
+    before(async () => {
+        recorder = await deploy({
+            clusters: { exr: gcpCluster({ type: "filestore", tier: "BASIC_HDD", capacityGb: 1024 }) },
+            hubs: { climate: hubOn("exr", { sharedDirectory: { mountPath: "/srv/shared" }, adminHomeAccess: true }) },
+            hubSecrets: { climate: { auth: { clientSecret: "s" } } },
+        });
+    });
+
+    it("hands the hub's _shared directory to the users with the root init container that hands over new homes", () => {
+        const values = releaseValues(recorder.get("kubernetes:helm.sh/v3:Release", "climate-release"));
+        const [init] = values.singleuser.initContainers;
+        assert.deepStrictEqual(init.volumeMounts, [
+            { name: "home", mountPath: "/home/jovyan", subPath: "{escaped_username}" },
+            // The hub's PV is its own directory of the share (/homes/climate): _shared is beside its users' homes.
+            { name: "home", mountPath: "/fleet-shared", subPath: "_shared" },
+        ]);
+        assert.strictEqual(init.command[2],
+            '{ [ "$(stat -c %u /home/jovyan)" = "1000" ] || chown 1000:100 /home/jovyan; } && { [ "$(stat -c %u /fleet-shared)" = "1000" ] || chown 1000:100 /fleet-shared; }');
+        assert.ok(values.hub.extraConfig["65-shared-directories"].includes('\\"subPath\\":\\"_shared\\"'));
+        assertChartAccepts("climate's values", values);
+        const pv = recorder.get("kubernetes:core/v1:PersistentVolume", "climate-home").inputs.spec;
+        assert.strictEqual(pv.nfs.path, "/homes/climate");
+    });
+});
