@@ -67,16 +67,16 @@ describe("renames with renamedFrom", function () {
 
     it("hubs and clusters renamed on every cloud keep every resource and its inputs; outputs move to the new keys", async () => {
         let config = stack.config;
-        for (const [from, to] of [["research", "ocean-research"], ["climate", "climate-lab"], ["gfts", "gfts-hub"]]) {
+        for (const [from, to] of [["research", "ocean-research"], ["climate", "climate-lab"], ["gfts", "gfts-hub"], ["oceans", "ocean-homes"]]) {
             config = renamed(config, "hubs", from, to);
         }
-        for (const [from, to] of [["uw2", "us-west"], ["exr-prod", "exr"], ["gfts", "gfts-ovh"]]) {
+        for (const [from, to] of [["uw2", "us-west"], ["exr-prod", "exr"], ["gfts", "gfts-ovh"], ["exr-homes", "exr-nfs"]]) {
             config = renamed(config, "clusters", from, to);
         }
         const after = await run(config, stack.secretKeys);
         assert.deepStrictEqual(differences(base, after), []);
-        assert.deepStrictEqual(Object.keys(after.outputs.hubs).sort(), ["climate-lab", "gfts-hub", "ocean-research", "teaching"]);
-        assert.deepStrictEqual(Object.keys(after.outputs.clusters).sort(), ["exr", "gfts-ovh", "us-west"]);
+        assert.deepStrictEqual(Object.keys(after.outputs.hubs).sort(), ["climate-lab", "gfts-hub", "ocean-homes", "ocean-research", "teaching"]);
+        assert.deepStrictEqual(Object.keys(after.outputs.clusters).sort(), ["exr", "exr-nfs", "gfts-ovh", "us-west"]);
         assert.strictEqual(after.outputs.hubs["ocean-research"].namespace, "research", "the namespace keeps its name");
         assert.strictEqual(after.outputs.hubs["ocean-research"].cluster, "us-west", "outputs name the new cluster key");
     });
