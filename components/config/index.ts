@@ -22,7 +22,7 @@ export type { BucketSpec, NodePoolSpec, NodePoolPurpose, TaintSpec, GpuSpec } fr
 export type { ClusterSpec } from "./clusters";
 export { FleetConfigError, formatPath } from "./errors";
 export type { GcpClusterSpec } from "./gcp";
-export { FILESTORE_MIN_CAPACITY_GB, HOME_MOUNT_PATH, HOME_STORAGE_TYPES } from "./homeStorage";
+export { FILESTORE_MIN_CAPACITY_GB, HOME_STORAGE_TYPES } from "./homeStorage";
 export type { HomeStorageSpec, NfsServerHomeSpec } from "./homeStorage";
 export { DEFAULT_CHART_VERSION, OAUTH_AUTH_TYPES } from "./hub";
 export type {
