@@ -16,6 +16,8 @@ export const USER_SERVICE_ACCOUNT = "user-sa";
 
 /** z2jh's scheduling label (`scheduling.corePods` / `scheduling.userPods`): every platform's pools carry it. */
 export const NODE_PURPOSE_LABEL = "hub.jupyter.org/node-purpose";
+/** Well-known node label of the zone (kubelet sets it on every node): where a zonal disk's server may run. */
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
 /** The taint of user pools: only z2jh user pods tolerate it, so hub, proxy and system pods stay on core nodes. */
 export const USER_TAINT = { key: "hub.jupyter.org/dedicated", value: "user" } as const;
 /** Every pool's nodes carry their config key under this label (profiles and dask workers select pools by it). */

@@ -87,6 +87,34 @@ describe("homes: config", () => {
     });
 });
 
+describe("homes: plan --base sees a hub's home storage change", () => {
+    const namespace = (hub: string, annotations?: Record<string, string>) => ({
+        urn: `urn:${hub}`, type: "kubernetes:core/v1:Namespace", name: `${hub}-namespace`, custom: true, protect: false, retainOnDelete: false,
+        inputs: { metadata: { name: hub, ...(annotations ? { annotations } : {}) } },
+    });
+    const kind = (value: string, sizeGb?: number) => ({
+        "jupyterhub-fleet/home-storage": value, ...(sizeGb === undefined ? {} : { "jupyterhub-fleet/home-size-gb": String(sizeGb) }),
+    });
+
+    it("alerts on another kind of storage and on a smaller volume, and on nothing else", async () => {
+        const { homeStorageAlerts } = await import("../scripts/homeStorageDiff");
+        const alerts = homeStorageAlerts([
+            [namespace("moved", kind("csi:efs.csi.aws.com")), namespace("moved", kind("nfs-server", 500))],
+            [namespace("shrunk", kind("nfs-server", 500)), namespace("shrunk", kind("nfs-server", 300))],
+            [namespace("grown", kind("nfs-server", 500)), namespace("grown", kind("nfs-server", 800))],
+            // Homes added to a hub that kept none, or a base deployed before the annotations: nothing to move.
+            [namespace("added", kind("none")), namespace("added", kind("nfs-server", 100))],
+            [namespace("older"), namespace("older", kind("nfs"))],
+        ]);
+        assert.deepStrictEqual(alerts, [
+            "hub moved: home storage changes from csi:efs.csi.aws.com to nfs-server, which would leave every home on the old storage and give users empty ones: " +
+            "revert the change and follow docs/homes.md, \"Moving a hub to another home storage type\"",
+            "hub shrunk: homeStorage.sizeGb shrinks from 500 to 300, and no cloud shrinks a volume in place: keep sizeGb at 500 or more " +
+            "(to use less, move the homes to a new hub: docs/homes.md)",
+        ]);
+    });
+});
+
 describe("homes: the NFS server's chart values", () => {
     const validate = new Ajv({ strict: false, allErrors: true }).compile(homeNfsSchema);
     const accepts = (values: object) => {

@@ -6,14 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { NfsServerHomeSpec, NodePoolSpec, nodePoolPurpose } from "../config";
-import { HomeVolume, NODE_PURPOSE_LABEL } from "../platform";
+import { HomeVolume, NODE_PURPOSE_LABEL, ZONE_LABEL } from "../platform";
 import { fleetTags } from "../tags";
 import { poolSubnetKeys, SubnetPlacement } from "./zones";
 
 /** The tag DLM selects volumes by: the cluster key, so one cluster's policy never snapshots another's volumes. */
 export const HOME_SNAPSHOT_TAG = "jupyterhub-fleet-home-snapshots";
-/** Well-known node label of the zone (kubelet sets it on every node). */
-export const ZONE_LABEL = "topology.kubernetes.io/zone";
 /** DLM's managed policy for EBS snapshot policies (AWS DLM user guide, "AWS managed policies"). */
 const DLM_SERVICE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
 /** Snapshots start at this UTC time; DLM begins within the hour after it. */

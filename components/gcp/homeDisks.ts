@@ -6,11 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { NfsServerHomeSpec } from "../config";
-import { HomeVolume, NODE_PURPOSE_LABEL } from "../platform";
+import { HomeVolume, NODE_PURPOSE_LABEL, ZONE_LABEL } from "../platform";
 import { fleetTags } from "../tags";
 
-/** Well-known node label of the zone (kubelet sets it on every node). */
-const ZONE_LABEL = "topology.kubernetes.io/zone";
 /** Snapshots start at this UTC time (a daily schedule's `startTime`, on the hour). */
 const SNAPSHOT_TIME_UTC = "03:00";
 
