@@ -120,9 +120,9 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = {
     // terraform-provider-aws internal/service/efs/file_system.go: creation_token, encrypted, kms_key_id,
     // performance_mode and availability_zone_name are ForceNew.
     "aws:efs/fileSystem:FileSystem": ["availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"],
-    // terraform-provider-aws internal/service/autoscaling/group_tag.go: autoscaling_group_name and tag are ForceNew
+    // terraform-provider-aws internal/service/autoscaling/group_tag.go: autoscaling_group_name and tag.key are ForceNew
     // (a node group replaced for a new instance type gets a new Auto Scaling group, so its tags are made anew).
-    "aws:autoscaling/tag:Tag": ["autoscalingGroupName", "tag"],
+    "aws:autoscaling/tag:Tag": ["autoscalingGroupName", "tag.key"],
     // terraform-provider-aws internal/service/eks/node_group.go: ami_type, capacity_type, cluster_name, disk_size,
     // instance_types, node_group_name(_prefix), node_role_arn, remote_access and subnet_ids are ForceNew.
     "aws:eks/nodeGroup:NodeGroup": [

@@ -9,7 +9,7 @@
  * the wiring); scheduling is modeled as the Kubernetes scheduler decides it (below).
  */
 import * as assert from "assert";
-import { NodePoolSpec, nodePoolPurpose } from "../components/config";
+import { NodePoolSpec } from "../components/config";
 import { nodeGroupSettings } from "../components/aws/cluster";
 import { clusterAutoscalerValues } from "../components/aws/clusterAutoscaler";
 import { nodePoolSettings } from "../components/gcp/gke";
@@ -100,7 +100,7 @@ const CLOUDS: Record<string, { userTaintKey: string; systemPods: Record<string, 
         systemPods: { "CoreDNS": CORE_DNS },
         node: (key, pool) => {
             if (pool.spot) return undefined;
-            const template = nodePoolTemplate(nodePoolPurpose(key, pool)) as unknown as {
+            const template = nodePoolTemplate(key, pool) as unknown as {
                 metadata: { labels: Record<string, string> }; spec: { taints: Taint[] };
             };
             return { labels: template.metadata.labels, taints: template.spec.taints };

@@ -538,8 +538,8 @@ describe("OVH pure shapes", () => {
     });
 
     it("sends annotations, finalizers, labels and taints together", () => {
-        for (const purpose of ["core", "user"] as const) {
-            const template = nodePoolTemplate(purpose) as any;
+        for (const poolKey of ["core", "user"]) {
+            const template = nodePoolTemplate(poolKey, { machineType: "b3-8", minNodes: 1, maxNodes: 2 }) as any;
             assert.deepStrictEqual(Object.keys(template.metadata).sort(), ["annotations", "finalizers", "labels"]);
             assert.ok(Array.isArray(template.spec.taints));
         }

@@ -19,7 +19,7 @@ import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { NvidiaDevicePlugin } from "./devicePlugin";
-import { autoscalerTemplateTags, isNvidiaInstanceType } from "./gpuNodes";
+import { amiTypeFor, autoscalerTemplateTags } from "./gpuNodes";
 import { eksKubeconfig } from "./kubeconfig";
 import { Network } from "./network";
 import { liveNodeGroupSizes } from "./nodeGroupSizes";
@@ -44,19 +44,6 @@ export const DEFAULT_DISK_SIZE_GB = { core: 50, user: 100, dask: 100 } as const;
 
 const CLUSTER_ROLE_POLICIES = ["AmazonEKSClusterPolicy"];
 const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
-
-/**
- * The EKS AMI type for an instance type. EKS defaults every node group to x86 without GPU drivers, so a
- * Graviton (`m7g`, `r8gd`, `t4g`, `a1`) or NVIDIA (`g5`, `p4d`) pool would never get a Ready node otherwise.
- * The values are EKS's `AMITypes` (aws-sdk-go-v2 service/eks/types, which terraform-provider-aws validates
- * `ami_type` against; the installed @pulumi/aws types it as a plain string).
- */
-export function amiTypeFor(machineType: string): string {
-    const family = machineType.split(".")[0];
-    const arm = family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*(-flex)?$/.test(family);
-    if (isNvidiaInstanceType(machineType)) return arm ? "AL2023_ARM_64_NVIDIA" : "AL2023_x86_64_NVIDIA";
-    return arm ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
-}
 
 /**
  * The managed node group settings of one pool: the fleet's labels and taints plus the pool's own (the same on

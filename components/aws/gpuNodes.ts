@@ -12,6 +12,19 @@ export function isNvidiaInstanceType(machineType: string): boolean {
 }
 
 /**
+ * The EKS AMI type for an instance type. EKS defaults every node group to x86 without GPU drivers, so a
+ * Graviton (`m7g`, `r8gd`, `t4g`, `a1`) or NVIDIA (`g5`, `p4d`) pool would never get a Ready node otherwise.
+ * The values are EKS's `AMITypes` (aws-sdk-go-v2 service/eks/types, which terraform-provider-aws validates
+ * `ami_type` against; the installed @pulumi/aws types it as a plain string).
+ */
+export function amiTypeFor(machineType: string): string {
+    const family = machineType.split(".")[0];
+    const arm = family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*(-flex)?$/.test(family);
+    if (isNvidiaInstanceType(machineType)) return arm ? "AL2023_ARM_64_NVIDIA" : "AL2023_x86_64_NVIDIA";
+    return arm ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
+
+/**
  * GPUs per instance for the types the example stacks and tests use (EC2 "Accelerated computing" instance
  * specifications); extend it when a stack uses another. A type missing here is not checked.
  */

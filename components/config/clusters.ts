@@ -1,6 +1,7 @@
 /** Clusters of every provider: the schema per provider, and the rules every cluster the fleet creates shares. */
 import { awsClusterSchema, AwsClusterSpec, checkAwsCluster } from "./aws";
-import { nodePoolPurpose } from "./clusterFields";
+import { FLEET_LABEL_KEYS, FLEET_TAINT_KEYS, RESERVED_LABEL_PREFIX, validLabelKey, validLabelValue } from "../nodePoolScheduling";
+import { NodePoolSpec, nodePoolPurpose } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { checkGcpCluster, gcpClusterSchema, GcpClusterSpec } from "./gcp";
 import { checkKubernetesCluster, kubernetesClusterSchema, KubernetesClusterSpec } from "./kubernetes";
@@ -36,6 +37,62 @@ export function checkClusterKey(key: string, path: readonly PathPart[], problems
     }
 }
 
+type PoolProvider = Exclude<ProviderName, "kubernetes">;
+
+/** Why each cloud limits pool keys (the key names the node group or pool and labels its nodes). */
+const POOL_NAME_LIMIT: Readonly<Record<PoolProvider, string>> = {
+    aws: "the node group is named <cluster>-pool-<key> plus Pulumi's 8-character suffix, and EKS allows 63",
+    gcp: "GKE node pool names are at most 40 characters",
+    ovh: "MKS names nodes <key>-node-<6 characters>, which must stay a 63-character DNS label",
+};
+
+/**
+ * The longest pool key each cloud's derived names allow. AWS: terraform-provider-aws
+ * internal/service/eks/node_group.go validates node_group_name to 63 characters, and Pulumi autonames the node
+ * group `<cluster>-pool-<key>-<7 hex>`. GCP: GKE refuses node pool names over 40 characters. OVH: node names.
+ */
+export function maxPoolKeyLength(provider: PoolProvider, clusterKey: string): number {
+    switch (provider) {
+        case "aws": return 63 - 8 - `${clusterKey}-pool-`.length;
+        case "gcp": return 40;
+        case "ovh": return 63 - "-node-".length - 6;
+    }
+}
+
+/** A pool's own labels and taints: valid Kubernetes syntax, and none of the keys the fleet schedules by. */
+function checkPoolLabelsAndTaints(pool: NodePoolSpec, poolPath: readonly PathPart[], problems: Problems): void {
+    for (const [labelKey, value] of Object.entries(pool.labels ?? {})) {
+        const at = [...poolPath, "labels", labelKey];
+        if (FLEET_LABEL_KEYS.includes(labelKey)) {
+            problems.add(at, "the fleet sets this label itself (pools are selected by it)", "remove it; use a key of your own, e.g. example.org/team");
+        } else if (!validLabelKey(labelKey)) {
+            problems.add(at, "is not a Kubernetes label key", "use an optional DNS prefix and a name of up to 63 letters, digits, '-', '_', '.', e.g. example.org/team");
+        } else if (RESERVED_LABEL_PREFIX.test(labelKey)) {
+            problems.add(at, "kubernetes.io and k8s.io label prefixes are reserved, and the kubelet refuses to set them on its node",
+                "use a prefix of your own, e.g. example.org/…");
+        }
+        if (!validLabelValue(value)) {
+            problems.add(at, `"${value}" is not a Kubernetes label value`, "use up to 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit");
+        }
+    }
+    (pool.taints ?? []).forEach((taint, i) => {
+        const at = [...poolPath, "taints", i];
+        if (FLEET_TAINT_KEYS.includes(taint.key)) {
+            problems.add([...at, "key"], `the fleet sets the ${taint.key} taint itself (by purpose and gpu)`,
+                "remove it; set purpose: dask or gpu instead, or use a key of your own");
+        } else if (!validLabelKey(taint.key)) {
+            problems.add([...at, "key"], `"${taint.key}" is not a taint key`, "use an optional DNS prefix and a name of up to 63 letters, digits, '-', '_', '.'");
+        }
+        if (taint.value !== undefined && !validLabelValue(taint.value)) {
+            problems.add([...at, "value"], `"${taint.value}" is not a taint value`, "use up to 63 letters, digits, '-', '_' and '.'");
+        }
+        const earlier = (pool.taints ?? []).findIndex(t => t.key === taint.key && t.effect === taint.effect);
+        if (earlier < i) {
+            problems.add(at, `taints[${earlier}] has the same key and effect`, "keep one taint per key and effect");
+        }
+    });
+}
+
 /** Rules within one cluster: node pools and buckets, then the provider's own (see aws.ts, gcp.ts, …). */
 export function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart[], problems: Problems): void {
     const pools = cluster.provider === "kubernetes" ? {} : cluster.nodePools;
@@ -52,27 +109,42 @@ export function checkCluster(key: string, cluster: ClusterSpec, path: readonly P
     }
     for (const [poolKey, pool] of Object.entries(pools)) {
         const poolPath = [...path, "nodePools", poolKey];
-        if (!DNS_LABEL.test(poolKey) || poolKey.length > 20) {
-            problems.add(poolPath, "node pool key is not a valid name", "use up to 20 lowercase letters, digits and '-'");
+        const maxKey = cluster.provider === "kubernetes" ? 0 : maxPoolKeyLength(cluster.provider, key);
+        if (!DNS_LABEL.test(poolKey) || poolKey.length > maxKey) {
+            problems.add(poolPath, "node pool key is not a valid name",
+                `use up to ${maxKey} lowercase letters, digits and '-', starting with a letter (${POOL_NAME_LIMIT[cluster.provider as PoolProvider]})`);
         }
         if (pool.minNodes > pool.maxNodes) {
             problems.add([...poolPath, "minNodes"], `${pool.minNodes} is greater than maxNodes (${pool.maxNodes})`,
                 "lower minNodes or raise maxNodes");
         }
-        if (nodePoolPurpose(poolKey, pool) === "core" && pool.minNodes < 1) {
+        const purpose = nodePoolPurpose(poolKey, pool);
+        if (purpose === "core" && pool.minNodes < 1) {
             problems.add([...poolPath, "minNodes"], "the core pool runs the hub, the proxy and cluster DNS, so it cannot scale to zero",
                 "set minNodes: 1 or more (user pools may scale to zero)");
         }
-        if (pool.zones && cluster.provider !== "aws") {
-            problems.add([...poolPath, "zones"], `zones applies to aws clusters only, and this cluster is ${cluster.provider}`,
-                cluster.provider === "gcp" ? "remove it; GKE pools run in the cluster's zone" : "remove it");
+        if (purpose === "core" && pool.gpu) {
+            problems.add([...poolPath, "gpu"], "a core pool runs the hub, proxy and system pods, which need no GPU, and GPU nodes are tainted for GPU pods only",
+                poolKey === "core" ? "move the GPU to a pool of its own, e.g. gpu: { machineType: …, minNodes: 0, maxNodes: 4, gpu: … }" : "remove purpose: core, or the gpu");
         }
         if (pool.spot && cluster.provider !== "aws") {
             problems.add([...poolPath, "spot"], `spot applies to aws clusters only, and this cluster is ${cluster.provider}`, "remove it");
-        } else if (pool.spot && nodePoolPurpose(poolKey, pool) === "core") {
+        } else if (pool.spot && purpose === "core") {
             problems.add([...poolPath, "spot"], "the core pool runs the hub and proxy, which must not be preempted",
                 "remove spot from the core pool; use it on user pools");
         }
+        if (pool.instanceTypes && cluster.provider !== "aws") {
+            problems.add([...poolPath, "instanceTypes"], `instanceTypes applies to aws spot pools only, and this cluster is ${cluster.provider}`,
+                "remove it; the pool runs machineType only");
+        } else if (pool.instanceTypes && !pool.spot) {
+            problems.add([...poolPath, "instanceTypes"], "instanceTypes widens the search for spot capacity, and this pool is on-demand",
+                "add spot: true, or remove instanceTypes (on-demand pools run machineType)");
+        }
+        if (pool.zones) {
+            const repeated = pool.zones.find((zone, i) => pool.zones!.indexOf(zone) !== i);
+            if (repeated) problems.add([...poolPath, "zones"], `${repeated} is listed twice`, "list each zone once");
+        }
+        checkPoolLabelsAndTaints(pool, poolPath, problems);
     }
     for (const [bucketKey, bucket] of Object.entries(cluster.buckets)) {
         const bucketPath = [...path, "buckets", bucketKey];
