@@ -190,21 +190,21 @@ describe("AWS on a real account (issue 11)", function () {
                 /no private subnet in us-west-2d/);
         });
 
-        it("offers zones on AWS pools only", () => {
+        it("offers zones on GKE pools too, within the cluster's region", () => {
             const errors = configErrors({
                 clusters: {
                     gke: {
                         provider: "gcp", project: "example-project", region: "us-central1", zone: "us-central1-b", kubernetesVersion: "1.33",
                         nodePools: {
                             core: { machineType: "n2-standard-2", minNodes: 1, maxNodes: 1, zones: ["us-central1-b"] },
-                            user: { machineType: "n2-standard-4", minNodes: 0, maxNodes: 3 },
+                            user: { machineType: "n2-standard-4", minNodes: 0, maxNodes: 3, zones: ["us-central1-a", "us-east1-b"] },
                         },
                     },
                 },
                 hubs: {},
             });
             assert.deepStrictEqual(errors, [
-                "clusters.gke.nodePools.core.zones: zones applies to aws clusters only, and this cluster is gcp (remove it; GKE pools run in the cluster's zone)",
+                "clusters.gke.nodePools.user.zones: us-east1-b is not a zone of the cluster's region us-central1 (use zones such as us-central1-a, us-central1-b)",
             ]);
         });
     });
