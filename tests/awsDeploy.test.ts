@@ -76,7 +76,7 @@ describe("AWS on a real account (issue 11)", function () {
                     nodePools: {
                         core: { machineType: "r5.xlarge", minNodes: 1, maxNodes: 3 },
                         user: { machineType: "r5.4xlarge", minNodes: 0, maxNodes: 20 },
-                        gpu: { machineType: "g5.xlarge", minNodes: 0, maxNodes: 4, zones: ["us-west-2a"], diskSizeGb: 200 },
+                        gpu: { machineType: "g5.xlarge", minNodes: 0, maxNodes: 4, zones: ["us-west-2a"], diskSizeGb: 200, gpu: { count: 1 } },
                     },
                 }),
                 ex1: {
