@@ -10,11 +10,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { FleetConfigError, NodePoolSpec, parseFleetConfig } from "../components/config";
 import { nodeGroupSettings } from "../components/aws/cluster";
 import { devicePluginValues } from "../components/aws/devicePlugin";
-import { autoscalerTemplateTags } from "../components/aws/gpuNodes";
+import { AWS_GPU_LABEL, autoscalerTemplateTags, eksPoolScheduling } from "../components/aws/gpuNodes";
 import { nodePoolSettings } from "../components/gcp/gke";
 import { gpuOperatorValues } from "../components/ovh/gpuOperator";
 import { nodePoolTemplate, poolAvailabilityZones } from "../components/ovh/kubeSpec";
-import { poolScheduling } from "../components/nodePoolScheduling";
 import { DASK_WORKER_TAINT, GPU_TAINT, NODE_POOL_LABEL } from "../components/platform";
 import { readStackFile } from "../scripts/stackConfig";
 import { MockRecorder, RecordedResource, settleRegistrations, useMocks } from "./harness";
@@ -122,7 +121,9 @@ describe("node pools: GPU pools schedule nvidia.com/gpu", () => {
             { key: "hub.jupyter.org/dedicated", value: "user", effect: "NO_SCHEDULE" },
             { key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" },
         ]);
-        const template = autoscalerTemplateNode(autoscalerTemplateTags(gpuPool, poolScheduling("gpu-t4", gpuPool)), settings);
+        const template = autoscalerTemplateNode(autoscalerTemplateTags(gpuPool, eksPoolScheduling("gpu-t4", gpuPool)), settings);
+        // aws_cloud_provider.go GPULabel: the new node waits for its device plugin instead of prompting another one.
+        assert.strictEqual(template.labels[AWS_GPU_LABEL], "nvidia-tesla-t4");
         assert.strictEqual(runs(gpuServer("gpu-t4", 1), template), true, "a one-GPU server starts a node");
         assert.strictEqual(runs(gpuServer("gpu-t4", 2), template), false, "two GPUs do not fit a g4dn.xlarge");
         assert.strictEqual(runs(cpuServer, template), false, "a CPU-only server never starts a GPU node");

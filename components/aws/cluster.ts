@@ -11,7 +11,7 @@ import { desiredNodeCount } from "../nodePoolSize";
 import {
     BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
 } from "../platform";
-import { apiTaintEffect, poolScheduling } from "../nodePoolScheduling";
+import { apiTaintEffect } from "../nodePoolScheduling";
 import { stableJson } from "../util";
 import { BucketUser, Buckets } from "./buckets";
 import { ClusterAccess } from "./clusterAccess";
@@ -19,7 +19,7 @@ import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { NvidiaDevicePlugin } from "./devicePlugin";
-import { amiTypeFor, autoscalerTemplateTags } from "./gpuNodes";
+import { amiTypeFor, autoscalerTemplateTags, eksPoolScheduling } from "./gpuNodes";
 import { eksKubeconfig } from "./kubeconfig";
 import { Network } from "./network";
 import { liveNodeGroupSizes } from "./nodeGroupSizes";
@@ -47,14 +47,14 @@ const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
 
 /**
  * The managed node group settings of one pool: the fleet's labels and taints plus the pool's own (the same on
- * every cloud: nodePoolScheduling.ts), spot with its instance types, autoscaling bounds, and the desired size to
+ * every cloud: nodePoolScheduling.ts, with the autoscaler's GPU label: gpuNodes.ts), spot with its instance types, autoscaling bounds, and the desired size to
  * send (`desiredNodeCount` of the live size: see nodeGroupSizes.ts for why it is not ignored). A changed
  * `instanceTypes` list replaces the node group (terraform-provider-aws internal/service/eks/node_group.go:
  * `instance_types` is ForceNew), which the plan reports (scripts/replacementTable.ts).
  */
 export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec, desiredSize: pulumi.Input<number>) {
     const purpose = nodePoolPurpose(poolKey, pool);
-    const scheduling = poolScheduling(poolKey, pool);
+    const scheduling = eksPoolScheduling(poolKey, pool);
     return {
         instanceTypes: [pool.machineType, ...(pool.instanceTypes ?? [])],
         amiType: amiTypeFor(pool.machineType),
@@ -213,7 +213,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
                 subnetIds: poolSubnetKeys(poolKey, pool, network.privateSubnets).map(key => subnetIdsByKey.get(key)!),
                 ...nodeGroupSettings(poolKey, pool, liveSizes.apply(sizes => desiredNodeCount(sizes[poolKey], pool))),
             }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons] });
-            if (pool.minNodes === 0) this.tagForScaleFromZero(`${name}-pool-${poolKey}`, group, autoscalerTemplateTags(pool, poolScheduling(poolKey, pool)), awsOpts);
+            if (pool.minNodes === 0) this.tagForScaleFromZero(`${name}-pool-${poolKey}`, group, autoscalerTemplateTags(pool, eksPoolScheduling(poolKey, pool)), awsOpts);
             return group;
         });
 

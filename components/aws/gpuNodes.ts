@@ -4,7 +4,7 @@
  * node-template tags the cluster autoscaler reads to start a node for a pool at zero.
  */
 import { NodePoolSpec } from "../config/clusterFields";
-import { PoolScheduling } from "../nodePoolScheduling";
+import { PoolScheduling, poolScheduling } from "../nodePoolScheduling";
 
 /** The NVIDIA GPU instance families: g4dn, g5, g5g, g6, g6e, gr6, p3, p4d, p5 … (not inf/trn: those are Neuron). */
 export function isNvidiaInstanceType(machineType: string): boolean {
@@ -34,6 +34,30 @@ export const AWS_GPU_COUNTS: Readonly<Record<string, number>> = {
     "g6.xlarge": 1, "g6.2xlarge": 1, "g6.4xlarge": 1, "g6.8xlarge": 1, "g6.16xlarge": 1, "g6.12xlarge": 4, "g6.24xlarge": 4, "g6.48xlarge": 8,
     "p3.2xlarge": 1, "p3.8xlarge": 4, "p3.16xlarge": 8,
 };
+
+/**
+ * The label the cluster autoscaler's AWS provider reads to know a node has GPUs
+ * (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/aws_cloud_provider.go `GPULabel`): a new GPU node
+ * carrying it counts as not ready until its device plugin advertises the GPUs, so a pending GPU pod does not make
+ * the autoscaler start a second node meanwhile. Its value names the GPU, as in that file's `availableGPUTypes`.
+ */
+export const AWS_GPU_LABEL = "k8s.amazonaws.com/accelerator";
+
+/** The GPU of each NVIDIA instance family, as `availableGPUTypes` (same file) names it. */
+const FAMILY_ACCELERATORS: Readonly<Record<string, string>> = {
+    g4dn: "nvidia-tesla-t4", g5: "nvidia-a10g", g6: "nvidia-l4", g6e: "nvidia-l40s", p3: "nvidia-tesla-v100", p4d: "nvidia-tesla-a100",
+};
+
+/**
+ * The pool's labels and taints on EKS: the fleet's and the pool's (nodePoolScheduling.ts), plus the autoscaler's
+ * GPU label on GPU pools (its value only names the GPU; a family missing above is labelled `nvidia`).
+ */
+export function eksPoolScheduling(poolKey: string, pool: NodePoolSpec): PoolScheduling {
+    const scheduling = poolScheduling(poolKey, pool);
+    if (!pool.gpu) return scheduling;
+    const labels: Record<string, string> = { ...scheduling.labels, [AWS_GPU_LABEL]: FAMILY_ACCELERATORS[pool.machineType.split(".")[0]] ?? "nvidia" };
+    return { ...scheduling, labels: Object.fromEntries(Object.keys(labels).sort().map(key => [key, labels[key]])) };
+}
 
 /** The prefix of the Auto Scaling group tags that describe a node the autoscaler has not seen. */
 const NODE_TEMPLATE = "k8s.io/cluster-autoscaler/node-template";
