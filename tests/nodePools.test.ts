@@ -370,7 +370,7 @@ describe("node pools: the prod example stack as registered", function () {
         assert.deepStrictEqual(tag.tag, { key: "k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu", value: "1", propagateAtLaunch: false });
         assert.strictEqual(tag.autoscalingGroupName, "eks-uw2-pool-gpu-t4-0a1b2c3d");
         const plugin = find("kubernetes:helm.sh/v3:Release", "uw2-nvidia-device-plugin-release");
-        assert.strictEqual(plugin.version, "0.17.1");
+        assert.strictEqual(plugin.version, "0.17.4");
         assert.deepStrictEqual(plugin.values.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values, ["gpu-t4"]);
         assert.ok(!resources.some(r => r.name.startsWith("uw2-pool-core-node-template")), "the core pool never scales from zero");
     });

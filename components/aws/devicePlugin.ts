@@ -8,10 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NODE_POOL_LABEL } from "../platform";
 
-/** Pinned: NVIDIA/k8s-device-plugin's chart, the version EKS's GPU guide installs. */
+/** Pinned: NVIDIA/k8s-device-plugin's chart, the version the EKS user guide installs ("Install Kubernetes device plugin for GPUs"). */
 export const DEVICE_PLUGIN_CHART = {
     chart: "nvidia-device-plugin",
-    version: "0.17.1",
+    version: "0.17.4",
     repository: "https://nvidia.github.io/k8s-device-plugin",
 } as const;
 

@@ -47,9 +47,11 @@ const POOL_NAME_LIMIT: Readonly<Record<PoolProvider, string>> = {
 };
 
 /**
- * The longest pool key each cloud's derived names allow. AWS: terraform-provider-aws
- * internal/service/eks/node_group.go validates node_group_name to 63 characters, and Pulumi autonames the node
- * group `<cluster>-pool-<key>-<7 hex>`. GCP: GKE refuses node pool names over 40 characters. OVH: node names.
+ * The longest pool key each cloud's derived names allow. AWS: Pulumi autonames the node group
+ * `<cluster>-pool-<key>-<7 hex>` (pulumi/pulumi-aws provider/resources.go: `tfbridge.AutoName("nodeGroupName",
+ * 255, "-")`, which does not shorten it to fit), and terraform-provider-aws internal/service/eks/node_group.go
+ * refuses a node_group_name over 63 characters. GCP: GKE refuses node pool names over 40 characters. OVH: MKS
+ * names a pool's nodes `<pool>-node-<6 hex>`, a node name is a DNS label, and the pool name is also a label value.
  */
 export function maxPoolKeyLength(provider: PoolProvider, clusterKey: string): number {
     switch (provider) {

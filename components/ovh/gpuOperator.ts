@@ -8,10 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NODE_POOL_LABEL } from "../platform";
 
-/** Pinned: NVIDIA's gpu-operator chart (its versions carry a `v`). */
+/** Pinned: NVIDIA's gpu-operator chart (its versions carry a `v`; v25.3.4 released in NVIDIA/gpu-operator#1708, with node feature discovery v0.17.3). */
 export const GPU_OPERATOR_CHART = {
     chart: "gpu-operator",
-    version: "v25.3.0",
+    version: "v25.3.4",
     repository: "https://helm.ngc.nvidia.com/nvidia",
 } as const;
 
