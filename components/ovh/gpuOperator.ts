@@ -1,8 +1,10 @@
 /**
  * The NVIDIA GPU operator on an OVH cluster with GPU pools, once per cluster. MKS GPU nodes have the card but no
  * driver, container toolkit or device plugin; OVH's guide "Deploying a GPU application on OVHcloud Managed
- * Kubernetes Service" installs NVIDIA's GPU operator, which labels GPU nodes through node feature discovery and
- * runs all three there, so a pod requesting `nvidia.com/gpu` can be scheduled.
+ * Kubernetes Service" (ovh/docs pages/public_cloud/containers_orchestration/managed_kubernetes/
+ * deploying-gpu-application/guide.en-gb.md) installs NVIDIA's GPU operator from https://helm.ngc.nvidia.com/nvidia
+ * into `gpu-operator`, which labels GPU nodes through node feature discovery and runs all three there, so a pod
+ * requesting `nvidia.com/gpu` can be scheduled.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
