@@ -132,6 +132,9 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = {
     // terraform-provider-google: the bucket's name and location are ForceNew (storage/resource_storage_bucket.go);
     // project is ForceNew on every resource that has one (tpgresource.DefaultProviderProject).
     "gcp:storage/bucket:Bucket": ["location", "name", "project"],
+    // terraform-provider-google container/node_config.go: guest_accelerator (type, count,
+    // gpu_driver_installation_config) is ForceNew, so a GPU change makes a new node pool.
+    "gcp:container/nodePool:NodePool": ["nodeConfig.guestAccelerators"],
     // terraform-provider-google filestore/resource_filestore_instance.go: name, tier, location, networks and
     // file_shares.name are ForceNew.
     "gcp:filestore/instance:Instance": ["fileShares.name", "location", "name", "networks", "project", "tier"],
