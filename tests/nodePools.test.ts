@@ -15,6 +15,8 @@ import { nodePoolSettings } from "../components/gcp/gke";
 import { gpuOperatorValues } from "../components/ovh/gpuOperator";
 import { nodePoolTemplate, poolAvailabilityZones } from "../components/ovh/kubeSpec";
 import { DASK_WORKER_TAINT, GPU_TAINT, NODE_POOL_LABEL } from "../components/platform";
+import { diffPlans, PlanJsonResource } from "../scripts/planReport";
+import { makeUrn } from "../scripts/planRun";
 import { readStackFile } from "../scripts/stackConfig";
 import { MockRecorder, RecordedResource, settleRegistrations, useMocks } from "./harness";
 import { Node, Pod, schedulable, Taint } from "./scheduling";
@@ -241,6 +243,28 @@ describe("node pools: labels, taints and zones", () => {
         assert.deepStrictEqual(poolAvailabilityZones("EU-WEST-PAR", {}), ["eu-west-par-a"]);
         assert.deepStrictEqual(poolAvailabilityZones("EU-WEST-PAR", { zones: ["eu-west-par-c"] }), ["eu-west-par-c"]);
         assert.strictEqual(poolAvailabilityZones("GRA11", {}), undefined);
+    });
+});
+
+describe("node pools: what an edit replaces (plan --base)", () => {
+    const planOf = (type: string, name: string, inputs: Record<string, unknown>) => {
+        const resource: PlanJsonResource = { urn: makeUrn("prod", type, name, undefined), type, name, custom: true, protect: false, retainOnDelete: false, inputs };
+        return { stack: "prod", resources: [resource], outputs: {}, violations: [] };
+    };
+
+    it("reports a changed spot instance list as a new node group (EKS cannot change it in place)", () => {
+        const group = (instanceTypes: string[]) => planOf("aws:eks/nodeGroup:NodeGroup", "uw2-pool-dask-workers", { instanceTypes, labels: {} });
+        const diff = diffPlans(group(["r5.2xlarge", "r5a.2xlarge"]), group(["r5.2xlarge", "r5n.2xlarge"]));
+        assert.strictEqual(diff.replaces[0]?.replacedBecause, "changed instanceTypes[1]");
+        assert.deepStrictEqual(diffPlans(group(["r5.2xlarge"]), group(["r5.2xlarge"])).replaces, []);
+    });
+
+    it("reports a changed GKE accelerator as a new node pool, and a new label as an update", () => {
+        const pool = (count: number, labels: Record<string, string>) => planOf("gcp:container/nodePool:NodePool", "exr-prod-pool-gpu-t4",
+            { nodeConfig: { labels, guestAccelerators: [{ type: "nvidia-tesla-t4", count }] } });
+        assert.strictEqual(diffPlans(pool(1, {}), pool(2, {})).replaces[0]?.replacedBecause, "changed nodeConfig.guestAccelerators[0].count");
+        const relabel = diffPlans(pool(1, {}), pool(1, { team: "a" }));
+        assert.deepStrictEqual([relabel.replaces.length, relabel.changes.length], [0, 1]);
     });
 });
 
