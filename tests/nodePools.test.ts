@@ -415,3 +415,52 @@ describe("node pools: the prod example stack as registered", function () {
         }
     });
 });
+
+describe("node pools: an OVH 3-AZ cluster with GPU and dask pools, as registered", function () {
+    let recorder: MockRecorder;
+    const inputsOf = (type: string, name: string) => {
+        const found = recorder.sent.get(`${type}::${name}`);
+        assert.ok(found, `${type} ${name} not registered`);
+        return found.wireInputs;
+    };
+
+    before(async () => {
+        recorder = useMocks({
+            stack: "test",
+            config: {
+                clusters: ovh("EU-WEST-PAR", {
+                    "gpu-l4": { machineType: "l4-90", minNodes: 0, maxNodes: 2, zones: ["eu-west-par-b"], gpu: { count: 1 } },
+                    "dask-workers": { machineType: "b3-32", minNodes: 0, maxNodes: 10, purpose: "dask" },
+                }),
+                hubs: {},
+            },
+        });
+        const { loadFleetConfig } = await import("../components/config");
+        const { deployFleet } = await import("../components/fleet");
+        deployFleet(loadFleetConfig());
+        await settleRegistrations(recorder);
+    });
+
+    it("puts every pool in one zone of the region (its own, or the region's first) with the fleet's labels and taints", () => {
+        assert.deepStrictEqual(inputsOf("ovh:CloudProject/kubeNodePool:KubeNodePool", "gra-pool-core").availabilityZones, ["eu-west-par-a"]);
+        const gpu = inputsOf("ovh:CloudProject/kubeNodePool:KubeNodePool", "gra-pool-gpu-l4");
+        assert.deepStrictEqual(gpu.availabilityZones, ["eu-west-par-b"]);
+        assert.strictEqual(gpu.flavorName, "l4-90");
+        assert.deepStrictEqual(gpu.template.spec.taints, [
+            { key: "hub.jupyter.org/dedicated", value: "user", effect: "NoSchedule" },
+            { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" },
+        ]);
+        assert.strictEqual(gpu.template.metadata.labels[NODE_POOL_LABEL], "gpu-l4");
+        const dask = inputsOf("ovh:CloudProject/kubeNodePool:KubeNodePool", "gra-pool-dask-workers");
+        assert.deepStrictEqual(dask.template.spec.taints, [{ key: "k8s.dask.org/dedicated", value: "worker", effect: "NoSchedule" }]);
+    });
+
+    it("installs the GPU operator once, pinned, reaching the GPU pool only", () => {
+        const releases = recorder.resources.filter(r => r.type === "kubernetes:helm.sh/v3:Release");
+        assert.deepStrictEqual(releases.map(r => r.name), ["gra-gpu-operator-release"]);
+        const operator = inputsOf("kubernetes:helm.sh/v3:Release", "gra-gpu-operator-release");
+        assert.deepStrictEqual([operator.chart, operator.version, operator.namespace], ["gpu-operator", "v25.3.4", "gpu-operator"]);
+        assert.deepStrictEqual(operator.values["node-feature-discovery"].worker.affinity.nodeAffinity
+            .requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values, ["gpu-l4"]);
+    });
+});
