@@ -290,11 +290,14 @@ describe("node pools: bad input", () => {
             a: { ...USER, gpu: { count: 1 } },
             b: { machineType: "g4dn.xlarge", minNodes: 0, maxNodes: 1 },
             c: { machineType: "g4dn.12xlarge", minNodes: 0, maxNodes: 1, gpu: { type: "t4", count: 1 } },
+            d: { ...USER, labels: { [AWS_GPU_LABEL]: "nvidia-tesla-t4" } },
         })), [
             "clusters.uw2.nodePools.a.gpu: m5.xlarge has no NVIDIA GPU (use a GPU instance type such as g4dn.xlarge, g5.xlarge or g6.xlarge, or remove gpu)",
             "clusters.uw2.nodePools.b: g4dn.xlarge is a GPU instance type but the pool has no gpu (add gpu: { count: 1 }, so its nodes get the GPU taint and device plugin and CPU-only pods stay off them)",
             "clusters.uw2.nodePools.c.gpu.type: on AWS the instance type decides the GPU (remove it; g4dn.12xlarge brings its own)",
             "clusters.uw2.nodePools.c.gpu.count: g4dn.12xlarge has 4 GPUs, not 1 (set count: 4)",
+            "clusters.uw2.nodePools.d.labels[\"k8s.amazonaws.com/accelerator\"]: the fleet sets this label on GPU pools, and the cluster autoscaler waits for GPUs " +
+            "on nodes that carry it (remove it; set gpu on the pool instead)",
         ]);
         assert.deepStrictEqual(configErrors(gcp({
             a: { machineType: "n1-standard-8", minNodes: 0, maxNodes: 1, gpu: { count: 1 } },

@@ -4,7 +4,7 @@ import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../aws/autoscalerRelease";
 import { formatCidr, networkAddress, parseCidr } from "../aws/cidr";
 import { partitionOf } from "../aws/policies";
 import { AccessLevel, parsePrincipalArn, principalArnHint } from "../aws/principals";
-import { amiTypeFor, AWS_GPU_COUNTS, isNvidiaInstanceType } from "../aws/gpuNodes";
+import { amiTypeFor, AWS_GPU_COUNTS, AWS_GPU_LABEL, isNvidiaInstanceType } from "../aws/gpuNodes";
 import { defaultZones } from "../aws/zones";
 import { checkCidrs } from "./cidr";
 import { commonClusterFields, kubernetesVersion, NodePoolSpec, nodePoolPurpose } from "./clusterFields";
@@ -157,6 +157,10 @@ function checkPoolZones(cluster: AwsClusterSpec, path: readonly PathPart[], prob
 
 /** GPUs and spot instance types: the AMI follows machineType, so every type must take the same AMI and GPUs. */
 function checkAwsPool(pool: NodePoolSpec, at: readonly PathPart[], problems: Problems): void {
+    if (pool.labels && AWS_GPU_LABEL in pool.labels) {
+        problems.add([...at, "labels", AWS_GPU_LABEL], "the fleet sets this label on GPU pools, and the cluster autoscaler waits for GPUs on nodes that carry it",
+            "remove it; set gpu on the pool instead");
+    }
     const nvidia = isNvidiaInstanceType(pool.machineType);
     if (pool.gpu) {
         if (!nvidia) {
