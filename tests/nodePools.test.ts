@@ -319,7 +319,7 @@ describe("node pools: bad input", () => {
         ]);
         assert.deepStrictEqual(configErrors(aws({ core: { ...CORE, machineType: "g4dn.xlarge", gpu: { count: 1 } } })), [
             "clusters.uw2.nodePools.core.gpu: a core pool runs the hub, proxy and system pods, which need no GPU, and GPU nodes are tainted for GPU pods only " +
-            "(move the GPU to a pool of its own, e.g. gpu: { machineType: …, minNodes: 0, maxNodes: 4, gpu: … })",
+            "(keep the core pool CPU-only and add a GPU pool such as gpu: { machineType: …, minNodes: 0, maxNodes: 4, gpu: { count: 1 } })",
         ]);
     });
 

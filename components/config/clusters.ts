@@ -95,26 +95,23 @@ function checkPoolLabelsAndTaints(pool: NodePoolSpec, poolPath: readonly PathPar
     });
 }
 
-/** Rules within one cluster: node pools and buckets, then the provider's own (see aws.ts, gcp.ts, …). */
-export function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart[], problems: Problems): void {
-    const pools = cluster.provider === "kubernetes" ? {} : cluster.nodePools;
-    if (cluster.provider !== "kubernetes") {
-        const purposes = Object.entries(pools).map(([poolKey, pool]) => nodePoolPurpose(poolKey, pool));
-        if (!purposes.includes("core")) {
-            problems.add([...path, "nodePools"], "no core node pool",
-                "add a pool keyed core (or with purpose: core) to run the hub and proxy");
-        }
-        if (!purposes.includes("user")) {
-            problems.add([...path, "nodePools"], "no user node pool",
-                "add a pool such as user: { machineType: …, minNodes: 0, maxNodes: 10 }");
-        }
+/** Node pools of a cluster the fleet creates: names, bounds, purpose rules and the fields every cloud shares. */
+function checkNodePools(key: string, cluster: Exclude<ClusterSpec, KubernetesClusterSpec>, path: readonly PathPart[], problems: Problems): void {
+    const purposes = Object.entries(cluster.nodePools).map(([poolKey, pool]) => nodePoolPurpose(poolKey, pool));
+    if (!purposes.includes("core")) {
+        problems.add([...path, "nodePools"], "no core node pool",
+            "add a pool keyed core (or with purpose: core) to run the hub and proxy");
     }
-    for (const [poolKey, pool] of Object.entries(pools)) {
+    if (!purposes.includes("user")) {
+        problems.add([...path, "nodePools"], "no user node pool",
+            "add a pool such as user: { machineType: …, minNodes: 0, maxNodes: 10 }");
+    }
+    for (const [poolKey, pool] of Object.entries(cluster.nodePools)) {
         const poolPath = [...path, "nodePools", poolKey];
-        const maxKey = cluster.provider === "kubernetes" ? 0 : maxPoolKeyLength(cluster.provider, key);
+        const maxKey = maxPoolKeyLength(cluster.provider, key);
         if (!DNS_LABEL.test(poolKey) || poolKey.length > maxKey) {
             problems.add(poolPath, "node pool key is not a valid name",
-                `use up to ${maxKey} lowercase letters, digits and '-', starting with a letter (${POOL_NAME_LIMIT[cluster.provider as PoolProvider]})`);
+                `use up to ${maxKey} lowercase letters, digits and '-', starting with a letter (${POOL_NAME_LIMIT[cluster.provider]})`);
         }
         if (pool.minNodes > pool.maxNodes) {
             problems.add([...poolPath, "minNodes"], `${pool.minNodes} is greater than maxNodes (${pool.maxNodes})`,
@@ -127,7 +124,9 @@ export function checkCluster(key: string, cluster: ClusterSpec, path: readonly P
         }
         if (purpose === "core" && pool.gpu) {
             problems.add([...poolPath, "gpu"], "a core pool runs the hub, proxy and system pods, which need no GPU, and GPU nodes are tainted for GPU pods only",
-                poolKey === "core" ? "move the GPU to a pool of its own, e.g. gpu: { machineType: …, minNodes: 0, maxNodes: 4, gpu: … }" : "remove purpose: core, or the gpu");
+                poolKey === "core"
+                    ? "keep the core pool CPU-only and add a GPU pool such as gpu: { machineType: …, minNodes: 0, maxNodes: 4, gpu: { count: 1 } }"
+                    : "remove purpose: core, or the gpu");
         }
         if (pool.spot && cluster.provider !== "aws") {
             problems.add([...poolPath, "spot"], `spot applies to aws clusters only, and this cluster is ${cluster.provider}`, "remove it");
@@ -148,6 +147,11 @@ export function checkCluster(key: string, cluster: ClusterSpec, path: readonly P
         }
         checkPoolLabelsAndTaints(pool, poolPath, problems);
     }
+}
+
+/** Rules within one cluster: node pools and buckets, then the provider's own (see aws.ts, gcp.ts, …). */
+export function checkCluster(key: string, cluster: ClusterSpec, path: readonly PathPart[], problems: Problems): void {
+    if (cluster.provider !== "kubernetes") checkNodePools(key, cluster, path, problems);
     for (const [bucketKey, bucket] of Object.entries(cluster.buckets)) {
         const bucketPath = [...path, "buckets", bucketKey];
         const fullName = bucketFullName(key, cluster.provider, bucketKey, bucket);
