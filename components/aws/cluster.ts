@@ -47,8 +47,9 @@ const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
 
 /**
  * The managed node group settings of one pool: the fleet's labels and taints plus the pool's own (the same on
- * every cloud: nodePoolScheduling.ts, with the autoscaler's GPU label: gpuNodes.ts), spot with its instance types, autoscaling bounds, and the desired size to
- * send (`desiredNodeCount` of the live size: see nodeGroupSizes.ts for why it is not ignored). A changed
+ * every cloud: nodePoolScheduling.ts, with the autoscaler's GPU label: gpuNodes.ts), spot with its instance
+ * types, autoscaling bounds, and the desired size to send (`desiredNodeCount` of the live size: see
+ * nodeGroupSizes.ts for why it is not ignored). A changed
  * `instanceTypes` list replaces the node group (terraform-provider-aws internal/service/eks/node_group.go:
  * `instance_types` is ForceNew), which the plan reports (scripts/replacementTable.ts).
  */
@@ -213,7 +214,9 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
                 subnetIds: poolSubnetKeys(poolKey, pool, network.privateSubnets).map(key => subnetIdsByKey.get(key)!),
                 ...nodeGroupSettings(poolKey, pool, liveSizes.apply(sizes => desiredNodeCount(sizes[poolKey], pool))),
             }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons] });
-            if (pool.minNodes === 0) this.tagForScaleFromZero(`${name}-pool-${poolKey}`, group, autoscalerTemplateTags(pool, eksPoolScheduling(poolKey, pool)), awsOpts);
+            if (pool.minNodes === 0) {
+                this.tagForScaleFromZero(`${name}-pool-${poolKey}`, group, autoscalerTemplateTags(pool, eksPoolScheduling(poolKey, pool)), awsOpts);
+            }
             return group;
         });
 
