@@ -27,9 +27,9 @@ const ROOT = path.join(__dirname, "..");
 interface GpuNode extends Node { readonly gpus: number }
 
 /**
- * A user server asking for GPUs on a pool, as a GPU profile spawns it: z2jh's user tolerations, the GPU
- * toleration KubeSpawner adds for an extended-resource request (the ExtendedResourceToleration admission plugin
- * adds the same), and the pool selected by the fleet's pool label.
+ * A user server asking for GPUs on a pool, as a GPU profile must spawn it: z2jh's user tolerations, a toleration
+ * of the GPU taint (KubeSpawner adds none by itself; the profile sets it, and GKE's ExtendedResourceToleration
+ * admission plugin would add the same for a GPU request), and the pool selected by the fleet's pool label.
  */
 function gpuServer(poolKey: string, gpus: number): Pod & { gpus: number } {
     return {
