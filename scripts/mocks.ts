@@ -96,6 +96,8 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         identities: [{ oidcs: [{ issuer: "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE" }] }],
         vpcConfig: { ...(i.vpcConfig ?? {}), clusterSecurityGroupId: "sg-cluster0001" },
     }),
+    // EKS reports the Auto Scaling group it made for a node group (named eks-<group>-<uuid>).
+    "aws:eks/nodeGroup:NodeGroup": name => ({ resources: [{ autoscalingGroups: [{ name: `eks-${name}-0a1b2c3d` }] }] }),
     "aws:s3/bucket:Bucket": (name, i) => ({ bucket: i.bucket ?? name, arn: `arn:aws:s3:::${i.bucket ?? name}` }),
     "aws:efs/fileSystem:FileSystem": () => ({ id: "fs-0123456789abcdef0", dnsName: "fs-0123456789abcdef0.efs.us-west-2.amazonaws.com" }),
     "aws:efs/accessPoint:AccessPoint": name => ({ id: `fsap-${name}` }),

@@ -120,9 +120,21 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = {
     // terraform-provider-aws internal/service/efs/file_system.go: creation_token, encrypted, kms_key_id,
     // performance_mode and availability_zone_name are ForceNew.
     "aws:efs/fileSystem:FileSystem": ["availabilityZoneName", "creationToken", "encrypted", "kmsKeyId", "performanceMode"],
+    // terraform-provider-aws internal/service/autoscaling/group_tag.go: autoscaling_group_name and tag.key are ForceNew
+    // (a node group replaced for a new instance type gets a new Auto Scaling group, so its tags are made anew).
+    "aws:autoscaling/tag:Tag": ["autoscalingGroupName", "tag.key"],
+    // terraform-provider-aws internal/service/eks/node_group.go: ami_type, capacity_type, cluster_name, disk_size,
+    // instance_types, node_group_name(_prefix), node_role_arn, remote_access and subnet_ids are ForceNew.
+    "aws:eks/nodeGroup:NodeGroup": [
+        "amiType", "capacityType", "clusterName", "diskSize", "instanceTypes", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn",
+        "remoteAccess", "subnetIds",
+    ],
     // terraform-provider-google: the bucket's name and location are ForceNew (storage/resource_storage_bucket.go);
     // project is ForceNew on every resource that has one (tpgresource.DefaultProviderProject).
     "gcp:storage/bucket:Bucket": ["location", "name", "project"],
+    // terraform-provider-google container/node_config.go: guest_accelerator (type, count,
+    // gpu_driver_installation_config) is ForceNew, so a GPU change makes a new node pool.
+    "gcp:container/nodePool:NodePool": ["nodeConfig.guestAccelerators"],
     // terraform-provider-google filestore/resource_filestore_instance.go: name, tier, location, networks and
     // file_shares.name are ForceNew.
     "gcp:filestore/instance:Instance": ["fileShares.name", "location", "name", "networks", "project", "tier"],

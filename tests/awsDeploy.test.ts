@@ -76,7 +76,7 @@ describe("AWS on a real account (issue 11)", function () {
                     nodePools: {
                         core: { machineType: "r5.xlarge", minNodes: 1, maxNodes: 3 },
                         user: { machineType: "r5.4xlarge", minNodes: 0, maxNodes: 20 },
-                        gpu: { machineType: "g5.xlarge", minNodes: 0, maxNodes: 4, zones: ["us-west-2a"], diskSizeGb: 200 },
+                        gpu: { machineType: "g5.xlarge", minNodes: 0, maxNodes: 4, zones: ["us-west-2a"], diskSizeGb: 200, gpu: { count: 1 } },
                     },
                 }),
                 ex1: {
@@ -190,21 +190,21 @@ describe("AWS on a real account (issue 11)", function () {
                 /no private subnet in us-west-2d/);
         });
 
-        it("offers zones on AWS pools only", () => {
+        it("offers zones on GKE pools too, within the cluster's region", () => {
             const errors = configErrors({
                 clusters: {
                     gke: {
                         provider: "gcp", project: "example-project", region: "us-central1", zone: "us-central1-b", kubernetesVersion: "1.33",
                         nodePools: {
                             core: { machineType: "n2-standard-2", minNodes: 1, maxNodes: 1, zones: ["us-central1-b"] },
-                            user: { machineType: "n2-standard-4", minNodes: 0, maxNodes: 3 },
+                            user: { machineType: "n2-standard-4", minNodes: 0, maxNodes: 3, zones: ["us-central1-a", "us-east1-b"] },
                         },
                     },
                 },
                 hubs: {},
             });
             assert.deepStrictEqual(errors, [
-                "clusters.gke.nodePools.core.zones: zones applies to aws clusters only, and this cluster is gcp (remove it; GKE pools run in the cluster's zone)",
+                "clusters.gke.nodePools.user.zones: us-east1-b is not a zone of the cluster's region us-central1 (use zones such as us-central1-a, us-central1-b)",
             ]);
         });
     });

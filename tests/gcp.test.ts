@@ -145,11 +145,13 @@ describe("gcp: pure rules", () => {
 
     it("taints user pools only, and labels every pool with its purpose", () => {
         assert.deepStrictEqual(nodePoolSettings("core", { machineType: "n2", minNodes: 1, maxNodes: 2 }), {
-            labels: { "hub.jupyter.org/node-purpose": "core" }, taints: [],
+            labels: { "hub.jupyter.org/node-purpose": "core", "jupyterhub-fleet/node-pool": "core" }, taints: [],
+            autoscaling: { minNodeCount: 1, maxNodeCount: 2 }, initialNodeCount: 1,
         });
         assert.deepStrictEqual(nodePoolSettings("highmem", { machineType: "n2", minNodes: 0, maxNodes: 2 }), {
-            labels: { "hub.jupyter.org/node-purpose": "user" },
+            labels: { "hub.jupyter.org/node-purpose": "user", "jupyterhub-fleet/node-pool": "highmem" },
             taints: [{ key: "hub.jupyter.org_dedicated", value: "user", effect: "NO_SCHEDULE" }],
+            autoscaling: { minNodeCount: 0, maxNodeCount: 2 }, initialNodeCount: 0,
         });
         assert.deepStrictEqual(nodePoolSettings("big", { machineType: "n2", minNodes: 1, maxNodes: 2, purpose: "core" }).taints, []);
     });
@@ -385,14 +387,14 @@ describe("gcp: GcpCluster under mocks", () => {
         assert.strictEqual(user.location, "us-central1");
         assert.deepStrictEqual(user.autoscaling, { minNodeCount: 0, maxNodeCount: 20 });
         assert.strictEqual(user.nodeConfig.machineType, "n2-highmem-16");
-        assert.deepStrictEqual(user.nodeConfig.labels, { "hub.jupyter.org/node-purpose": "user" });
+        assert.deepStrictEqual(user.nodeConfig.labels, { "hub.jupyter.org/node-purpose": "user", "jupyterhub-fleet/node-pool": "user" });
         assert.deepStrictEqual(user.nodeConfig.taints, [{ key: "hub.jupyter.org_dedicated", value: "user", effect: "NO_SCHEDULE" }]);
         assert.deepStrictEqual(user.nodeConfig.workloadMetadataConfig, { mode: "GKE_METADATA" });
 
         const core = one(T.nodePool, "gke1-pool-core").inputs;
         assert.deepStrictEqual(core.autoscaling, { minNodeCount: 1, maxNodeCount: 3 });
         assert.strictEqual(core.nodeConfig.diskSizeGb, 100);
-        assert.deepStrictEqual(core.nodeConfig.labels, { "hub.jupyter.org/node-purpose": "core" });
+        assert.deepStrictEqual(core.nodeConfig.labels, { "hub.jupyter.org/node-purpose": "core", "jupyterhub-fleet/node-pool": "core" });
         assert.deepStrictEqual(core.nodeConfig.taints, []);
         assert.deepStrictEqual(core.nodeConfig.workloadMetadataConfig, { mode: "GKE_METADATA" });
 

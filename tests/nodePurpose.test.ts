@@ -9,39 +9,13 @@
  * the wiring); scheduling is modeled as the Kubernetes scheduler decides it (below).
  */
 import * as assert from "assert";
-import { NodePoolSpec, nodePoolPurpose } from "../components/config";
+import { NodePoolSpec } from "../components/config";
 import { nodeGroupSettings } from "../components/aws/cluster";
 import { clusterAutoscalerValues } from "../components/aws/clusterAutoscaler";
 import { nodePoolSettings } from "../components/gcp/gke";
 import { nodePoolTemplate } from "../components/ovh/kubeSpec";
 import { NODE_PURPOSE_LABEL } from "../components/platform";
-
-interface Taint { readonly key: string; readonly value?: string; readonly effect: string }
-interface Toleration { readonly key?: string; readonly operator?: "Equal" | "Exists"; readonly value?: string; readonly effect?: string }
-interface Node { readonly labels: Readonly<Record<string, string>>; readonly taints: readonly Taint[] }
-interface Pod {
-    readonly tolerations: readonly Toleration[];
-    /** nodeSelector, and a required node affinity `In [one value]`, which selects the same nodes. */
-    readonly requiredLabels: Readonly<Record<string, string>>;
-}
-
-/** kubernetes/kubernetes staging/src/k8s.io/api/core/v1/toleration.go `Toleration.ToleratesTaint`. */
-function tolerates(toleration: Toleration, taint: Taint): boolean {
-    if (toleration.effect && toleration.effect !== taint.effect) return false;
-    if (toleration.key && toleration.key !== taint.key) return false;
-    if (toleration.operator === "Exists") return true;
-    return (toleration.value ?? "") === (taint.value ?? "");
-}
-
-/**
- * Whether the scheduler may place the pod on the node: its NoSchedule/NoExecute taints are all tolerated
- * (pkg/scheduler/framework/plugins/tainttoleration) and the required labels match (plugins/nodeaffinity).
- */
-function schedulable(pod: Pod, node: Node): boolean {
-    const blocking = node.taints.filter(t => t.effect === "NoSchedule" || t.effect === "NoExecute");
-    return blocking.every(taint => pod.tolerations.some(t => tolerates(t, taint)))
-        && Object.entries(pod.requiredLabels).every(([key, value]) => node.labels[key] === value);
-}
+import { Node, Pod, schedulable, Taint, Toleration, tolerates } from "./scheduling";
 
 /** z2jh 4.4 values.yaml `scheduling.{userPods,corePods}.tolerations`, with `matchNodePurpose: require`. */
 const z2jhPod = (purpose: "user" | "core"): Pod => ({
@@ -100,7 +74,7 @@ const CLOUDS: Record<string, { userTaintKey: string; systemPods: Record<string, 
         systemPods: { "CoreDNS": CORE_DNS },
         node: (key, pool) => {
             if (pool.spot) return undefined;
-            const template = nodePoolTemplate(nodePoolPurpose(key, pool)) as unknown as {
+            const template = nodePoolTemplate(key, pool) as unknown as {
                 metadata: { labels: Record<string, string> }; spec: { taints: Taint[] };
             };
             return { labels: template.metadata.labels, taints: template.spec.taints };

@@ -174,12 +174,12 @@ describe("OVH cluster", () => {
             [user.kubeId, user.name, user.flavorName, user.autoscale, user.minNodes, user.maxNodes, user.desiredNodes],
             ["gfts-kube-id", "user", "r3-32", true, 0, 10, 0]);
         assert.deepStrictEqual(user.template, {
-            metadata: { annotations: {}, finalizers: [], labels: { "hub.jupyter.org/node-purpose": "user" } },
+            metadata: { annotations: {}, finalizers: [], labels: { "hub.jupyter.org/node-purpose": "user", "jupyterhub-fleet/node-pool": "user" } },
             spec: { taints: [{ key: "hub.jupyter.org/dedicated", value: "user", effect: "NoSchedule" }], unschedulable: false },
         });
         const core = recorder.get(T.pool, "gfts-pool-core").inputs;
         assert.deepStrictEqual(core.template.spec.taints, []);
-        assert.deepStrictEqual(core.template.metadata.labels, { "hub.jupyter.org/node-purpose": "core" });
+        assert.deepStrictEqual(core.template.metadata.labels, { "hub.jupyter.org/node-purpose": "core", "jupyterhub-fleet/node-pool": "core" });
         assert.strictEqual(recorder.get(T.pool, "gfts-pool-core").inputs.desiredNodes, 1);
         for (const name of ["gfts-pool-core", "gfts-pool-user"]) {
             assert.deepStrictEqual(options.of(T.pool, name).ignoreChanges ?? [], [], "an ignored desiredNodes would resend a stale count");
@@ -538,8 +538,8 @@ describe("OVH pure shapes", () => {
     });
 
     it("sends annotations, finalizers, labels and taints together", () => {
-        for (const purpose of ["core", "user"] as const) {
-            const template = nodePoolTemplate(purpose) as any;
+        for (const poolKey of ["core", "user"]) {
+            const template = nodePoolTemplate(poolKey, { machineType: "b3-8", minNodes: 1, maxNodes: 2 }) as any;
             assert.deepStrictEqual(Object.keys(template.metadata).sort(), ["annotations", "finalizers", "labels"]);
             assert.ok(Array.isArray(template.spec.taints));
         }

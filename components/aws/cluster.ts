@@ -9,9 +9,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { AwsClusterSpec, bucketFullName, HubSpec, hubIdentityName, NodePoolSpec, nodePoolPurpose } from "../config";
 import { desiredNodeCount } from "../nodePoolSize";
 import {
-    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_POOL_LABEL, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
-    USER_TAINT,
+    BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
 } from "../platform";
+import { apiTaintEffect } from "../nodePoolScheduling";
 import { stableJson } from "../util";
 import { BucketUser, Buckets } from "./buckets";
 import { ClusterAccess } from "./clusterAccess";
@@ -19,6 +19,8 @@ import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { coreZone, HomeDisks } from "./homeDisks";
 import { HomeStorage } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
+import { NvidiaDevicePlugin } from "./devicePlugin";
+import { amiTypeFor, autoscalerTemplateTags, eksPoolScheduling } from "./gpuNodes";
 import { eksKubeconfig } from "./kubeconfig";
 import { Network } from "./network";
 import { liveNodeGroupSizes } from "./nodeGroupSizes";
@@ -45,31 +47,24 @@ const CLUSTER_ROLE_POLICIES = ["AmazonEKSClusterPolicy"];
 const NODE_ROLE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
 
 /**
- * The EKS AMI type for an instance type. EKS defaults every node group to x86 without GPU drivers, so a
- * Graviton (`m7g`, `r8gd`, `t4g`, `a1`) or NVIDIA (`g5`, `p4d`) pool would never get a Ready node otherwise.
- */
-export function amiTypeFor(machineType: string): string {
-    const family = machineType.split(".")[0];
-    const arm = family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*(-flex)?$/.test(family);
-    const nvidia = /^(g|gr|p)\d/.test(family);
-    if (nvidia) return arm ? "AL2023_ARM_64_NVIDIA" : "AL2023_x86_64_NVIDIA";
-    return arm ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
-}
-
-/**
- * The managed node group settings of one pool: purpose label, user taint, spot, autoscaling bounds, and the
- * desired size to send (`desiredNodeCount` of the live size: see nodeGroupSizes.ts for why it is not ignored).
+ * The managed node group settings of one pool: the fleet's labels and taints plus the pool's own (the same on
+ * every cloud: nodePoolScheduling.ts, with the autoscaler's GPU label: gpuNodes.ts), spot with its instance
+ * types, autoscaling bounds, and the desired size to send (`desiredNodeCount` of the live size: see
+ * nodeGroupSizes.ts for why it is not ignored). A changed
+ * `instanceTypes` list replaces the node group (terraform-provider-aws internal/service/eks/node_group.go:
+ * `instance_types` is ForceNew), which the plan reports (scripts/replacementTable.ts).
  */
 export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec, desiredSize: pulumi.Input<number>) {
     const purpose = nodePoolPurpose(poolKey, pool);
+    const scheduling = eksPoolScheduling(poolKey, pool);
     return {
-        instanceTypes: [pool.machineType],
+        instanceTypes: [pool.machineType, ...(pool.instanceTypes ?? [])],
         amiType: amiTypeFor(pool.machineType),
         capacityType: pool.spot ? "SPOT" : "ON_DEMAND",
         diskSize: pool.diskSizeGb ?? DEFAULT_DISK_SIZE_GB[purpose],
         scalingConfig: { minSize: pool.minNodes, maxSize: pool.maxNodes, desiredSize },
-        labels: { [NODE_PURPOSE_LABEL]: purpose, [NODE_POOL_LABEL]: poolKey },
-        taints: purpose === "user" ? [{ ...USER_TAINT, effect: "NO_SCHEDULE" }] : [],
+        labels: { ...scheduling.labels },
+        taints: scheduling.taints.map(t => ({ key: t.key, value: t.value, effect: apiTaintEffect(t.effect) })),
     };
 }
 
@@ -211,14 +206,20 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         // Every update sends the autoscaler's current size, clamped to the configured bounds.
         const liveSizes = liveNodeGroupSizes(eksCluster.name, provider);
         const subnetIdsByKey = new Map(network.privateSubnets.map(s => [s.key, s.id]));
-        const nodeGroups = Object.entries(spec.nodePools).map(([poolKey, pool]) => new aws.eks.NodeGroup(`${name}-pool-${poolKey}`, {
-            clusterName: eksCluster.name,
-            version: eksCluster.version,
-            nodeRoleArn: nodeRole.role.arn,
-            // Core pools in one zone, next to the hub databases' EBS volumes (zones.ts).
-            subnetIds: poolSubnetKeys(poolKey, pool, network.privateSubnets).map(key => subnetIdsByKey.get(key)!),
-            ...nodeGroupSettings(poolKey, pool, liveSizes.apply(sizes => desiredNodeCount(sizes[poolKey], pool))),
-        }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons] }));
+        const nodeGroups = Object.entries(spec.nodePools).map(([poolKey, pool]) => {
+            const group = new aws.eks.NodeGroup(`${name}-pool-${poolKey}`, {
+                clusterName: eksCluster.name,
+                version: eksCluster.version,
+                nodeRoleArn: nodeRole.role.arn,
+                // Core pools in one zone, next to the hub databases' EBS volumes (zones.ts).
+                subnetIds: poolSubnetKeys(poolKey, pool, network.privateSubnets).map(key => subnetIdsByKey.get(key)!),
+                ...nodeGroupSettings(poolKey, pool, liveSizes.apply(sizes => desiredNodeCount(sizes[poolKey], pool))),
+            }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons] });
+            if (pool.minNodes === 0) {
+                this.tagForScaleFromZero(`${name}-pool-${poolKey}`, group, autoscalerTemplateTags(pool, eksPoolScheduling(poolKey, pool)), awsOpts);
+            }
+            return group;
+        });
 
         const trustOf = (policy: (providerArn: string, issuer: string) => string) =>
             pulumi.all([oidcProvider.arn, this.oidcIssuerUrl]).apply(([arn, issuer]) => policy(arn, issuer));
@@ -270,6 +271,11 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             kubeProvider: this.kubeProvider,
             awsProvider: provider,
         }, { parent: this });
+
+        const gpuPoolKeys = Object.keys(spec.nodePools).filter(poolKey => spec.nodePools[poolKey].gpu);
+        if (gpuPoolKeys.length > 0) {
+            new NvidiaDevicePlugin(`${name}-nvidia-device-plugin`, { gpuPoolKeys, kubeProvider: this.kubeProvider }, { parent: this });
+        }
 
         const home = spec.homeStorage;
         this.homeStorage = home.type === "nfs-server"
@@ -360,6 +366,21 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             dependsOn: [this.defaultStorageClass, ...identity.policies, ...usedBuckets.map(key => this.bucketPolicies[key])],
             reachableBuckets: grantedBuckets(hub),
         });
+    }
+
+    /**
+     * One Auto Scaling group tag per node-template entry on the group EKS made for `nodeGroup` (gpuNodes.ts says
+     * why the autoscaler needs them). EKS does not copy node group tags to its Auto Scaling group, so they are set
+     * on the group itself; `propagateAtLaunch: false` keeps them off the instances.
+     */
+    private tagForScaleFromZero(name: string, nodeGroup: aws.eks.NodeGroup, tags: Record<string, string>, opts: pulumi.CustomResourceOptions): void {
+        const groupName = nodeGroup.resources.apply(resources => resources[0].autoscalingGroups[0].name);
+        for (const [key, value] of Object.entries(tags)) {
+            new aws.autoscaling.Tag(`${name}-${key.slice(key.indexOf("node-template/"))}`, {
+                autoscalingGroupName: groupName,
+                tag: { key, value, propagateAtLaunch: false },
+            }, opts);
+        }
     }
 
     /** An IAM role for an AWS service, with managed policies attached (resources wait on the attachments). */

@@ -4,9 +4,10 @@ import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../aws/autoscalerRelease";
 import { formatCidr, networkAddress, parseCidr } from "../aws/cidr";
 import { partitionOf } from "../aws/policies";
 import { AccessLevel, parsePrincipalArn, principalArnHint } from "../aws/principals";
+import { amiTypeFor, AWS_GPU_COUNTS, AWS_GPU_LABEL, isNvidiaInstanceType } from "../aws/gpuNodes";
 import { defaultZones } from "../aws/zones";
 import { checkCidrs } from "./cidr";
-import { commonClusterFields, kubernetesVersion, nodePoolPurpose } from "./clusterFields";
+import { commonClusterFields, kubernetesVersion, NodePoolSpec, nodePoolPurpose } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { WithHome } from "./homeStorage";
 import { AWS_ROLE_NAME_MAX } from "./names";
@@ -48,6 +49,7 @@ export type AwsClusterSpec = WithHome<z.infer<typeof awsClusterSchema>>;
 export function checkAwsCluster(key: string, cluster: AwsClusterSpec, path: readonly PathPart[], problems: Problems): void {
     checkNetwork(cluster, path, problems);
     checkPoolZones(cluster, path, problems);
+    for (const [poolKey, pool] of Object.entries(cluster.nodePools)) checkAwsPool(pool, [...path, "nodePools", poolKey], problems);
     checkPrincipals(cluster, path, problems);
     cluster.publicAccessCidrs.forEach((cidr, i) => {
         const parsed = parseCidr(cidr);
@@ -129,10 +131,6 @@ function checkPoolZones(cluster: AwsClusterSpec, path: readonly PathPart[], prob
         const at = [...path, "nodePools", poolKey, "zones"];
         const isCore = nodePoolPurpose(poolKey, pool) === "core";
         if (pool.zones) {
-            const repeated = pool.zones.find((zone, i) => pool.zones!.indexOf(zone) !== i);
-            if (repeated) {
-                problems.add(at, `${repeated} is listed twice`, "list each zone once");
-            }
             if (!zones) {
                 problems.add(at, "the zones of an existing VPC's subnets are not known here",
                     "add network.availabilityZones: the zone of each of network.subnetIds, in the same order");
@@ -155,6 +153,41 @@ function checkPoolZones(cluster: AwsClusterSpec, path: readonly PathPart[], prob
         problems.add([...path, "nodePools"], `core pools run in different zones (${[...coreZones].map(([k, z]) => `${k}: ${z}`).join(", ")}); ` +
             "a hub moved to another core pool could not reach its EBS database volume", "give every core pool the same zones: [<zone>]");
     }
+}
+
+/** GPUs and spot instance types: the AMI follows machineType, so every type must take the same AMI and GPUs. */
+function checkAwsPool(pool: NodePoolSpec, at: readonly PathPart[], problems: Problems): void {
+    if (pool.labels && AWS_GPU_LABEL in pool.labels) {
+        problems.add([...at, "labels", AWS_GPU_LABEL], "the fleet sets this label on GPU pools, and the cluster autoscaler waits for GPUs on nodes that carry it",
+            "remove it; set gpu on the pool instead");
+    }
+    const nvidia = isNvidiaInstanceType(pool.machineType);
+    if (pool.gpu) {
+        if (!nvidia) {
+            problems.add([...at, "gpu"], `${pool.machineType} has no NVIDIA GPU`, "use a GPU instance type such as g4dn.xlarge, g5.xlarge or g6.xlarge, or remove gpu");
+        }
+        if (pool.gpu.type !== undefined) {
+            problems.add([...at, "gpu", "type"], "on AWS the instance type decides the GPU", `remove it; ${pool.machineType} brings its own`);
+        }
+        const known = AWS_GPU_COUNTS[pool.machineType];
+        if (known !== undefined && known !== pool.gpu.count) {
+            problems.add([...at, "gpu", "count"], `${pool.machineType} has ${known} GPU${known === 1 ? "" : "s"}, not ${pool.gpu.count}`, `set count: ${known}`);
+        }
+    } else if (nvidia) {
+        problems.add(at, `${pool.machineType} is a GPU instance type but the pool has no gpu`,
+            `add gpu: { count: ${AWS_GPU_COUNTS[pool.machineType] ?? 1} }, so its nodes get the GPU taint and device plugin and CPU-only pods stay off them`);
+    }
+    (pool.instanceTypes ?? []).forEach((type, i) => {
+        if (type === pool.machineType || pool.instanceTypes!.indexOf(type) < i) {
+            problems.add([...at, "instanceTypes", i], `${type} is listed twice (machineType is always the first type)`, "list each other type once");
+        } else if (amiTypeFor(type) !== amiTypeFor(pool.machineType)) {
+            problems.add([...at, "instanceTypes", i], `${type} needs the ${amiTypeFor(type)} AMI and ${pool.machineType} the ${amiTypeFor(pool.machineType)} AMI; a node group has one`,
+                "list types of the same architecture and GPU kind as machineType, or make another pool");
+        } else if (pool.gpu && AWS_GPU_COUNTS[type] !== undefined && AWS_GPU_COUNTS[type] !== pool.gpu.count) {
+            problems.add([...at, "instanceTypes", i], `${type} has ${AWS_GPU_COUNTS[type]} GPUs and the pool promises ${pool.gpu.count}`,
+                "list types with the same number of GPUs");
+        }
+    });
 }
 
 function checkPrincipals(cluster: AwsClusterSpec, path: readonly PathPart[], problems: Problems): void {

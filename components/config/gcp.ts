@@ -1,6 +1,7 @@
 /** GCP clusters (GKE): schema and the rules that hold within one GCP cluster. */
 import { z } from "zod";
-import { commonClusterFields, kubernetesVersion } from "./clusterFields";
+import { acceleratorProblem, machineFamily } from "../gcp/accelerators";
+import { commonClusterFields, kubernetesVersion, NodePoolSpec, nodePoolPurpose } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { FILESTORE_MIN_CAPACITY_GB, WithHome } from "./homeStorage";
 
@@ -49,9 +50,38 @@ export function checkGcpCluster(cluster: GcpClusterSpec, path: readonly PathPart
         problems.add([...path, "subnetwork"], `network ${cluster.network} is set but no subnetwork`,
             `name the subnetwork of ${cluster.network} in ${cluster.region} the nodes should use`);
     }
+    for (const [poolKey, pool] of Object.entries(cluster.nodePools)) checkGkePool(cluster, poolKey, pool, [...path, "nodePools", poolKey], problems);
     const home = cluster.homeStorage;
     if (home.type === "filestore" && home.capacityGb < FILESTORE_MIN_CAPACITY_GB[home.tier]) {
         problems.add([...path, "homeStorage", "capacityGb"], `${home.capacityGb} GB is below the ${home.tier} minimum`,
             `set at least ${FILESTORE_MIN_CAPACITY_GB[home.tier]}`);
+    }
+}
+
+/** Machine families that exist only with their GPUs attached (G2: L4, A2: A100, A3: H100). */
+const GPU_MACHINE_FAMILIES = ["g2", "a2", "a3"];
+
+/** Zones within the cluster's region, and GPUs GKE can attach there. */
+function checkGkePool(cluster: GcpClusterSpec, poolKey: string, pool: NodePoolSpec, at: readonly PathPart[], problems: Problems): void {
+    const zones = pool.zones ?? [cluster.zone];
+    for (const zone of pool.zones ?? []) {
+        if (!zone.startsWith(`${cluster.region}-`) || !/^[a-z]+-[a-z]+\d-[a-z]$/.test(zone)) {
+            problems.add([...at, "zones"], `${zone} is not a zone of the cluster's region ${cluster.region}`, `use zones such as ${cluster.region}-a, ${cluster.region}-b`);
+        }
+    }
+    if (pool.zones && pool.zones.length > 1 && nodePoolPurpose(poolKey, pool) === "core") {
+        problems.add([...at, "zones"], "a core pool runs in one zone: the hub's database is a zonal persistent disk",
+            `keep one zone, e.g. zones: [${cluster.zone}]`);
+    }
+    if (pool.gpu) {
+        if (!pool.gpu.type) {
+            problems.add([...at, "gpu", "type"], "GKE needs the accelerator type", "set it, e.g. gpu: { type: nvidia-tesla-t4, count: 1 } on an n1 machine type");
+            return;
+        }
+        const problem = acceleratorProblem(pool.gpu.type, pool.machineType, cluster.region, zones);
+        if (problem) problems.add([...at, "gpu", "type"], problem.what, problem.fix);
+    } else if (GPU_MACHINE_FAMILIES.includes(machineFamily(pool.machineType))) {
+        problems.add(at, `${pool.machineType} comes with GPUs but the pool has no gpu`,
+            "add gpu: { type: …, count: … }, so GKE installs the driver and taints the nodes for GPU pods only");
     }
 }

@@ -1,7 +1,9 @@
 /** OVHcloud clusters (MKS): schema, research-group access, and the rules that hold within one OVH cluster. */
 import { z } from "zod";
 import { closestMatch } from "../util";
-import { bucketSchema, commonClusterFields, kubernetesVersion } from "./clusterFields";
+import { isOvhGpuFlavor, OVH_GPU_COUNTS } from "../ovh/gpuFlavors";
+import { MKS_REGION_ZONES } from "../ovh/kubeSpec";
+import { bucketSchema, commonClusterFields, kubernetesVersion, NodePoolSpec } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { WithHome } from "./homeStorage";
 import { AuthSpec, HubSpec } from "./hub";
@@ -111,6 +113,40 @@ export function checkOvhCluster(cluster: OvhClusterSpec, path: readonly PathPart
         }
     }
     checkAccessGroups(cluster, path, problems);
+    for (const [poolKey, pool] of Object.entries(cluster.nodePools)) checkMksPool(cluster, pool, [...path, "nodePools", poolKey], problems);
+}
+
+/** Zones as the region has them, and GPU flavors. */
+function checkMksPool(cluster: OvhClusterSpec, pool: NodePoolSpec, at: readonly PathPart[], problems: Problems): void {
+    const regionZones = MKS_REGION_ZONES[cluster.region];
+    if (pool.zones && !regionZones) {
+        problems.add([...at, "zones"], `${cluster.region} is a one-zone region: every node runs in it, and MKS offers no zone choice there`,
+            "remove zones; zones exist in the 3-AZ regions (EU-WEST-PAR, EU-SOUTH-MIL)");
+    } else if (pool.zones && regionZones) {
+        if (pool.zones.length > 1) {
+            problems.add([...at, "zones"], "an MKS pool runs in one zone (the provider takes one availability zone per pool)",
+                `make one pool per zone, e.g. zones: [${pool.zones[0]}]`);
+        }
+        for (const zone of pool.zones.filter(z => !regionZones.includes(z))) {
+            problems.add([...at, "zones"], `${zone} is not a zone of ${cluster.region}`, `use one of ${regionZones.join(", ")}`);
+        }
+    }
+    const gpuFlavor = isOvhGpuFlavor(pool.machineType);
+    if (pool.gpu) {
+        if (!gpuFlavor) {
+            problems.add([...at, "gpu"], `${pool.machineType} has no GPU`, "use a GPU flavor such as l4-90, l40s-90, t2-45 or h100-380, or remove gpu");
+        }
+        if (pool.gpu.type !== undefined) {
+            problems.add([...at, "gpu", "type"], "on OVH the flavor decides the GPU", `remove it; ${pool.machineType} brings its own`);
+        }
+        const known = OVH_GPU_COUNTS[pool.machineType];
+        if (known !== undefined && known !== pool.gpu.count) {
+            problems.add([...at, "gpu", "count"], `${pool.machineType} has ${known} GPU${known === 1 ? "" : "s"}, not ${pool.gpu.count}`, `set count: ${known}`);
+        }
+    } else if (gpuFlavor) {
+        problems.add(at, `${pool.machineType} is a GPU flavor but the pool has no gpu`,
+            `add gpu: { count: ${OVH_GPU_COUNTS[pool.machineType] ?? 1} }, so the GPU operator runs there and CPU-only pods stay off the nodes`);
+    }
 }
 
 /**

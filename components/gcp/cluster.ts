@@ -111,27 +111,34 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
         this.clusterName = cluster.name;
 
         const nodePools: Record<string, gcp.container.NodePool> = {};
-        for (const [poolKey, pool] of Object.entries(spec.nodePools)) {
+        // GKE leaves its GPU taint off GPU pools added while every other pool is a GPU pool (GKE docs, "Run GPUs in
+        // GKE Standard node pools"; terraform-google-modules/terraform-google-kubernetes-engine#703): GPU pools are
+        // made after the others.
+        const poolKeys = Object.keys(spec.nodePools).sort((a, b) => Number(!!spec.nodePools[a].gpu) - Number(!!spec.nodePools[b].gpu));
+        for (const poolKey of poolKeys) {
+            const pool = spec.nodePools[poolKey];
             const settings = nodePoolSettings(poolKey, pool);
+            const plainPools = pool.gpu ? poolKeys.filter(key => !spec.nodePools[key].gpu).map(key => nodePools[key]) : [];
             nodePools[poolKey] = new gcp.container.NodePool(`${name}-pool-${poolKey}`, {
                 name: poolKey,
                 cluster: cluster.name,
                 location: spec.region,
-                initialNodeCount: pool.minNodes,
-                // Per-zone limits, and the pool has one zone: these are the pool's totals.
-                autoscaling: { minNodeCount: pool.minNodes, maxNodeCount: pool.maxNodes },
+                nodeLocations: settings.nodeLocations,
+                initialNodeCount: settings.initialNodeCount,
+                autoscaling: settings.autoscaling,
                 management: { autoRepair: true, autoUpgrade: true },
                 nodeConfig: {
                     machineType: pool.machineType,
                     diskSizeGb: pool.diskSizeGb,
                     labels: settings.labels,
                     taints: settings.taints,
+                    guestAccelerators: settings.guestAccelerators,
                     workloadMetadataConfig: { mode: WORKLOAD_METADATA_MODE },
                     ...nodeConfigIdentity,
                 },
             }, {
                 parent: this, provider,
-                dependsOn: [...nodeIdentity.grants],
+                dependsOn: [...nodeIdentity.grants, ...plainPools],
                 // The autoscaler moves the node count, and a changed initial count would replace the pool.
                 ignoreChanges: ["initialNodeCount"],
                 // GKE refuses a second pool of the same name, so a change that replaces the pool (its service

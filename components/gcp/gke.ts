@@ -2,9 +2,10 @@
  * Pure GKE settings: what a node pool looks like for its purpose, how a version choice maps onto the
  * cluster, and the kubeconfig text. No resources here, so the rules are tested without mocks.
  */
-import { GcpClusterSpec, NodePoolSpec, nodePoolPurpose } from "../config";
+import { GcpClusterSpec, NodePoolSpec } from "../config";
 import { DEFAULT_NETWORK } from "../config/gcp";
-import { NODE_PURPOSE_LABEL, USER_TAINT } from "../platform";
+import { apiTaintEffect, poolScheduling } from "../nodePoolScheduling";
+import { GPU_TAINT, USER_TAINT } from "../platform";
 import { stableJson } from "../util";
 
 /**
@@ -35,15 +36,53 @@ export function clusterNetwork(cluster: Pick<GcpClusterSpec, "network" | "subnet
 export interface NodePoolSettings {
     readonly labels: Record<string, string>;
     readonly taints: { key: string; value: string; effect: string }[];
+    /** The pool's zones where it names them; otherwise the cluster's node locations (its `zone`). */
+    readonly nodeLocations?: string[];
+    /** Per-zone bounds for a one-zone pool (the pool's totals there); totals across the zones of a multi-zone pool. */
+    readonly autoscaling: { minNodeCount: number; maxNodeCount: number } | { totalMinNodeCount: number; totalMaxNodeCount: number };
+    /** Nodes per zone the pool starts with. */
+    readonly initialNodeCount: number;
+    readonly guestAccelerators?: { type: string; count: number; gpuDriverInstallationConfig: { gpuDriverVersion: string } }[];
 }
 
-/** Core pools run the hub and proxy untainted; user pools repel everything but user servers. */
+/**
+ * The node pool shape of one pool: the fleet's and the pool's labels and taints (nodePoolScheduling.ts), zones,
+ * autoscaling bounds and GPUs. Two differences from the other clouds:
+ * - the user taint in GKE's underscore form (GKE_USER_TAINT);
+ * - no GPU taint: GKE puts `nvidia.com/gpu=present:NoSchedule` on GPU nodes itself (GKE docs, "Run GPUs in GKE
+ *   Standard node pools") and refuses a pool that sends it too ("Found more than one taint with key
+ *   nvidia.com/gpu and effect NO_SCHEDULE", hashicorp/terraform-provider-google#7928); the provider keeps taints
+ *   GKE adds out of `taint` (`effective_taints`), so leaving it out shows no diff either.
+ * GKE installs the driver (`gpuDriverInstallationConfig`) and runs its own device plugin on GPU nodes.
+ */
 export function nodePoolSettings(poolKey: string, pool: NodePoolSpec): NodePoolSettings {
-    const purpose = nodePoolPurpose(poolKey, pool);
+    const scheduling = poolScheduling(poolKey, pool);
+    const zoneCount = pool.zones?.length ?? 1;
     return {
-        labels: { [NODE_PURPOSE_LABEL]: purpose },
-        taints: purpose === "user" ? [{ ...GKE_USER_TAINT }] : [],
+        labels: { ...scheduling.labels },
+        taints: scheduling.taints
+            .filter(t => t.key !== GPU_TAINT.key)
+            .map(t => t.key === USER_TAINT.key ? { ...GKE_USER_TAINT } : { key: t.key, value: t.value, effect: apiTaintEffect(t.effect) }),
+        ...(pool.zones ? { nodeLocations: [...pool.zones] } : {}),
+        autoscaling: zoneCount > 1
+            ? { totalMinNodeCount: pool.minNodes, totalMaxNodeCount: pool.maxNodes }
+            : { minNodeCount: pool.minNodes, maxNodeCount: pool.maxNodes },
+        initialNodeCount: Math.ceil(pool.minNodes / zoneCount),
+        ...(pool.gpu ? {
+            guestAccelerators: [{
+                type: gkeAcceleratorType(poolKey, pool),
+                count: pool.gpu.count,
+                // The driver GKE tests with the node version; LATEST would move it on node upgrades.
+                gpuDriverInstallationConfig: { gpuDriverVersion: "DEFAULT" },
+            }],
+        } : {}),
     };
+}
+
+/** The accelerator type of a GPU pool; the config check refuses a GCP GPU pool without one. */
+function gkeAcceleratorType(poolKey: string, pool: NodePoolSpec): string {
+    if (!pool.gpu?.type) throw new Error(`nodePools.${poolKey}.gpu.type: GKE needs the accelerator type, e.g. nvidia-tesla-t4`);
+    return pool.gpu.type;
 }
 
 export interface VersionSettings {

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as ovh from "@ovhcloud/pulumi-ovh";
-import { bucketFullName, HubSpec, hubMembers, nodePoolPurpose, OvhClusterSpec } from "../config";
+import { bucketFullName, HubSpec, hubMembers, OvhClusterSpec } from "../config";
 import { retainingStorageClass } from "../homeStorageClass";
 import { HomeDisks } from "./homeDisks";
 import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, hubsWithHomes, Platform, PlatformArgs } from "../platform";
@@ -17,7 +17,8 @@ import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
 import { reachableBucketKeys } from "./accessMatrix";
 import { ACCESS_KEY_ID, KEY_INDEX_FILE_NAME, keyIndexContent, keySecretName, s3KeysSpawnHook, SECRET_ACCESS_KEY } from "./credentials";
-import { nodePoolTemplate, subnetRange } from "./kubeSpec";
+import { GpuOperator } from "./gpuOperator";
+import { nodePoolTemplate, poolAvailabilityZones, subnetRange } from "./kubeSpec";
 import { ObjectStorage, s3Endpoint } from "./objectStorage";
 import { poolDesiredNodes } from "./poolSize";
 import { AccessPrincipal, accessPrincipals } from "./s3Policies";
@@ -135,7 +136,8 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 maxNodes: pool.maxNodes,
                 // The autoscaler's current count within the new bounds (poolSize.ts says why not ignoreChanges).
                 desiredNodes: poolDesiredNodes(serviceName, this.kube.id, poolKey, pool, { parent: this }),
-                template: nodePoolTemplate(nodePoolPurpose(poolKey, pool)),
+                availabilityZones: poolAvailabilityZones(cluster.region, pool),
+                template: nodePoolTemplate(poolKey, pool),
             }, { parent: this });
         }
         this.nodePools = pools;
@@ -149,6 +151,11 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
             clusterIdentifier: this.kube.id,
             // Kubernetes resources wait for the node pools: the hub's pods have nowhere to run before them.
         }, { parent: this, dependsOn: Object.values(pools) });
+
+        const gpuPoolKeys = Object.keys(cluster.nodePools).filter(poolKey => cluster.nodePools[poolKey].gpu);
+        if (gpuPoolKeys.length > 0) {
+            new GpuOperator(`${name}-gpu-operator`, { gpuPoolKeys, kubeProvider: this.kubeProvider }, { parent: this });
+        }
 
         this.s3Endpoint = s3Endpoint(cluster.s3);
         this.s3Region = cluster.s3.region;
