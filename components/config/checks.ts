@@ -4,6 +4,7 @@
  */
 import { closestMatch, isPlainObject } from "../util";
 import { ClusterSpec } from "./clusters";
+import { bytes, checkDaskGateway, checkProfiles } from "./compute";
 import { formatPath, PathPart, Problems, secretCommand } from "./errors";
 import { nodeServiceAccountId } from "./gcp";
 import { HubSecretsSpec, HubSpec, OAUTH_AUTH_TYPES } from "./hub";
@@ -152,18 +153,8 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
         problems.add([...path, "userSecrets", "vault", "path"], "has no {username}, so every user would get the same secret",
             "write it like users/{username}/s3");
     }
-    const defaults = Object.entries(hub.profiles).filter(([, p]) => p.default);
-    if (defaults.length > 1) {
-        problems.add([...path, "profiles"], `${defaults.length} profiles are marked default (${defaults.map(([k]) => k).join(", ")})`,
-            "mark one");
-    }
-}
-
-/** Bytes in a KubeSpawner memory quantity (a number of bytes, or "4G", "512Mi"…); undefined when unreadable. */
-function bytes(quantity: unknown): number | undefined {
-    if (typeof quantity === "number") return quantity;
-    const match = typeof quantity === "string" ? /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(quantity) : null;
-    return match ? Number(match[1]) * 1024 ** (match[2] ? "KMGT".indexOf(match[2][0]) + 1 : 0) : undefined;
+    checkProfiles(hub, clusterKey, cluster, path, problems);
+    checkDaskGateway(hub, clusterKey, cluster, path, problems);
 }
 
 const RESOURCE_AMOUNT = {
