@@ -158,7 +158,7 @@ const imageChoiceSchema = z.strictObject({
     displayName: z.string().min(1),
     /** Image, `name:tag`. */
     image: z.string().regex(/^[^\s:]+(:\d+)?[^\s:]*:[^\s:]+$|^\S+@sha256:[0-9a-f]{64}$/, {
-        error: "must be an image with a tag or digest, such as quay.io/pangeo/pangeo-notebook:2025.01.10 (an untagged image changes under users)",
+        error: "has no tag or digest, and an untagged image changes under users (write it like quay.io/pangeo/pangeo-notebook:2025.01.10)",
     }),
     default: z.boolean().optional(),
     allowedGroups: allowedGroups.optional(),
