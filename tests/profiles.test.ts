@@ -271,6 +271,13 @@ describe("profiles: bad input", () => {
             "(3.9 of 4 CPUs; the rest is reserved for the kubelet and system), so it never starts (lower it, or run it on a pool of a larger machine type)");
     });
 
+    it("refuses a resource choice whose guarantee is above the limit it has or inherits", () => {
+        expectExactly(at(hub => {
+            hub.profiles.cpu.cpu = { limit: 2 };
+            hub.profiles.cpu.options.resources.choices.small.cpu = { guarantee: 3 };
+        }), "hubs.staging.profiles.cpu.options.resources.choices.small.cpu: guarantee 3 is above limit 2 (give the choice a guarantee at or below its limit)");
+    });
+
     it("refuses GitHub groups that are not teams, empty options and an image the choices override", () => {
         expectExactly(at(hub => {
             hub.profiles.gpu.allowedGroups = ["ml"];

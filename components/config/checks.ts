@@ -194,6 +194,19 @@ export function checkResources(hub: HubSpec, sources: ValuesSources, path: reado
                     own.limit === undefined ? "set the profile's own limit, or lower its guarantee" : "set the profile's own guarantee, or raise its limit");
             }
         }
+        // A resource choice is applied over its profile, which is applied over the hub's.
+        for (const [profileKey, profile] of Object.entries(hub.profiles)) {
+            const inherited = { ...base, ...profile[resource as keyof typeof RESOURCE_AMOUNT] };
+            for (const [choiceKey, choice] of Object.entries(profile.options?.resources?.choices ?? {})) {
+                const own: { guarantee?: unknown; limit?: unknown } = choice[resource as keyof typeof RESOURCE_AMOUNT] ?? {};
+                const guarantee = own.guarantee ?? inherited.guarantee;
+                const limit = own.limit ?? inherited.limit;
+                if ((own.guarantee !== undefined || own.limit !== undefined) && above(guarantee, limit)) {
+                    problems.add([...path, "profiles", profileKey, "options", "resources", "choices", choiceKey, resource],
+                        `guarantee ${guarantee} is above limit ${limit}`, "give the choice a guarantee at or below its limit");
+                }
+            }
+        }
     }
 }
 
