@@ -62,35 +62,44 @@ interface Resources {
  * A guarantee above what a node of every pool the server may run on keeps for pods never schedules; a limit
  * above the machine's size means nothing. Pools of a machine type the table does not know skip the check.
  */
+/** One node of a pool the server may run on: its size, and what it keeps for pods. */
+interface PoolNode {
+    readonly key: string;
+    readonly machineType: string;
+    readonly size: { readonly cpu: number; readonly memoryGiB: number };
+    readonly free: { readonly cpu: number; readonly memoryGiB: number };
+}
+
 function checkFits(at: readonly PathPart[], wanted: Resources, poolKeys: readonly string[], cluster: ClusterSpec, problems: Problems): void {
     if (cluster.provider === "kubernetes" || !cluster.nodePools || poolKeys.length === 0) return;
-    const nodes = poolKeys.map(key => {
-        const type = machineType(cluster.provider, cluster.nodePools[key].machineType);
-        return type && { key, name: cluster.nodePools[key].machineType, size: type, free: allocatable(cluster.provider, type) };
-    });
-    if (nodes.some(node => !node)) return;
-    const known = nodes as NonNullable<(typeof nodes)[number]>[];
-    const where = (node: (typeof known)[number]) => `pool ${node.key} (${node.name})`;
-    const pools = known.length === 1 ? `a node of ${where(known[0])}` : `a node of any of its pools (${known.map(where).join(", ")})`;
-    const larger = known.length === 1 ? "run it on a pool of a larger machine type" : "set nodePool to a pool of a larger machine type";
+    const nodes: PoolNode[] = [];
+    for (const key of poolKeys) {
+        const name = cluster.nodePools[key].machineType;
+        const type = machineType(cluster.provider, name);
+        if (!type) return;
+        nodes.push({ key, machineType: name, size: { cpu: type.vcpu, memoryGiB: type.memoryGiB }, free: allocatable(cluster.provider, type) });
+    }
+    const where = (node: PoolNode) => `pool ${node.key} (${node.machineType})`;
+    const pools = nodes.length === 1 ? `a node of ${where(nodes[0])}` : `a node of any of its pools (${nodes.map(where).join(", ")})`;
+    const larger = nodes.length === 1 ? "run it on a pool of a larger machine type" : "set nodePool to a pool of a larger machine type";
     const round = (n: number) => Math.floor(n * 10) / 10;
+    const gib = (quantity: unknown) => quantity === undefined ? undefined : (bytes(quantity) ?? 0) / GIB;
     const kinds = [
-        { name: "cpu", guarantee: wanted.cpu?.guarantee, limit: wanted.cpu?.limit, unit: " CPUs",
-            free: (node: (typeof known)[number]) => node.free.cpu, size: (node: (typeof known)[number]) => node.size.vcpu },
-        { name: "memory", guarantee: wanted.memory?.guarantee === undefined ? undefined : (bytes(wanted.memory.guarantee) ?? 0) / GIB,
-            limit: wanted.memory?.limit === undefined ? undefined : (bytes(wanted.memory.limit) ?? 0) / GIB, unit: " GiB",
-            free: (node: (typeof known)[number]) => node.free.memoryGiB, size: (node: (typeof known)[number]) => node.size.memoryGiB },
-    ];
+        { name: "cpu", unit: " CPUs", amount: "cpu", guarantee: wanted.cpu?.guarantee, limit: wanted.cpu?.limit },
+        { name: "memory", unit: " GiB", amount: "memoryGiB", guarantee: gib(wanted.memory?.guarantee), limit: gib(wanted.memory?.limit) },
+    ] as const;
     for (const kind of kinds) {
-        const biggest = known.reduce((a, b) => kind.free(b) > kind.free(a) ? b : a);
-        if (kind.guarantee !== undefined && kind.guarantee > kind.free(biggest)) {
+        const biggest = nodes.reduce((a, b) => b.free[kind.amount] > a.free[kind.amount] ? b : a);
+        const free = biggest.free[kind.amount];
+        const size = biggest.size[kind.amount];
+        if (kind.guarantee !== undefined && kind.guarantee > free) {
             problems.add([...at, kind.name, "guarantee"], `guarantees ${round(kind.guarantee)}${kind.unit}, more than ${pools} keeps for pods ` +
-                `(${round(kind.free(biggest))} of ${kind.size(biggest)}${kind.unit}; the rest is reserved for the kubelet and system), so it never starts`,
+                `(${round(free)} of ${size}${kind.unit}; the rest is reserved for the kubelet and system), so it never starts`,
                 `lower it, or ${larger}`);
         }
-        if (kind.limit !== undefined && kind.limit > kind.size(biggest)) {
-            problems.add([...at, kind.name, "limit"], `is ${round(kind.limit)}${kind.unit}, more than the ${kind.size(biggest)}${kind.unit} of ${pools}`,
-                `lower it to at most ${kind.size(biggest)}, or ${larger}`);
+        if (kind.limit !== undefined && kind.limit > size) {
+            problems.add([...at, kind.name, "limit"], `is ${round(kind.limit)}${kind.unit}, more than the ${size}${kind.unit} of ${pools}`,
+                `lower it to at most ${size}, or ${larger}`);
         }
     }
 }
@@ -150,8 +159,9 @@ export function checkProfiles(hub: HubSpec, clusterKey: string, cluster: Cluster
             problems.add([...at, "nodePool"], `pool ${profile.nodePool} is a GPU pool, where only servers that ask for GPUs may run (its nodes are tainted)`,
                 "add gpus: 1, or use a pool without GPUs");
         }
+        // Without nodePool a server can land on any user pool whose taints it tolerates: not GPU or own-tainted ones.
         const poolKeys = pool ? [profile.nodePool!] : profile.nodePool === undefined ? Object.keys(pools).filter(key =>
-            nodePoolPurpose(key, pools[key]) === "user" && !pools[key].gpu) : [];
+            nodePoolPurpose(key, pools[key]) === "user" && !pools[key].gpu && !pools[key].taints?.length) : [];
         const inherited: Resources = {
             cpu: { ...hub.userResources.cpu, ...profile.cpu },
             memory: { ...hub.userResources.memory, ...profile.memory },

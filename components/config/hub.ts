@@ -157,7 +157,7 @@ const allowedGroups = z.array(z.string().min(1)).min(1);
 const imageChoiceSchema = z.strictObject({
     displayName: z.string().min(1),
     /** Image, `name:tag`. */
-    image: z.string().regex(/^[^\s:]+(:\d+)?[^\s:]*:[^\s:]+$|^\S+@sha256:[0-9a-f]{64}$/, {
+    image: z.string().regex(/^\S+:[^\s:/]+$|^\S+@sha256:[0-9a-f]{64}$/, {
         error: "has no tag or digest, and an untagged image changes under users (write it like quay.io/pangeo/pangeo-notebook:2025.01.10)",
     }),
     default: z.boolean().optional(),
