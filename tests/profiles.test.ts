@@ -271,6 +271,20 @@ describe("profiles: bad input", () => {
             "(3.9 of 4 CPUs; the rest is reserved for the kubelet and system), so it never starts (lower it, or run it on a pool of a larger machine type)");
     });
 
+    it("sizes a profile without a pool against every user pool it may land on", () => {
+        expectExactly(at(hub => {
+            hub.profiles.public = { displayName: "Big", memory: { guarantee: "200G" } };
+        }), "hubs.staging.profiles.public.memory.guarantee: guarantees 200 GiB, more than a node of pool user (r5.4xlarge) keeps for pods " +
+            "(125.1 of 128 GiB; the rest is reserved for the kubelet and system), so it never starts (lower it, or run it on a pool of a larger machine type)");
+        const twoPools = problemsOf(fleetWith(f => {
+            f.clusters.uw2 = awsCluster({ nodePools: { ...POOLS, "user-small": { machineType: "r5.large", minNodes: 0, maxNodes: 4 } } });
+            f.hubs.staging.profiles = { big: { displayName: "Big", cpu: { guarantee: 16 } } };
+        }));
+        expectExactly(twoPools, "hubs.staging.profiles.big.cpu.guarantee: guarantees 16 CPUs, more than a node of any of its pools " +
+            "(pool user (r5.4xlarge), pool user-small (r5.large)) keeps for pods (15.9 of 16 CPUs; the rest is reserved for the kubelet and system), " +
+            "so it never starts (lower it, or add a user pool of a larger machine type)");
+    });
+
     it("refuses a resource choice whose guarantee is above the limit it has or inherits", () => {
         expectExactly(at(hub => {
             hub.profiles.cpu.cpu = { limit: 2 };
