@@ -281,7 +281,7 @@ describe("profiles: bad input", () => {
             f.hubs.staging.profiles = { big: { displayName: "Big", cpu: { guarantee: 16 } } };
         }));
         expectExactly(twoPools, "hubs.staging.profiles.big.cpu.guarantee: guarantees 16 CPUs, more than a node of any of its pools " +
-            "(pool user (r5.4xlarge), pool user-small (r5.large)) keeps for pods (15.9 of 16 CPUs; the rest is reserved for the kubelet and system), " +
+            "(pool user (r5.4xlarge), pool user-small (r5.large)) keeps for pods (15.8 of 16 CPUs; the rest is reserved for the kubelet and system), " +
             "so it never starts (lower it, or add a user pool of a larger machine type)");
     });
 

@@ -82,7 +82,7 @@ function checkFits(at: readonly PathPart[], wanted: Resources, poolKeys: readonl
     const where = (node: PoolNode) => `pool ${node.key} (${node.machineType})`;
     const pools = nodes.length === 1 ? `a node of ${where(nodes[0])}` : `a node of any of its pools (${nodes.map(where).join(", ")})`;
     const larger = nodes.length === 1 ? "run it on a pool of a larger machine type" : "add a user pool of a larger machine type";
-    // Down, so a shown amount is never more than the node has; the epsilon keeps 15.9 from printing as 15.8.
+    // Down, so a shown amount is never more than the node keeps; the epsilon absorbs float error (3.9 as 3.8999…).
     const round = (n: number) => Math.floor(n * 10 + 1e-9) / 10;
     const gib = (quantity: unknown) => quantity === undefined ? undefined : (bytes(quantity) ?? 0) / GIB;
     const kinds = [
