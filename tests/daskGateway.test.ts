@@ -196,7 +196,12 @@ describe("dask-gateway: bad input", () => {
             "(remove it; run dask-gateway on a hub with logins)");
     });
 
-    it("refuses raw values that would undo what daskGateway sets", () => {
+    it("refuses raw values that would undo what daskGateway sets, every variable it sets included", () => {
+        for (const name of Object.keys(daskGatewayUserEnv("research"))) {
+            expectExactly(at({}, f => { f.hubs.research.values = { singleuser: { extraEnv: { [name]: "x" } } }; }),
+                `hubs.research.values.singleuser.extraEnv.${name}: would override what the hub's daskGateway sets (set daskGateway instead ` +
+                "and remove this value: raw values are merged last and would silently undo it)");
+        }
         expectExactly(at({}, f => {
             f.hubs.research.values = {
                 hub: { services: { "dask-gateway": { url: "http://elsewhere" } } },
