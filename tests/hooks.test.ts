@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { spawn, spawnSync } from "child_process";
+import { ChildProcessWithoutNullStreams, spawn, spawnSync } from "child_process";
 import { AddressInfo } from "net";
 import { parseFleetConfig, HubSpec } from "../components/config";
 import { hubAuthHooks, TOKEN_EXCHANGE_HOOK_KEY, VAULT_HOOK_KEY } from "../components/hooks/hubHooks";
@@ -65,12 +65,70 @@ interface SpawnOptions {
     spawns?: number;
 }
 
+/**
+ * One python3 running tests/python/run_hook.py for every spawn of this file, answering a request per line.
+ * Started on first use and ended in the root `after`; it also exits when its stdin closes with this process.
+ */
+class HookDriver {
+    private child?: ChildProcessWithoutNullStreams;
+    private stderr = "";
+    private buffered = "";
+    private waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+
+    request(request: unknown): Promise<string> {
+        const child = this.child ?? this.start();
+        return new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => {
+                this.stop();
+                reject(new Error(`run_hook.py did not answer within ${PYTHON_TIMEOUT_MS} ms:\n${this.stderr}`));
+            }, PYTHON_TIMEOUT_MS);
+            this.waiting.push({
+                resolve: line => { clearTimeout(timer); resolve(line); },
+                reject: error => { clearTimeout(timer); reject(error); },
+            });
+            child.stdin.write(JSON.stringify(request) + "\n");
+        });
+    }
+
+    stop(): void {
+        this.child?.kill();
+        this.child = undefined;
+    }
+
+    private start(): ChildProcessWithoutNullStreams {
+        const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|all|no)_proxy$/i.test(k)));
+        const child = spawn("python3", [DRIVER], { env: { ...env, NO_PROXY: "127.0.0.1" } });
+        this.stderr = "";
+        this.buffered = "";
+        child.stdout.on("data", chunk => {
+            this.buffered += chunk;
+            let newline: number;
+            while ((newline = this.buffered.indexOf("\n")) >= 0) {
+                const line = this.buffered.slice(0, newline);
+                this.buffered = this.buffered.slice(newline + 1);
+                this.waiting.shift()?.resolve(line);
+            }
+        });
+        child.stderr.on("data", chunk => { this.stderr += chunk; });
+        const fail = (why: string) => {
+            if (this.child === child) this.child = undefined;
+            for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`run_hook.py ${why}:\n${this.stderr}`));
+        };
+        child.on("error", error => fail(`could not start: ${error.message}`));
+        child.on("exit", code => fail(`exited (${code})`));
+        this.child = child;
+        return child;
+    }
+}
+
+const hookDriver = new HookDriver();
+after(() => hookDriver.stop());
+
 /** Execs `extraConfig` in key order (as z2jh does) and runs the installed pre_spawn_hook for `user`. */
 async function spawnWith(extraConfig: Record<string, string>, user: string, authState: unknown, options: SpawnOptions = {}): Promise<HookOutcome> {
     const sources = Object.keys(extraConfig).sort().map(key => extraConfig[key]);
-    const result = await python([DRIVER], JSON.stringify({ sources, user, authState, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options }));
-    assert.strictEqual(result.code, 0, `driver failed (${result.code}):\n${result.stderr}`);
-    return JSON.parse(result.stdout) as HookOutcome;
+    const answer = await hookDriver.request({ sources, user, authState, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, ...options });
+    return JSON.parse(answer) as HookOutcome;
 }
 
 interface Seen { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }

@@ -1,6 +1,8 @@
 """Runs generated hub.extraConfig snippets the way z2jh does, against a fake spawner, and reports the result.
 
-Reads one JSON document on stdin:
+Serves requests one per line on stdin, answering each with one line on stdout (one python3 for the whole test
+file: starting python3 per case was most of the suite's python time on a busy machine). Each request runs in a
+fresh namespace, as a new hub would exec its extraConfig. A request:
   {"sources": [python source, ...],          # exec()d in order in one namespace, like z2jh's extraConfig
    "user": "alice",
    "authState": {...} | null,                # what user.get_auth_state() returns
@@ -9,7 +11,7 @@ Reads one JSON document on stdin:
    "spawns": 1,                              # optional: how many times the hook runs on the same spawner
    "spawner": {"uid": 1000, "gid": null, "fs_gid": 100,   # optional: the spawner's settings as z2jh
                "volume_mounts": {...}, "init_containers": [...]}}   # makes them (jupyterhub_config.py)
-and prints one JSON document on stdout:
+and its answer:
   {"ok": true, "environment": {...}, "uid": ..., "gid": ..., "initContainers": [...] | {...},
    "config": {"Section.trait": value, ...}}
   {"ok": false, "error": "<exception type>: <message>"}
@@ -73,8 +75,7 @@ class FakeSpawner:
         self.log = logging.getLogger("spawner")
 
 
-def main():
-    request = json.load(sys.stdin)
+def run(request):
     c = FakeConfig()
     namespace = {"c": c}
     for source in request["sources"]:
@@ -90,13 +91,21 @@ def main():
         for _ in range(spawns):
             asyncio.run(hook(spawner))
     except Exception as error:  # the hub shows the user the exception's message; report it the same way
-        print(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}))
-        return
+        return {"ok": False, "error": f"{type(error).__name__}: {error}"}
     config = {k: v for k, v in c.recorded.items() if k != "Spawner.pre_spawn_hook"}
-    print(json.dumps({
+    return {
         "ok": True, "environment": spawner.environment, "uid": spawner.uid, "gid": spawner.gid,
         "initContainers": spawner.init_containers, "config": config,
-    }))
+    }
+
+
+def main():
+    answers = sys.stdout
+    # Anything a hook prints goes to stderr, so stdout carries only answers.
+    sys.stdout = sys.stderr
+    for line in sys.stdin:
+        answers.write(json.dumps(run(json.loads(line))) + "\n")
+        answers.flush()
 
 
 if __name__ == "__main__":
