@@ -37,9 +37,9 @@ export class DaskGateway extends pulumi.ComponentResource {
         super("jupyterhub:hub:DaskGateway", name, {}, opts);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.kubeProvider };
 
-        const policies = Object.entries(daskNetworkPolicies(args.cloudMetadata, args.userEgress)).map(([policyName, spec]) =>
-            new k8s.networking.v1.NetworkPolicy(`${name}-${policyName}`, {
-                metadata: { name: policyName, namespace: args.namespace },
+        const policies = Object.entries(daskNetworkPolicies(args.cloudMetadata, args.userEgress)).map(([role, spec]) =>
+            new k8s.networking.v1.NetworkPolicy(`${name}-${role}`, {
+                metadata: { name: `${DASK_GATEWAY_RELEASE}-${role}`, namespace: args.namespace },
                 spec: spec as unknown as k8s.types.input.networking.v1.NetworkPolicySpec,
             }, { ...childOpts, dependsOn: args.dependsOn }));
 

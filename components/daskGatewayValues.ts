@@ -143,7 +143,7 @@ const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 const CLOUD_METADATA = "169.254.169.254/32";
 
 /**
- * NetworkPolicy specs by name. Every gateway pod (API, proxy, controller, schedulers, workers) accepts its
+ * NetworkPolicy specs by role (named `dask-gateway-<role>` in the hub's namespace). Every gateway pod (API, proxy, controller, schedulers, workers) accepts its
  * own kind; the proxy also accepts the hub's users and the hub's proxy; schedulers and workers reach each
  * other, DNS and the internet, not private addresses or the cloud metadata server (unless the platform's
  * identity lives there: GKE Workload Identity), plus what the platform lets user servers reach.
@@ -151,12 +151,12 @@ const CLOUD_METADATA = "169.254.169.254/32";
 export function daskNetworkPolicies(cloudMetadata: CloudMetadataAccess, userEgress: readonly PlainObject[]): Record<string, PlainObject> {
     const gatewayPods = { podSelector: { matchLabels: { ...APP_LABEL } } };
     return {
-        "dask-gateway-internal": {
+        internal: {
             podSelector: { matchLabels: { ...APP_LABEL } },
             policyTypes: ["Ingress"],
             ingress: [{ from: [gatewayPods] }],
         },
-        "dask-gateway-users": {
+        users: {
             podSelector: { matchLabels: { ...APP_LABEL, [COMPONENT]: "traefik" } },
             policyTypes: ["Ingress"],
             ingress: [{
@@ -164,7 +164,7 @@ export function daskNetworkPolicies(cloudMetadata: CloudMetadataAccess, userEgre
                 ports: [{ port: TRAEFIK_PORT, protocol: "TCP" }],
             }],
         },
-        "dask-gateway-clusters": {
+        clusters: {
             podSelector: {
                 matchLabels: { ...APP_LABEL },
                 matchExpressions: [{ key: COMPONENT, operator: "In", values: ["dask-scheduler", "dask-worker"] }],

@@ -73,18 +73,18 @@ describe("dask-gateway values", () => {
 
     it("lets users and the hub's proxy reach the gateway's proxy, its pods reach each other, and workers the internet only", () => {
         const policies = daskNetworkPolicies("block", [{ to: [{ ipBlock: { cidr: "10.1.0.0/16" } }], ports: [{ port: 443 }] }]) as any;
-        assert.deepStrictEqual(Object.keys(policies).sort(), ["dask-gateway-clusters", "dask-gateway-internal", "dask-gateway-users"]);
-        assert.deepStrictEqual(policies["dask-gateway-users"].ingress, [{
+        assert.deepStrictEqual(Object.keys(policies).sort(), ["clusters", "internal", "users"]);
+        assert.deepStrictEqual(policies.users.ingress, [{
             from: [{ podSelector: { matchLabels: { component: "singleuser-server" } } }, { podSelector: { matchLabels: { component: "proxy" } } }],
             ports: [{ port: 8000, protocol: "TCP" }],
         }]);
-        assert.deepStrictEqual(policies["dask-gateway-internal"].ingress, [{ from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "dask-gateway" } } }] }]);
-        const egress = policies["dask-gateway-clusters"].egress;
+        assert.deepStrictEqual(policies.internal.ingress, [{ from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "dask-gateway" } } }] }]);
+        const egress = policies.clusters.egress;
         assert.deepStrictEqual(egress[2], { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32"] } }] });
         assert.deepStrictEqual(egress[3], { to: [{ ipBlock: { cidr: "10.1.0.0/16" } }], ports: [{ port: 443 }] });
         // GKE Workload Identity serves tokens at the metadata address: workers reach it there, as user servers do.
         const gke = daskNetworkPolicies("allow", []) as any;
-        assert.deepStrictEqual(gke["dask-gateway-clusters"].egress[2].to[0].ipBlock.except, ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]);
+        assert.deepStrictEqual(gke.clusters.egress[2].to[0].ipBlock.except, ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]);
     });
 });
 
@@ -158,10 +158,67 @@ describe("Hub with dask-gateway", () => {
     it("puts the network policies in the hub's namespace before the release", () => {
         const policies = recorder.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy");
         assert.deepStrictEqual(policies.map(p => [p.name, p.inputs.metadata.name, p.inputs.metadata.namespace]).sort(), [
-            ["research-dask-gateway-dask-gateway-clusters", "dask-gateway-clusters", "research"],
-            ["research-dask-gateway-dask-gateway-internal", "dask-gateway-internal", "research"],
-            ["research-dask-gateway-dask-gateway-users", "dask-gateway-users", "research"],
+            ["research-dask-gateway-clusters", "dask-gateway-clusters", "research"],
+            ["research-dask-gateway-internal", "dask-gateway-internal", "research"],
+            ["research-dask-gateway-users", "dask-gateway-users", "research"],
         ]);
+    });
+});
+
+describe("dask-gateway on GCP and OVH, through the whole program", () => {
+    let recorder: MockRecorder;
+    const daskValues = (hub: string) => stripSecrets(recorder.get("kubernetes:helm.sh/v3:Release", `${hub}-dask-gateway-release`).wireInputs.values) as any;
+    const policy = (hub: string, name: string) => recorder.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", `${hub}-dask-gateway-${name}`).inputs;
+
+    before(async () => {
+        const daskPool = { machineType: "n2-highmem-16", minNodes: 0, maxNodes: 10, purpose: "dask" };
+        const github = (clientId: string) => ({ type: "github", clientId, allowedOrganizations: ["example-org"] });
+        recorder = useMocks({
+            stack: "prod", secretKeys: ["hubSecrets"], config: {
+                clusters: {
+                    gke: {
+                        provider: "gcp", project: "example-project", region: "us-central1", zone: "us-central1-b", kubernetesVersion: "1.33",
+                        nodePools: { core: { machineType: "n2-standard-2", minNodes: 1, maxNodes: 1 },
+                            user: { machineType: "n2-standard-4", minNodes: 0, maxNodes: 3 }, dask: daskPool },
+                        homeStorage: { type: "filestore", tier: "BASIC_HDD", capacityGb: 1024 },
+                        buckets: { scratch: {} },
+                    },
+                    ovhc: {
+                        provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", s3: { region: "gra" },
+                        kubernetesVersion: "1.35", network: { vlanId: 12, cidr: "10.0.0.0/16" },
+                        nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: "r3-32", minNodes: 0, maxNodes: 10 } },
+                        homeStorage: { type: "dynamic", size: "10Gi" },
+                    },
+                },
+                hubs: {
+                    climate: { cluster: "gke", auth: github("Iv1.gke"), cloudAccess: { bucketAdminAccess: ["scratch"] }, daskGateway: { workerPool: "dask" } },
+                    gfts: { cluster: "ovhc", auth: github("Iv1.ovh"), daskGateway: {} },
+                },
+                hubSecrets: { climate: { auth: { clientSecret: "s1" } }, gfts: { auth: { clientSecret: "s2" } } },
+            },
+        });
+        const { loadFleetConfig } = await import("../components/config");
+        const { deployFleet } = await import("../components/fleet");
+        const fleet = deployFleet(loadFleetConfig());
+        await Promise.all(Object.values(fleet.hubs).map(hub => valueOf(hub.release.status)));
+        await valueOf(pulumi.output(fleet.outputs.hubs.climate.serviceAccountAnnotations));
+    });
+
+    it("runs GKE workers as user-sa, the hub's Workload Identity, on the dask pool, and lets them reach the metadata server it lives behind", async () => {
+        const sa = recorder.get("kubernetes:core/v1:ServiceAccount", "climate-user-sa").inputs;
+        assert.ok(sa.metadata.annotations["iam.gke.io/gcp-service-account"], "user-sa carries the hub's Google service account");
+        assert.deepStrictEqual(daskValues("climate").gateway.backend.worker.extraPodConfig, {
+            serviceAccountName: "user-sa", nodeSelector: { "jupyterhub-fleet/node-pool": "dask" }, tolerations: [DASK_TOLERATION],
+        });
+        assert.ok(!JSON.stringify(policy("climate", "clusters").spec).includes("169.254.169.254"));
+    });
+
+    it("runs OVH workers as user-sa on the user pools, with the metadata server closed", () => {
+        assert.deepStrictEqual(daskValues("gfts").gateway.backend.worker.extraPodConfig, {
+            serviceAccountName: "user-sa", nodeSelector: { "hub.jupyter.org/node-purpose": "user" }, tolerations: USER_TOLERATIONS,
+        });
+        assert.deepStrictEqual(policy("gfts", "clusters").spec.egress[2].to[0].ipBlock.except.slice(-1), ["169.254.169.254/32"]);
+        assert.strictEqual(policy("gfts", "users").metadata.namespace, "gfts");
     });
 });
 
