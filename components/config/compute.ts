@@ -39,7 +39,7 @@ function poolRef(at: readonly PathPart[], poolKey: string, purposes: readonly No
     const fitting = poolsFor(pools, purposes);
     const pool = pools[poolKey];
     if (!pool) {
-        const guess = closestMatch(poolKey, Object.keys(pools));
+        const guess = closestMatch(poolKey, fitting);
         problems.add(at, `no node pool "${poolKey}" on cluster ${clusterKey}`,
             guess ? `did you mean ${guess}?` : fitting.length ? `use one of: ${fitting.join(", ")}` : `add it under clusters.${clusterKey}.nodePools`);
         return undefined;
