@@ -4,12 +4,17 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parse as parseYaml } from "yaml";
 import { HubSpec, parseFleetConfig } from "../components/config";
 import { allocatable, MACHINE_TYPES } from "../components/config/machineTypes";
 import { hubAuthHooks } from "../components/hooks/hubHooks";
 import { PROFILE_GROUPS, PROFILE_GROUPS_KEY } from "../components/hooks/profileGroups";
 import { GITHUB_TEAMS_KEY } from "../components/hooks/githubTeams";
+import { deepMerge } from "../components/util";
 import { composeValues, ValuesInput } from "../components/z2jhValues";
+import { readStackFile } from "../scripts/stackConfig";
 import { assertChartAccepts } from "./chartSchema";
 import { expectExactly, fleetWith, problemsOf } from "./configProblems";
 import { awsCluster, awsFleet } from "./fixtures";
@@ -323,5 +328,18 @@ describe("machine types", () => {
         assert.strictEqual(Math.round(gke.memoryGiB * 1000), Math.round((128 - (1 + 0.8 + 0.8 + 6.72) - 100 / 1024) * 1000));
         // CPU: 6% of the first core, 1% of the second, 0.5% of the next two, 0.25% of the 12 above four.
         assert.strictEqual(Math.round(gke.cpu * 1000), Math.round((16 - 0.06 - 0.01 - 0.01 - 0.03) * 1000));
+    });
+});
+
+describe("profiles: the README's runbook", () => {
+    it("is config the prod stack takes as it is written", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf("### Profiles and dask"));
+        const snippet = parseYaml(/```yaml\n([\s\S]*?)```/.exec(section)![1]) as Record<string, unknown>;
+        const { config } = readStackFile("prod", path.join(__dirname, ".."));
+        const raw = Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^jupyterhub-fleet:/, ""), JSON.parse(value)]));
+        const merged = deepMerge(raw, Object.fromEntries(Object.entries(snippet).map(([key, value]) => [key.replace(/^jupyterhub-fleet:/, ""), value])));
+        const hub = parseFleetConfig(merged, { stack: "prod", secretKeys: ["hubSecrets"] }).hubs.research;
+        assert.deepStrictEqual([hub.profiles.gpu.nodePool, hub.profiles.gpu.gpus, hub.daskGateway?.workerPool], ["gpu-t4", 1, "dask-workers"]);
     });
 });
