@@ -91,7 +91,11 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
     for (const [key, hub] of Object.entries(config.hubs)) {
         const name = resourceKey(key, hub);
         // Hubs are top-level, not children of their cluster, so their URNs don't depend on where they run.
-        hubs[key] = new Hub(name, { hubKey: name, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster] }, opts);
+        const cluster = config.clusters[hub.cluster];
+        hubs[key] = new Hub(name, {
+            hubKey: name, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster],
+            nodePools: cluster.provider === "kubernetes" ? {} : cluster.nodePools,
+        }, opts);
     }
     return {
         platforms, hubs,

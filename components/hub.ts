@@ -5,9 +5,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { HubSecretsSpec, HubSpec } from "./config";
+import { HubSecretsSpec, HubSpec, memoryBytes, NodePoolSpec } from "./config";
+import { DaskGateway } from "./daskGateway";
 import { HOME_NFS_EXPORT_PATH, HOME_NFS_MOUNT_OPTIONS, HomeNfsServer } from "./homeNfsServer";
-import { HomeVolume, Platform, USER_SERVICE_ACCOUNT } from "./platform";
+import { HomeVolume, NODE_PURPOSE_LABEL, Platform, USER_SERVICE_ACCOUNT } from "./platform";
+import { Placement, poolPlacement, USER_TOLERATIONS } from "./poolPlacement";
 import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
 import { hubAuthHooks } from "./hooks/hubHooks";
 import { SHARED_DIRECTORIES_HOOK_KEY, sharedDirectoriesHook, sharedSubPath } from "./hooks/sharedDirectories";
@@ -31,6 +33,18 @@ export interface HubArgs {
     readonly secrets?: HubSecretsSpec;
     /** The cluster platform the hub runs on. */
     readonly platform: Platform;
+    /** The node pools of the hub's cluster by config key (none on an existing cluster), which profiles and dask-gateway name. */
+    readonly nodePools?: Readonly<Record<string, NodePoolSpec>>;
+}
+
+/**
+ * Where a hub's dask schedulers and workers run: its worker pool, or else the user pools (held there by z2jh's
+ * purpose label where the fleet made the pools), or wherever the scheduler puts them on an existing cluster.
+ */
+export function daskPlacement(hub: HubSpec, nodePools: Readonly<Record<string, NodePoolSpec>>, dedicatedNodePools: boolean): Placement | undefined {
+    const poolKey = hub.daskGateway?.workerPool;
+    if (poolKey !== undefined) return poolPlacement(poolKey, nodePools[poolKey]);
+    return dedicatedNodePools ? { nodeSelector: { [NODE_PURPOSE_LABEL]: "user" }, tolerations: [...USER_TOLERATIONS] } : undefined;
 }
 
 /** A home volume as the hub mounts it: an nfs-server volume once its server runs. */
@@ -129,6 +143,7 @@ export class Hub extends pulumi.ComponentResource {
         const cookieSecret = randomHex("cookie-secret");
         const proxySecretToken = randomHex("proxy-secret-token");
         const cryptKey = randomHex("crypt-key");
+        const daskGatewayToken = hub.daskGateway ? randomHex("dask-gateway-token") : undefined;
 
         const platformSecret = access.hubSecretFiles.length === 0 ? undefined : new k8s.core.v1.Secret(`${name}-platform-files`, {
             metadata: { name: PLATFORM_SECRET_NAME, namespace: this.namespace },
@@ -151,12 +166,13 @@ export class Hub extends pulumi.ComponentResource {
             hubExtraConfig: withSpawnHookRunner({ ...access.hubExtraConfig, ...hubAuthHooks(hub), ...sharedHook }),
             platformSecretName: platformSecret ? PLATFORM_SECRET_NAME : undefined,
             dedicatedNodePools: platform.dedicatedNodePools,
+            nodePools: args.nodePools,
         });
         const secrets = args.secrets ?? {};
         const secretValues = secretLeaves(composeSecretValues({
             hub, cookieSecret, proxySecretToken, cryptKey,
             clientSecret: secrets.auth?.clientSecret, password: secrets.auth?.password, adminPassword: secrets.auth?.adminPassword,
-            databaseUrl: secrets.database?.url, values: secrets.values,
+            databaseUrl: secrets.database?.url, daskGatewayToken, values: secrets.values,
         }));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
@@ -176,6 +192,26 @@ export class Hub extends pulumi.ComponentResource {
             dependsOn: [serviceAccount, ...(homeClaim ? [homeClaim] : []), ...(platformSecret ? [platformSecret] : []), ...userPodSecrets,
                 ...access.dependsOn],
         });
+
+        if (hub.daskGateway && daskGatewayToken) {
+            const dask = hub.daskGateway;
+            new DaskGateway(`${name}-dask-gateway`, {
+                namespace: this.namespace,
+                values: {
+                    namespace: hubKey,
+                    image: dask.image ?? (hub.image ? `${hub.image.name}:${hub.image.tag}` : undefined),
+                    placement: daskPlacement(hub, args.nodePools ?? {}, platform.dedicatedNodePools),
+                    maxCores: dask.maxCores,
+                    maxMemory: dask.maxMemory === undefined ? undefined : memoryBytes(dask.maxMemory),
+                    idleTimeoutMinutes: dask.idleTimeoutMinutes,
+                },
+                apiToken: daskGatewayToken,
+                cloudMetadata: access.cloudMetadata,
+                userEgress: access.userEgress ?? [],
+                kubeProvider: platform.kubeProvider,
+                dependsOn: [namespace, serviceAccount, ...access.dependsOn],
+            }, { parent: this });
+        }
 
         this.address = this.proxyAddress(name, childOpts);
         this.url = hub.domain ? pulumi.output(`https://${hub.domain}`) : this.address.apply(address => address

@@ -10,8 +10,10 @@
  * shows every public value to reviewers. A values file would not: its contents land in the state in clear.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AuthSpec, CilogonIdpSpec, HubSpec, OAUTH_AUTH_TYPES, ProfileSpec } from "./config";
+import { AuthSpec, CilogonIdpSpec, CpuSpec, HubSpec, MemorySpec, NodePoolSpec, OAUTH_AUTH_TYPES, profileGroups, ProfileSpec } from "./config";
+import { DASK_GATEWAY_SERVICE, daskGatewayHubValues, daskGatewayUserEnv } from "./daskGatewayValues";
 import { CloudMetadataAccess, UserVolume, USER_SERVICE_ACCOUNT } from "./platform";
+import { poolPlacement, USER_TOLERATIONS } from "./poolPlacement";
 import { deepMerge, PlainObject } from "./util";
 
 /** Where the z2jh chart mounts static home storage in user pods; also the name of its volume. */
@@ -67,6 +69,8 @@ export interface ValuesInput {
      * held to their own pools; on an existing cluster the labels may be missing and z2jh's `prefer` stays.
      */
     readonly dedicatedNodePools: boolean;
+    /** The node pools of the hub's cluster by key, which profiles name (none on an existing cluster). */
+    readonly nodePools?: Readonly<Record<string, NodePoolSpec>>;
 }
 
 /** Secrets that end up in helm values; the Hub passes each as a Pulumi secret. */
@@ -80,6 +84,8 @@ export interface SecretValuesInput {
     readonly password?: pulumi.Input<string>;
     readonly adminPassword?: pulumi.Input<string>;
     readonly databaseUrl?: pulumi.Input<string>;
+    /** The token of the hub's dask-gateway service, when the hub has dask-gateway. */
+    readonly daskGatewayToken?: pulumi.Input<string>;
     /** hubSecrets.<hub>.values: secret raw values, merged last (over the public values too). */
     readonly values?: PlainObject;
 }
@@ -140,27 +146,28 @@ function cilogonIdps(idps: Record<string, CilogonIdpSpec>): PlainObject {
 }
 
 /** The authenticator's own section of hub.config, secrets aside (composeSecretValues adds those). */
-function authenticatorSection(auth: AuthSpec, callback: string | undefined): PlainObject | undefined {
+function authenticatorSection(auth: AuthSpec, callback: string | undefined, groupProfiles: boolean): PlainObject | undefined {
     switch (auth.type) {
         case "github": {
-            const teamAdmins = auth.adminTeams?.length ? {
-                // oauthenticator 17: admin_groups needs manage_groups; the groups come from the user's teams,
-                // which GitHub lists only with read:org (components/hooks/githubTeams.ts names them org:team).
-                populate_teams_in_auth_state: true,
-                manage_groups: true,
-                admin_groups: auth.adminTeams.map(team => team.toLowerCase()),
-            } : {};
+            // Teams become the user's JupyterHub groups at login, for admin_groups and for profiles restricted to
+            // groups: oauthenticator 17 keeps groups only with manage_groups, and fetches teams with
+            // populate_teams_in_auth_state, which GitHub answers only with read:org (github.py
+            // `update_auth_model`; components/hooks/githubTeams.ts names them org:team). Groups are read from the
+            // login's auth state (oauth2.py `_apply_managed_groups`), so enable_auth_state is not needed for them.
+            const teamGroups = Boolean(auth.adminTeams?.length || groupProfiles);
             return defined({
                 client_id: auth.clientId,
                 oauth_callback_url: callback,
                 allowed_organizations: auth.allowedOrganizations,
                 // Organisation and team membership is only visible with read:org.
-                scope: auth.allowedOrganizations?.length || auth.adminTeams?.length ? ["read:org"] : undefined,
-                ...teamAdmins,
+                scope: auth.allowedOrganizations?.length || teamGroups ? ["read:org"] : undefined,
+                populate_teams_in_auth_state: teamGroups || undefined,
+                manage_groups: teamGroups || undefined,
+                admin_groups: auth.adminTeams?.map(team => team.toLowerCase()),
             });
         }
         case "oidc": {
-            const groups = auth.allowedGroups?.length || auth.adminGroups?.length;
+            const groups = auth.allowedGroups?.length || auth.adminGroups?.length || groupProfiles;
             return defined({
                 client_id: auth.clientId,
                 oauth_callback_url: callback,
@@ -196,7 +203,7 @@ function authValues(hub: HubSpec): PlainObject {
     const callback = hub.domain ? `https://${hub.domain}/hub/oauth_callback` : undefined;
     const { entryPoint, section } = AUTHENTICATORS[auth.type];
     const names = auth.type === "ephemeral" ? {} : { admin_users: auth.adminUsers, allowed_users: auth.allowedUsers };
-    const own = authenticatorSection(auth, callback);
+    const own = authenticatorSection(auth, callback, profileGroups(hub.profiles).length > 0);
     return defined({
         JupyterHub: { authenticator_class: entryPoint },
         Authenticator: defined({ ...names, allow_all: allowsAll(auth) }),
@@ -204,18 +211,72 @@ function authValues(hub: HubSpec): PlainObject {
     });
 }
 
-function profileList(profiles: Record<string, ProfileSpec>): PlainObject[] {
+/** KubeSpawner's names for a server's CPU and memory. */
+function resourceOverride(resources: { readonly cpu?: CpuSpec; readonly memory?: MemorySpec }): PlainObject {
+    return defined({
+        cpu_guarantee: resources.cpu?.guarantee, cpu_limit: resources.cpu?.limit,
+        mem_guarantee: resources.memory?.guarantee, mem_limit: resources.memory?.limit,
+    });
+}
+
+/** `allowed_groups` for the profile filter of components/hooks/profileGroups.ts, which removes the key before KubeSpawner sees it. */
+const allowed = (groups: readonly string[] | undefined) => groups ? { allowed_groups: [...groups] } : {};
+
+/** KubeSpawner `profile_options` (spawner.py `profile_list` help): an image choice and a resource choice. */
+function profileOptions(profile: ProfileSpec): PlainObject | undefined {
+    const image = profile.options?.image;
+    const resources = profile.options?.resources;
+    const unlisted = image?.allowUnlisted;
+    return nonEmpty(defined({
+        image: image && defined({
+            display_name: image.displayName,
+            choices: nonEmpty(Object.fromEntries(Object.entries(image.choices).map(([slug, choice]) => [slug, defined({
+                display_name: choice.displayName, default: choice.default, ...allowed(choice.allowedGroups),
+                kubespawner_override: { image: choice.image },
+            })]))),
+            unlisted_choice: unlisted ? {
+                enabled: true,
+                display_name: "Image (name:tag)",
+                display_name_in_choices: "Other image…",
+                validation_regex: "^\\S+:\\S+$",
+                validation_message: "Give an image as name:tag, e.g. quay.io/pangeo/pangeo-notebook:2025.01.10",
+                kubespawner_override: { image: "{value}" },
+                ...allowed(typeof unlisted === "object" ? unlisted.allowedGroups : undefined),
+            } : undefined,
+        }),
+        resources: resources && {
+            display_name: resources.displayName,
+            choices: Object.fromEntries(Object.entries(resources.choices).map(([slug, choice]) => [slug, defined({
+                display_name: choice.displayName, default: choice.default, ...allowed(choice.allowedGroups),
+                kubespawner_override: resourceOverride(choice),
+            })])),
+        },
+    }));
+}
+
+/**
+ * KubeSpawner `profile_list`. A profile on a pool selects the pool's nodes and tolerates their taints; its
+ * toleration list replaces the one z2jh gives every user server (KubeSpawner overrides replace lists), so it
+ * repeats z2jh's user tolerations. GPUs are an extended resource: the limit is also the request.
+ */
+function profileList(profiles: Record<string, ProfileSpec>, pools: Readonly<Record<string, NodePoolSpec>>): PlainObject[] {
     return Object.entries(profiles).map(([slug, profile]) => {
+        const pool = profile.nodePool === undefined ? undefined : pools[profile.nodePool];
+        const placement = pool && poolPlacement(profile.nodePool!, pool);
         const override = defined({
-            image: profile.image, cpu_guarantee: profile.cpu?.guarantee, cpu_limit: profile.cpu?.limit,
-            mem_guarantee: profile.memory?.guarantee, mem_limit: profile.memory?.limit, node_selector: profile.nodeSelector,
+            image: profile.image, ...resourceOverride(profile),
+            node_selector: placement?.nodeSelector,
+            tolerations: placement ? [...new Map([...USER_TOLERATIONS, ...placement.tolerations].map(t => [JSON.stringify(t), t])).values()] : undefined,
+            extra_resource_limits: profile.gpus ? { "nvidia.com/gpu": String(profile.gpus) } : undefined,
         });
         return defined({
             slug,
             display_name: profile.displayName,
             description: profile.description,
             default: profile.default,
-            kubespawner_override: Object.keys(override).length ? override : undefined,
+            ...allowed(profile.allowedGroups),
+            kubespawner_override: nonEmpty(override),
+            profile_options: profileOptions(profile),
         });
     });
 }
@@ -253,12 +314,17 @@ export function composeValues(input: ValuesInput): PlainObject {
     const { hub } = input;
     const uid = input.userSecurity?.uid ?? DEFAULT_USER_UID;
     const gid = input.userSecurity?.gid ?? DEFAULT_USER_GID;
-    const env: Record<string, pulumi.Input<string>> = { ...input.platformEnv, ...hub.env };
+    const dask = hub.daskGateway ? daskGatewayHubValues(input.hubKey) : undefined;
+    const daskEnv = hub.daskGateway ? daskGatewayUserEnv(input.hubKey) : {};
+    const env: Record<string, pulumi.Input<string>> = { ...input.platformEnv, ...daskEnv, ...hub.env };
+    const userEgress = [...input.userEgress ?? [], ...dask?.userEgress ?? []];
 
     const hubSection: PlainObject = defined({
         config: authValues(hub),
         extraConfig: Object.keys(input.hubExtraConfig).length ? input.hubExtraConfig : undefined,
         db: hub.database ? { type: "postgres" } : undefined,
+        services: dask?.services,
+        loadRoles: dask?.loadRoles,
         networkPolicy: closedToCloudMetadata,
         extraVolumes: input.platformSecretName
             ? [{ name: PLATFORM_FILES_VOLUME, secret: { secretName: input.platformSecretName } }] : undefined,
@@ -275,7 +341,7 @@ export function composeValues(input: ValuesInput): PlainObject {
         extraEnv: Object.keys(env).length ? Object.fromEntries(Object.keys(env).sort().map(k => [k, env[k]])) : undefined,
         storage: storageValues(input),
         initContainers: ownershipInitContainer(input.home, uid, gid),
-        profileList: Object.keys(hub.profiles).length ? profileList(hub.profiles) : undefined,
+        profileList: Object.keys(hub.profiles).length ? profileList(hub.profiles, input.nodePools ?? {}) : undefined,
         defaultUrl: hub.defaultUrl,
         cpu: nonEmpty(defined({ ...hub.userResources.cpu })),
         memory: nonEmpty(defined({ ...hub.userResources.memory })),
@@ -283,7 +349,7 @@ export function composeValues(input: ValuesInput): PlainObject {
             enabled: true,
             // The chart refuses blockWithIptables together with an egress rule to the metadata server.
             egressAllowRules: { cloudMetadataServer: input.cloudMetadata === "allow" },
-            egress: input.userEgress?.length ? [...input.userEgress] : undefined,
+            egress: userEgress.length ? userEgress : undefined,
         }),
         cloudMetadata: { blockWithIptables: input.cloudMetadata === "block" },
     });
@@ -354,7 +420,10 @@ export function composeSecretValues(input: SecretValuesInput): PlainObject {
         : OAUTH_AUTH_TYPES.includes(auth.type) ? defined({ client_secret: input.clientSecret }) : {};
     const config: PlainObject = defined({ CryptKeeper: { keys: [input.cryptKey] }, [section]: nonEmpty(authSecrets) });
     const values: PlainObject = {
-        hub: defined({ cookieSecret: input.cookieSecret, config, db: input.databaseUrl ? { url: input.databaseUrl } : undefined }),
+        hub: defined({
+            cookieSecret: input.cookieSecret, config, db: input.databaseUrl ? { url: input.databaseUrl } : undefined,
+            services: input.daskGatewayToken === undefined ? undefined : { [DASK_GATEWAY_SERVICE]: { apiToken: input.daskGatewayToken } },
+        }),
         proxy: { secretToken: input.proxySecretToken },
     };
     return deepMerge(values, input.values);

@@ -129,7 +129,7 @@ describe("config checks: resources, mounts, an empty fleet, typos", () => {
             f.hubDefaults.values = { singleuser: { memory: { guarantee: "8G", limit: "4G" } } };
             f.hubs.staging.values = { singleuser: { cpu: { guarantee: 2, limit: 1 } } };
             f.hubs.staging.profiles = {
-                small: { displayName: "Small", memory: { guarantee: "2Gi", limit: 1073741824 } },
+                small: { displayName: "Small", memory: { guarantee: "2Gi", limit: 1073741824 }, default: true },
                 large: { displayName: "Large", memory: { guarantee: "6G" } },
                 wide: { displayName: "Wide", cpu: { limit: 0.5 } },
             };

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { parseFleetConfig, HubSpec } from "../components/config";
 import { composeSecretValues, composeValues, ValuesInput } from "../components/z2jhValues";
 import { assertChartAccepts as chartAccepts } from "./chartSchema";
-import { awsFleet } from "./fixtures";
+import { awsCluster, awsFleet } from "./fixtures";
 
 function assertChartAccepts(...sources: object[]): void {
     chartAccepts("the values", ...sources);
@@ -25,6 +25,13 @@ function input(hub: HubSpec, overrides: Partial<ValuesInput> = {}): ValuesInput 
         ...overrides,
     };
 }
+
+/** The fixture cluster with a GPU pool. */
+const GPU_CLUSTER = awsCluster({ nodePools: {
+    core: { machineType: "r5.xlarge", minNodes: 1, maxNodes: 3 },
+    user: { machineType: "r5.4xlarge", minNodes: 0, maxNodes: 20 },
+    gpu: { machineType: "g4dn.xlarge", minNodes: 0, maxNodes: 4, gpu: { count: 1 } },
+} });
 
 const SECRETS = { cookieSecret: "a".repeat(64), proxySecretToken: "b".repeat(64), cryptKey: "c".repeat(64) };
 
@@ -134,23 +141,35 @@ describe("z2jh values", () => {
     });
 
     it("maps image, profiles, env and extra NFS mounts; the hub's env wins over the platform's", () => {
-        const hub = hubFrom({}, {
+        const hub = hubFrom({ clusters: { uw2: GPU_CLUSTER } }, {
             image: { name: "quay.io/pangeo/pangeo-notebook", tag: "2025.01.10" },
             env: { SCRATCH_BUCKET: "s3://elsewhere", RUCIO_MODE: "replica" },
             profiles: {
                 small: { displayName: "Small", description: "2 CPU, 8 GB", cpu: { guarantee: 1, limit: 2 }, memory: { guarantee: "4G", limit: "8G" }, default: true },
-                gpu: { displayName: "GPU", image: "quay.io/pangeo/ml-notebook:2025.01.10", nodeSelector: { "node.kubernetes.io/instance-type": "g4dn.xlarge" } },
+                gpu: { displayName: "GPU", image: "quay.io/pangeo/ml-notebook:2025.01.10", nodePool: "gpu", gpus: 1 },
             },
         });
         const values = composeValues(input(hub, {
             home: { type: "static", pvcName: "home", subPath: "staging/{escaped_username}", fixOwnership: true },
             userVolumes: [{ name: "scratch", server: "nfs.example.org", path: "/export/scratch", mountPath: "/scratch", readOnly: false }],
+            nodePools: GPU_CLUSTER.nodePools as ValuesInput["nodePools"],
         })) as any;
         assert.deepStrictEqual(values.singleuser.image, { name: "quay.io/pangeo/pangeo-notebook", tag: "2025.01.10" });
         assert.strictEqual(values.singleuser.extraEnv.SCRATCH_BUCKET, "s3://elsewhere");
         assert.deepStrictEqual(values.singleuser.profileList.map((p: any) => p.slug), ["small", "gpu"]);
         assert.deepStrictEqual(values.singleuser.profileList[0].kubespawner_override,
             { cpu_guarantee: 1, cpu_limit: 2, mem_guarantee: "4G", mem_limit: "8G" });
+        // The GPU profile lands on its pool, tolerates z2jh's user taint (its list replaces z2jh's) and the GPU taint.
+        assert.deepStrictEqual(values.singleuser.profileList[1].kubespawner_override, {
+            image: "quay.io/pangeo/ml-notebook:2025.01.10",
+            node_selector: { "jupyterhub-fleet/node-pool": "gpu" },
+            tolerations: [
+                { key: "hub.jupyter.org/dedicated", operator: "Equal", value: "user", effect: "NoSchedule" },
+                { key: "hub.jupyter.org_dedicated", operator: "Equal", value: "user", effect: "NoSchedule" },
+                { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+            ],
+            extra_resource_limits: { "nvidia.com/gpu": "1" },
+        });
         assert.deepStrictEqual(values.singleuser.storage.extraVolumes, [{ name: "scratch", nfs: { server: "nfs.example.org", path: "/export/scratch", readOnly: false } }]);
         const [init] = values.singleuser.initContainers;
         assert.strictEqual(init.volumeMounts[0].subPath, "staging/{escaped_username}");

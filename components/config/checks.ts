@@ -4,6 +4,7 @@
  */
 import { closestMatch, isPlainObject } from "../util";
 import { ClusterSpec } from "./clusters";
+import { bytes, checkDaskGateway, checkProfiles } from "./compute";
 import { formatPath, PathPart, Problems, secretCommand } from "./errors";
 import { nodeServiceAccountId } from "./gcp";
 import { checkHubHomes } from "./homeStorage";
@@ -154,18 +155,8 @@ export function checkHub(key: string, hub: HubSpec, clusterKey: string, cluster:
             "write it like users/{username}/s3");
     }
     checkHubHomes(key, hub, clusterKey, cluster.homeStorage, path, problems);
-    const defaults = Object.entries(hub.profiles).filter(([, p]) => p.default);
-    if (defaults.length > 1) {
-        problems.add([...path, "profiles"], `${defaults.length} profiles are marked default (${defaults.map(([k]) => k).join(", ")})`,
-            "mark one");
-    }
-}
-
-/** Bytes in a KubeSpawner memory quantity (a number of bytes, or "4G", "512Mi"…); undefined when unreadable. */
-function bytes(quantity: unknown): number | undefined {
-    if (typeof quantity === "number") return quantity;
-    const match = typeof quantity === "string" ? /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(quantity) : null;
-    return match ? Number(match[1]) * 1024 ** (match[2] ? "KMGT".indexOf(match[2][0]) + 1 : 0) : undefined;
+    checkProfiles(hub, clusterKey, cluster, path, problems);
+    checkDaskGateway(hub, clusterKey, cluster, path, problems);
 }
 
 const RESOURCE_AMOUNT = {
@@ -203,6 +194,19 @@ export function checkResources(hub: HubSpec, sources: ValuesSources, path: reado
                 const inherited = own.limit === undefined ? `limit ${limit}` : `guarantee ${guarantee}`;
                 problems.add(profilePath, `guarantee ${guarantee} is above limit ${limit}; the ${inherited} comes from ${formatPath(basePath)}`,
                     own.limit === undefined ? "set the profile's own limit, or lower its guarantee" : "set the profile's own guarantee, or raise its limit");
+            }
+        }
+        // A resource choice is applied over its profile, which is applied over the hub's.
+        for (const [profileKey, profile] of Object.entries(hub.profiles)) {
+            const inherited = { ...base, ...profile[resource as keyof typeof RESOURCE_AMOUNT] };
+            for (const [choiceKey, choice] of Object.entries(profile.options?.resources?.choices ?? {})) {
+                const own: { guarantee?: unknown; limit?: unknown } = choice[resource as keyof typeof RESOURCE_AMOUNT] ?? {};
+                const guarantee = own.guarantee ?? inherited.guarantee;
+                const limit = own.limit ?? inherited.limit;
+                if ((own.guarantee !== undefined || own.limit !== undefined) && above(guarantee, limit)) {
+                    problems.add([...path, "profiles", profileKey, "options", "resources", "choices", choiceKey, resource],
+                        `guarantee ${guarantee} is above limit ${limit}`, "give the choice a guarantee at or below its limit");
+                }
             }
         }
     }

@@ -12,7 +12,7 @@ const userList = z.array(z.string().min(1));
 
 /** A GitHub organization (`example-org`) or one of its teams as `org:team-slug`, the slug as in the team's URL. */
 const GITHUB_ORG_OR_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?::[a-z0-9][a-z0-9_.-]*)?$/;
-const GITHUB_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?:[a-z0-9][a-z0-9_.-]*$/;
+export const GITHUB_TEAM = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?:[a-z0-9][a-z0-9_.-]*$/;
 
 /**
  * One CILogon identity provider, keyed by its entity id (https://cilogon.org/idplist). Mirrors an entry of
@@ -145,6 +145,53 @@ export type CloudAccessSpec = z.infer<typeof cloudAccessSchema>;
 const quantity = z.union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?[KMGT]i?$/, { error: "must be bytes or a quantity such as 4G" })]);
 const cpuSchema = z.strictObject({ guarantee: z.number().positive().optional(), limit: z.number().positive().optional() });
 const memorySchema = z.strictObject({ guarantee: quantity.optional(), limit: quantity.optional() });
+export type CpuSpec = z.infer<typeof cpuSchema>;
+export type MemorySpec = z.infer<typeof memorySchema>;
+
+/**
+ * JupyterHub groups whose members may see a profile or choice: GitHub teams as `org:team-slug` (the hub
+ * turns each user's teams into such groups), or the names in an OIDC groups claim.
+ */
+const allowedGroups = z.array(z.string().min(1)).min(1);
+
+const imageChoiceSchema = z.strictObject({
+    displayName: z.string().min(1),
+    /** Image, `name:tag`. */
+    image: z.string().regex(/^\S+:[^\s:/]+$|^\S+@sha256:[0-9a-f]{64}$/, {
+        error: "has no tag or digest, and an untagged image changes under users (write it like quay.io/pangeo/pangeo-notebook:2025.01.10)",
+    }),
+    default: z.boolean().optional(),
+    allowedGroups: allowedGroups.optional(),
+});
+const resourceChoiceSchema = z.strictObject({
+    displayName: z.string().min(1),
+    cpu: cpuSchema.optional(),
+    memory: memorySchema.optional(),
+    default: z.boolean().optional(),
+    allowedGroups: allowedGroups.optional(),
+});
+export type ImageChoiceSpec = z.infer<typeof imageChoiceSchema>;
+export type ResourceChoiceSpec = z.infer<typeof resourceChoiceSchema>;
+
+const profileOptionsSchema = z.strictObject({
+    /** A choice of images (KubeSpawner `profile_options.image`). */
+    image: z.strictObject({
+        displayName: z.string().min(1).default("Image"),
+        /**
+         * A free-form image field besides the choices (KubeSpawner `unlisted_choice`): `true` for everyone who
+         * sees the profile, or `{ allowedGroups }` for those groups only.
+         */
+        allowUnlisted: z.union([z.boolean(), z.strictObject({ allowedGroups })]).default(false),
+        choices: z.record(z.string(), imageChoiceSchema).default({}),
+    }).optional(),
+    /** A choice of CPU and memory (KubeSpawner `profile_options.resources`). */
+    resources: z.strictObject({
+        displayName: z.string().min(1).default("Resource allocation"),
+        choices: z.record(z.string(), resourceChoiceSchema),
+    }).optional(),
+});
+export type ProfileOptionsSpec = z.infer<typeof profileOptionsSchema>;
+
 const profileSchema = z.strictObject({
     displayName: z.string().min(1),
     description: z.string().optional(),
@@ -152,10 +199,36 @@ const profileSchema = z.strictObject({
     image: z.string().min(1).optional(),
     cpu: cpuSchema.optional(),
     memory: memorySchema.optional(),
-    nodeSelector: z.record(z.string(), z.string()).optional(),
+    /** Key of a user pool of the hub's cluster: servers of this profile run on it (and only there). */
+    nodePool: z.string().min(1).optional(),
+    /** GPUs per server (`nvidia.com/gpu`); the profile's nodePool must be a GPU pool. */
+    gpus: z.int().positive().optional(),
+    /** Only members of these groups see (and may start) the profile. */
+    allowedGroups: allowedGroups.optional(),
+    options: profileOptionsSchema.optional(),
     default: z.boolean().optional(),
+    /** Replaced by nodePool: refused with the way to migrate, rather than as an unknown key. */
+    nodeSelector: z.unknown().refine(value => value === undefined, {
+        error: "is not taken any more: a profile names its pool with nodePool (write nodePool: <key of a user pool of the hub's cluster>; every pool's nodes carry the label " +
+            "jupyterhub-fleet/node-pool: <pool key>, and the fleet adds the tolerations the pool needs)",
+    }).optional(),
 });
 export type ProfileSpec = z.infer<typeof profileSchema>;
+
+/** dask-gateway for a hub's users (components/daskGateway.ts); present means installed. */
+const daskGatewaySchema = z.strictObject({
+    /** Key of the pool schedulers and workers run on (a `purpose: dask` pool, or a user pool); default: the user pools. */
+    workerPool: z.string().min(1).optional(),
+    /** Cores one user's clusters may use at once (dask-gateway ClusterConfig.cluster_max_cores). */
+    maxCores: z.number().positive().optional(),
+    /** Memory one user's clusters may use at once, e.g. 256G (ClusterConfig.cluster_max_memory). */
+    maxMemory: quantity.optional(),
+    /** A cluster without a connected client shuts down after this long (ClusterConfig.idle_timeout). */
+    idleTimeoutMinutes: z.int().positive().default(30),
+    /** Scheduler and worker image, `name:tag`; by default the chart's, users pass their own notebook image. */
+    image: z.string().regex(/^\S+:\S+$/, { error: "must be name:tag, such as quay.io/pangeo/pangeo-notebook:2025.01.10" }).optional(),
+});
+export type DaskGatewaySpec = z.infer<typeof daskGatewaySchema>;
 
 export const hubSchema = z.strictObject({
     /** Key of the cluster this hub runs on. */
@@ -180,6 +253,8 @@ export const hubSchema = z.strictObject({
     image: z.strictObject({ name: z.string().min(1), tag: z.string().min(1) }).optional(),
     /** Server options offered at spawn, keyed by a stable slug; shown in key order. */
     profiles: z.record(z.string(), profileSchema).default({}),
+    /** dask-gateway for the hub's users, authenticated through the hub. */
+    daskGateway: daskGatewaySchema.optional(),
     /** External hub database; its URL goes in hubSecrets.<hub>.database.url. */
     database: z.strictObject({ type: z.literal("postgres") }).optional(),
     userSecrets: z.strictObject({
@@ -307,4 +382,18 @@ export function checkHubKey(key: string, path: readonly PathPart[], problems: Pr
         problems.add(path, `the hub key is also its helm release name, which helm limits to ${HELM_RELEASE_NAME_MAX} characters, and has ${key.length}`,
             "shorten the hub key");
     }
+}
+
+/** Every group a hub's profiles and their choices are restricted to: the hub must learn its users' groups at login. */
+export function profileGroups(profiles: Readonly<Record<string, ProfileSpec>>): string[] {
+    const groups = Object.values(profiles).flatMap(profile => {
+        const image = profile.options?.image;
+        return [
+            ...profile.allowedGroups ?? [],
+            ...typeof image?.allowUnlisted === "object" ? image.allowUnlisted.allowedGroups : [],
+            ...Object.values(image?.choices ?? {}).flatMap(choice => choice.allowedGroups ?? []),
+            ...Object.values(profile.options?.resources?.choices ?? {}).flatMap(choice => choice.allowedGroups ?? []),
+        ];
+    });
+    return [...new Set(groups)].sort();
 }

@@ -18,16 +18,17 @@
  */
 export type { AwsClusterSpec } from "./aws";
 export { nodePoolPurpose } from "./clusterFields";
+export { bytes as memoryBytes } from "./compute";
 export type { BucketSpec, NodePoolSpec, NodePoolPurpose, TaintSpec, GpuSpec } from "./clusterFields";
 export type { ClusterSpec } from "./clusters";
 export { FleetConfigError, formatPath } from "./errors";
 export type { GcpClusterSpec } from "./gcp";
 export { FILESTORE_MIN_CAPACITY_GB, HOME_STORAGE_TYPES } from "./homeStorage";
 export type { HomeStorageSpec, NfsServerHomeSpec } from "./homeStorage";
-export { DEFAULT_CHART_VERSION, OAUTH_AUTH_TYPES } from "./hub";
+export { DEFAULT_CHART_VERSION, OAUTH_AUTH_TYPES, profileGroups } from "./hub";
 export type {
-    AuthSpec, CilogonAuthSpec, CilogonIdpSpec, CloudAccessSpec, DummyAuthSpec, EphemeralAuthSpec, GithubAuthSpec, HubSecretsSpec, HubSpec,
-    OidcAuthSpec, ProfileSpec, SharedPasswordAuthSpec,
+    AuthSpec, CilogonAuthSpec, CilogonIdpSpec, CloudAccessSpec, CpuSpec, DaskGatewaySpec, DummyAuthSpec, EphemeralAuthSpec, GithubAuthSpec,
+    HubSecretsSpec, HubSpec, MemorySpec, OidcAuthSpec, ProfileSpec, SharedPasswordAuthSpec,
 } from "./hub";
 export type { ClusterSecretsSpec, ExtraMountSpec, KubernetesClusterSpec } from "./kubernetes";
 export { loadFleetConfig, parseFleetConfig } from "./loader";

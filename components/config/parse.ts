@@ -70,7 +70,8 @@ export function check<S extends z.ZodType>(schema: S, value: unknown, path: read
                 break;
             case "too_small":
             case "too_big": {
-                const limit = issue.code === "too_small" ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+                // `.positive()` is an exclusive minimum of 0: "at least 0" would name a value it refuses.
+                const limit = issue.code === "too_small" ? `${issue.inclusive === false ? "above" : "at least"} ${issue.minimum}` : `at most ${issue.maximum}`;
                 const unit = issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : "";
                 problems.add(at, `${describe(actual)} is too ${issue.code === "too_small" ? "small" : "big"}`,
                     `it must be ${limit}${unit}`);

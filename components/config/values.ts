@@ -1,7 +1,7 @@
 /** Rules for a hub's raw z2jh `values`, the escape hatch: no secrets, and no undoing of typed fields. */
 import { isPlainObject, PlainObject } from "../util";
 import { PathPart, Problems, secretCommand } from "./errors";
-import { AuthSpec, HubSpec } from "./hub";
+import { AuthSpec, HubSpec, profileGroups } from "./hub";
 
 /** Where a hub's merged values come from: its own `values` over `hubDefaults.values`. */
 export interface ValuesSources {
@@ -73,6 +73,10 @@ export function checkValuesForSecrets(defaults: unknown, hubs: Readonly<Record<s
 
 type FieldOf = (hub: HubSpec) => string | undefined;
 
+/** GitHub teams are fetched as groups for admin teams and for profiles restricted to groups. */
+const teamsField: FieldOf = hub => hub.auth.type === "github" && hub.auth.adminTeams?.length ? "auth.adminTeams"
+    : profileGroups(hub.profiles).length ? "profiles (allowedGroups)" : undefined;
+
 /** The authenticator section z2jhValues.ts writes for each auth type, and the hub field behind each key. */
 const AUTH_SECTION_FIELDS: Partial<Record<AuthSpec["type"], { readonly section: string; readonly keys: Record<string, FieldOf> }>> = {
     github: {
@@ -82,8 +86,8 @@ const AUTH_SECTION_FIELDS: Partial<Record<AuthSpec["type"], { readonly section: 
             oauth_callback_url: hub => hub.domain ? "domain" : undefined,
             allowed_organizations: () => "auth.allowedOrganizations",
             scope: () => "auth.allowedOrganizations",
-            populate_teams_in_auth_state: () => "auth.adminTeams",
-            manage_groups: () => "auth.adminTeams",
+            populate_teams_in_auth_state: teamsField,
+            manage_groups: teamsField,
             admin_groups: () => "auth.adminTeams",
         },
     },
@@ -100,7 +104,7 @@ const AUTH_SECTION_FIELDS: Partial<Record<AuthSpec["type"], { readonly section: 
             login_service: () => "auth.loginService",
             allowed_groups: () => "auth.allowedGroups",
             admin_groups: () => "auth.adminGroups",
-            manage_groups: () => "auth.allowedGroups",
+            manage_groups: hub => profileGroups(hub.profiles).length ? "profiles (allowedGroups)" : "auth.allowedGroups",
             auth_state_groups_key: () => "auth.groupsClaim",
             enable_auth_state: () => "auth.type",
         },
@@ -115,6 +119,9 @@ const AUTH_SECTION_FIELDS: Partial<Record<AuthSpec["type"], { readonly section: 
         },
     },
 };
+
+/** The variables components/daskGatewayValues.ts `daskGatewayUserEnv` sets. */
+const DASK_GATEWAY_ENV = ["DASK_GATEWAY__ADDRESS", "DASK_GATEWAY__PROXY_ADDRESS", "DASK_GATEWAY__PUBLIC_ADDRESS", "DASK_GATEWAY__AUTH__TYPE"];
 
 /** The hub field behind Authenticator.allow_all for each auth type (z2jhValues.ts allowsAll). */
 const ALLOW_ALL_FIELD: Record<AuthSpec["type"], string> = {
@@ -152,6 +159,12 @@ function typedValuePaths(hub: HubSpec, given: PlainObject): [path: string[], fie
         ["proxy.https.type", hub.domain && "domain"],
         ["proxy.https.hosts", hub.domain && "domain"],
         ["proxy.https.letsencrypt.contactEmail", hub.domain && "contactEmail"],
+        ["hub.services.dask-gateway", hub.daskGateway && "daskGateway"],
+        ["hub.loadRoles.user", hub.daskGateway && "daskGateway"],
+        ["hub.loadRoles.server", hub.daskGateway && "daskGateway"],
+        // A list in raw values replaces the fleet's whole list.
+        ["singleuser.networkPolicy.egress", hub.daskGateway && "daskGateway"],
+        ...(hub.daskGateway ? DASK_GATEWAY_ENV : []).map(name => [`singleuser.extraEnv.${name}`, "daskGateway"] as [string, string]),
         ...Object.keys(hub.env).map(name => [`singleuser.extraEnv.${name}`, `env.${name}`] as [string, string]),
         ...Object.keys(hub.bucketEnv).map(name => [`singleuser.extraEnv.${name}`, `bucketEnv.${name}`] as [string, string]),
     ];

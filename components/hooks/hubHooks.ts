@@ -1,9 +1,10 @@
 /**
  * The hub-side Python a hub's own config asks for (as opposed to its platform's): Vault user secrets and OIDC
- * token exchange at spawn, GitHub teams as groups at login, as `hub.extraConfig` entries.
+ * token exchange at spawn, GitHub teams as groups at login, profiles restricted to groups, as `hub.extraConfig` entries.
  */
-import { HubSpec } from "../config";
+import { HubSpec, profileGroups } from "../config";
 import { GITHUB_TEAM_GROUPS, GITHUB_TEAMS_KEY } from "./githubTeams";
+import { PROFILE_GROUPS, PROFILE_GROUPS_KEY } from "./profileGroups";
 import { tokenExchangeHook } from "./tokenExchange";
 import { vaultUserSecretsHook } from "./vaultHook";
 import { withSpawnHookRunner } from "./spawnHooks";
@@ -25,8 +26,12 @@ export function hubAuthHooks(hub: HubSpec): Record<string, string> {
     if (hub.auth.type === "oidc" && hub.auth.tokenExchange) {
         entries[TOKEN_EXCHANGE_HOOK_KEY] = tokenExchangeHook(hub.auth.tokenExchange, hub.auth.tokenUrl);
     }
-    if (hub.auth.type === "github" && hub.auth.adminTeams?.length) {
+    const groupProfiles = profileGroups(hub.profiles).length > 0;
+    if (hub.auth.type === "github" && (hub.auth.adminTeams?.length || groupProfiles)) {
         entries[GITHUB_TEAMS_KEY] = GITHUB_TEAM_GROUPS;
+    }
+    if (groupProfiles) {
+        entries[PROFILE_GROUPS_KEY] = PROFILE_GROUPS;
     }
     return withSpawnHookRunner(entries);
 }
