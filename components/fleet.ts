@@ -4,7 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, FleetConfig, HubSpec } from "./config";
+import { monitoringSettings } from "./config/operations";
 import { Hub } from "./hub";
+import { Monitoring } from "./monitoring";
 import { bucketUrls, Platform } from "./platform";
 
 export interface ClusterOutputs {
@@ -12,6 +14,8 @@ export interface ClusterOutputs {
     readonly name: pulumi.Output<string>;
     readonly region?: string;
     readonly buckets: pulumi.Output<Record<string, string>>;
+    /** Where Grafana is reached and where its admin password lives, when the cluster has monitoring. */
+    readonly monitoring?: { readonly grafanaUrl: pulumi.Output<string>; readonly grafanaAdminSecret: string };
 }
 
 export interface HubOutputs {
@@ -28,6 +32,8 @@ export interface HubOutputs {
 
 export interface Fleet {
     readonly platforms: Readonly<Record<string, Platform>>;
+    /** Monitoring by cluster key, for the clusters that have it. */
+    readonly monitoring: Readonly<Record<string, Monitoring>>;
     readonly hubs: Readonly<Record<string, Hub>>;
     readonly outputs: {
         clusters: Record<string, ClusterOutputs>;
@@ -87,20 +93,36 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
             .filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => [resourceKey(hubKey, hub), hub]));
         platforms[key] = PLATFORMS[cluster.provider](key, resourceKey(key, cluster), cluster, hubs, config, opts);
     }
+    const monitoring: Record<string, Monitoring> = {};
+    for (const [key, cluster] of Object.entries(config.clusters)) {
+        const settings = monitoringSettings(cluster.provider, cluster.monitoring);
+        if (!settings) continue;
+        const name = resourceKey(key, cluster);
+        const hubKeys = Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => resourceKey(hubKey, hub));
+        monitoring[key] = new Monitoring(`${name}-monitoring`, {
+            settings, kubeProvider: platforms[key].kubeProvider, provisioner: platforms[key].volumeProvisioner, hubKeys,
+        }, opts);
+    }
     const hubs: Record<string, Hub> = {};
     for (const [key, hub] of Object.entries(config.hubs)) {
         const name = resourceKey(key, hub);
         // Hubs are top-level, not children of their cluster, so their URNs don't depend on where they run.
-        hubs[key] = new Hub(name, { hubKey: name, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster] }, opts);
+        hubs[key] = new Hub(name, {
+            hubKey: name, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster],
+            metricsToken: monitoring[hub.cluster]?.hubTokens[name],
+        }, opts);
     }
     return {
-        platforms, hubs,
+        platforms, monitoring, hubs,
         outputs: {
             clusters: Object.fromEntries(Object.entries(platforms).map(([key, platform]) => [key, {
                 provider: platform.providerName,
                 name: platform.clusterName ?? pulumi.output(key),
                 region: platform.region,
                 buckets: pulumi.output(bucketUrls(platform.buckets)),
+                monitoring: monitoring[key] && {
+                    grafanaUrl: monitoring[key].grafanaUrl, grafanaAdminSecret: monitoring[key].grafanaAdminSecret,
+                },
             }])),
             kubeconfigs: pulumi.secret(pulumi.all(Object.fromEntries(
                 Object.entries(platforms).map(([key, platform]) => [key, platform.kubeconfig])))),

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { HubSecretsSpec, HubSpec } from "./config";
+import { hubMetricsSecretValues, hubMetricsValues } from "./monitoring";
 import { HomeVolume, Platform, USER_SERVICE_ACCOUNT } from "./platform";
 import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
 import { hubAuthHooks } from "./hooks/hubHooks";
@@ -29,6 +30,8 @@ export interface HubArgs {
     readonly secrets?: HubSecretsSpec;
     /** The cluster platform the hub runs on. */
     readonly platform: Platform;
+    /** The token the cluster's Prometheus reads the hub's metrics with; absent when the cluster has no monitoring. */
+    readonly metricsToken?: pulumi.Output<string>;
 }
 
 /** Home storage values for z2jh, and the volume to create for a static home. */
@@ -115,11 +118,14 @@ export class Hub extends pulumi.ComponentResource {
             dedicatedNodePools: platform.dedicatedNodePools,
         });
         const secrets = args.secrets ?? {};
-        const secretValues = secretLeaves(composeSecretValues({
+        const metrics = args.metricsToken
+            ? { values: hubMetricsValues(), secretValues: hubMetricsSecretValues(args.metricsToken) }
+            : { values: {}, secretValues: {} };
+        const secretValues = secretLeaves(deepMerge(metrics.secretValues, composeSecretValues({
             hub, cookieSecret, proxySecretToken, cryptKey,
             clientSecret: secrets.auth?.clientSecret, password: secrets.auth?.password, adminPassword: secrets.auth?.adminPassword,
             databaseUrl: secrets.database?.url, values: secrets.values,
-        }));
+        })));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: hubKey,
@@ -129,7 +135,7 @@ export class Hub extends pulumi.ComponentResource {
             repositoryOpts: { repo: Z2JH_REPOSITORY },
             // Secrets sit in `values` as secret leaves, never in valueYamlFiles (whose contents the provider
             // stores in plain text); hubSecrets.<hub>.values merge last, over the public values.
-            values: deepMerge(publicValues, secretValues),
+            values: deepMerge(deepMerge(metrics.values, publicValues), secretValues),
             atomic: true,
             cleanupOnFail: true,
             timeout: RELEASE_TIMEOUT_SECONDS,

@@ -10,6 +10,12 @@ import * as k8s from "@pulumi/kubernetes";
 import { ClusterSpec, HubSpec, ProviderName } from "./config";
 import { PlainObject } from "./util";
 
+/** A CSI provisioner and its parameters: what a StorageClass on the platform's block storage needs. */
+export interface VolumeProvisioner {
+    readonly provisioner: string;
+    readonly parameters: Readonly<Record<string, string>>;
+}
+
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
 export const USER_SERVICE_ACCOUNT = "user-sa";
 
@@ -157,6 +163,11 @@ export interface Platform {
     readonly dedicatedNodePools: boolean;
     /** The cluster's buckets by config key. */
     readonly buckets: Readonly<Record<string, BucketRef>>;
+    /**
+     * The cloud's block storage, for the volumes of cluster services (monitoring) in a retaining class of
+     * their own; absent on existing clusters, whose operator names a class.
+     */
+    readonly volumeProvisioner?: VolumeProvisioner;
     /** Where `hubKey`'s home directories live. */
     homeVolume(hubKey: string): HomeVolume;
     /** Identity, env and hub-side files for `hubKey`. */

@@ -100,6 +100,8 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     readonly providerName = "aws" as const;
     readonly isLocal = false;
     readonly dedicatedNodePools = true;
+    /** Encrypted gp3, as the default class (aws-ebs-csi-driver docs/parameters.md). */
+    readonly volumeProvisioner = { provisioner: EBS_CSI_DRIVER, parameters: { type: "gp3", encrypted: "true" } };
     readonly region: string;
     /** The EKS cluster's name (the cluster key). */
     readonly clusterName: pulumi.Output<string>;

@@ -15,7 +15,7 @@ import { Buckets } from "./buckets";
 import {
     NODE_OAUTH_SCOPES, WORKLOAD_METADATA_MODE, clusterNetwork, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings,
 } from "./gke";
-import { HomeStorage } from "./homeStorage";
+import { HomeStorage, PD_CSI_DRIVER } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { workloadPool } from "./iam";
 import { NodeIdentity } from "./nodeIdentity";
@@ -32,6 +32,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
     readonly kubeconfig: pulumi.Output<string>;
     readonly isLocal = false;
     readonly dedicatedNodePools = true;
+    readonly volumeProvisioner = { provisioner: PD_CSI_DRIVER, parameters: { type: "pd-balanced" } };
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** The GKE cluster's name, from the created cluster. */
     readonly clusterName: pulumi.Output<string>;
