@@ -12,7 +12,9 @@ import {
     BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_POOL_LABEL, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
     USER_TAINT,
 } from "../platform";
+import { fleetTags } from "../tags";
 import { stableJson } from "../util";
+import { awsBudgetArgs } from "./budget";
 import { BucketUser, Buckets } from "./buckets";
 import { ClusterAccess } from "./clusterAccess";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
@@ -143,7 +145,10 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
 
         const provider = new aws.Provider(`${name}-aws`, {
             region: spec.region,
-            defaultTags: { tags: { "jupyterhub-fleet:cluster": name, "jupyterhub-fleet:stack": pulumi.getStack() } },
+            // Every taggable AWS resource of the cluster carries its cost-allocation tags (tags.ts); resources of one
+            // hub add the hub's. Instances of managed node groups get EKS's own `aws:eks:cluster-name` instead:
+            // node group tags do not reach them (README, "Running the fleet").
+            defaultTags: { tags: { ...fleetTags(name), "jupyterhub-fleet:stack": pulumi.getStack() } },
         }, { parent: this });
         this.awsProvider = provider;
         const awsOpts: pulumi.CustomResourceOptions = { parent: this, provider };
@@ -304,6 +309,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
                 issuerUrl: this.oidcIssuerUrl,
                 buckets: grants.map(g => ({ arn: bucketArn(spec.region, bucketNames[g.key]), access: g.access })),
                 extraIamPolicy: access.extraIamPolicy,
+                tags: fleetTags(name, hubKey),
             }, componentOpts);
             for (const grant of grants) {
                 (bucketUsers[grant.key] ??= []).push({ roleArn: identities[hubKey].roleArn, access: grant.access });
@@ -317,6 +323,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         this.identities = identities;
         this.hubBuckets = hubBuckets;
         this.hubRoleArns = Object.fromEntries(Object.entries(identities).map(([hubKey, identity]) => [hubKey, identity.roleArn]));
+        if (spec.budget) new aws.budgets.Budget(`${name}-budget`, awsBudgetArgs(name, spec.budget), awsOpts);
         this.vpcId = network.vpcId;
         this.homeFileSystemId = this.homeStorage.fileSystemId;
 
