@@ -15,7 +15,12 @@ export interface ClusterOutputs {
     readonly region?: string;
     readonly buckets: pulumi.Output<Record<string, string>>;
     /** Where Grafana is reached and where its admin password lives, when the cluster has monitoring. */
-    readonly monitoring?: { readonly grafanaUrl: pulumi.Output<string>; readonly grafanaAdminSecret: string };
+    readonly monitoring?: {
+        readonly grafanaUrl: pulumi.Output<string>;
+        /** The load balancer grafanaDomain's DNS record points at. */
+        readonly grafanaAddress: pulumi.Output<string | undefined>;
+        readonly grafanaAdminSecret: string;
+    };
 }
 
 export interface HubOutputs {
@@ -69,7 +74,7 @@ const PLATFORMS: Record<ClusterSpec["provider"], PlatformFactory> = {
         const kubeconfig = config.clusterSecrets[key]?.kubeconfig;
         return new KubernetesCluster(name, {
             cluster: cluster as Extract<ClusterSpec, { provider: "kubernetes" }>, hubs,
-            kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
+            kubeconfig: secretOf(kubeconfig),
         }, opts);
     },
 };
@@ -82,6 +87,10 @@ const PLATFORMS: Record<ClusterSpec["provider"], PlatformFactory> = {
  */
 export function resourceKey(key: string, entry: { readonly renamedFrom?: string }): string {
     return entry.renamedFrom ?? key;
+}
+
+function secretOf(value: string | undefined): pulumi.Output<string> | undefined {
+    return value === undefined ? undefined : pulumi.secret(value);
 }
 
 /** Builds every cluster and hub of a validated fleet. `opts` applies to each top-level component. */
@@ -101,6 +110,7 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
         const hubKeys = Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => resourceKey(hubKey, hub));
         monitoring[key] = new Monitoring(`${name}-monitoring`, {
             settings, kubeProvider: platforms[key].kubeProvider, provisioner: platforms[key].volumeProvisioner, hubKeys,
+            grafanaClientSecret: secretOf(config.clusterSecrets[key]?.grafanaClientSecret),
         }, opts);
     }
     const hubs: Record<string, Hub> = {};
@@ -121,7 +131,8 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
                 region: platform.region,
                 buckets: pulumi.output(bucketUrls(platform.buckets)),
                 monitoring: monitoring[key] && {
-                    grafanaUrl: monitoring[key].grafanaUrl, grafanaAdminSecret: monitoring[key].grafanaAdminSecret,
+                    grafanaUrl: monitoring[key].grafanaUrl, grafanaAddress: monitoring[key].grafanaAddress,
+                    grafanaAdminSecret: monitoring[key].grafanaAdminSecret,
                 },
             }])),
             kubeconfigs: pulumi.secret(pulumi.all(Object.fromEntries(

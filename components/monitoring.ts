@@ -11,7 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { MonitoringSettings } from "./config/operations";
+import { GrafanaAuthSpec, MonitoringSettings } from "./config/operations";
 import activityDashboard from "./dashboards/activity.json";
 import clusterDashboard from "./dashboards/cluster.json";
 import jupyterhubDashboard from "./dashboards/jupyterhub.json";
@@ -33,6 +33,10 @@ export const SCRAPER_LABEL = { "jupyterhub-fleet/metrics-scraper": "true" } as c
 const TOKEN_MOUNT_PATH = "/etc/prometheus/hub-tokens";
 const TOKEN_SECRET = "hub-metrics-tokens";
 const GRAFANA_ADMIN_SECRET = "grafana-admin";
+const GRAFANA_OAUTH_SECRET = "grafana-oauth";
+/** The https front of a Grafana domain: Caddy gets and renews the Let's Encrypt certificate itself. */
+export const CADDY_IMAGE = "caddy:2.11.4-alpine";
+const CADDY_STORAGE = "1Gi";
 const DASHBOARDS_CONFIG_MAP = "jupyterhub-dashboards";
 /** The hub's internal port (z2jh hub Service `hub`, port 8081). */
 const HUB_PORT = 8081;
@@ -99,6 +103,40 @@ export interface GrafanaValuesInput {
     readonly storageClass: pulumi.Input<string>;
     /** URL of the Prometheus server Service. */
     readonly prometheusUrl: string;
+    /** Grafana's public domain, if any. */
+    readonly domain?: string;
+    /** Sign-in through the hubs' identity provider (needs `domain`). */
+    readonly auth?: GrafanaAuthSpec;
+}
+
+/** The grafana.ini section of an OAuth sign-in, and the environment variable Grafana reads its secret from. */
+export function grafanaOAuth(auth: GrafanaAuthSpec): { section: string; settings: PlainObject; secretVariable: string } {
+    // Grafana reads GF_<SECTION>_<KEY> over grafana.ini (grafana docs, "Override configuration with environment variables").
+    switch (auth.type) {
+        case "github":
+            return {
+                section: "auth.github",
+                secretVariable: "GF_AUTH_GITHUB_CLIENT_SECRET",
+                settings: {
+                    enabled: true, client_id: auth.clientId, scopes: "user:email,read:org", allow_sign_up: true,
+                    allowed_organizations: [...auth.allowedOrganizations].sort().join(" "),
+                    auth_url: "https://github.com/login/oauth/authorize",
+                    token_url: "https://github.com/login/oauth/access_token",
+                    api_url: "https://api.github.com/user",
+                },
+            };
+        case "oidc":
+            return {
+                section: "auth.generic_oauth",
+                secretVariable: "GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET",
+                settings: {
+                    enabled: true, name: "Sign in", client_id: auth.clientId, scopes: auth.scopes.join(" "), allow_sign_up: true,
+                    auth_url: auth.authorizeUrl, token_url: auth.tokenUrl, api_url: auth.userdataUrl,
+                    groups_attribute_path: auth.groupsClaim,
+                    allowed_groups: [...auth.allowedGroups].sort().join(" "),
+                },
+            };
+    }
 }
 
 /**
@@ -107,6 +145,8 @@ export interface GrafanaValuesInput {
  */
 export function grafanaValues(input: GrafanaValuesInput): PlainObject {
     const dashboardsPath = "/var/lib/grafana/dashboards/jupyterhub";
+    if (input.auth && !input.domain) throw new Error("Grafana sign-in through an identity provider needs a domain (its OAuth callback)");
+    const oauth = input.auth && grafanaOAuth(input.auth);
     return {
         nodeSelector: CORE_NODE_SELECTOR,
         persistence: { enabled: true, type: "pvc", size: GRAFANA_STORAGE, storageClassName: input.storageClass },
@@ -114,8 +154,13 @@ export function grafanaValues(input: GrafanaValuesInput): PlainObject {
         admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
         "grafana.ini": {
             "auth.anonymous": { enabled: false },
-            users: { allow_sign_up: false },
+            // Whoever signs in through the identity provider can look, not change: administration is the admin account's.
+            users: { allow_sign_up: false, auto_assign_org_role: "Viewer" },
+            ...(input.domain ? { server: { domain: input.domain, root_url: `https://${input.domain}` } } : {}),
+            ...(oauth ? { [oauth.section]: oauth.settings } : {}),
         },
+        // The client secret comes from a Secret as an environment variable, never through values or grafana.ini.
+        ...(oauth ? { envValueFrom: { [oauth.secretVariable]: { secretKeyRef: { name: GRAFANA_OAUTH_SECRET, key: "client-secret" } } } } : {}),
         datasources: {
             "datasources.yaml": {
                 apiVersion: 1,
@@ -164,6 +209,17 @@ export function hubMetricsSecretValues(token: pulumi.Input<string>): PlainObject
     return { hub: { services: { [METRICS_SERVICE]: { apiToken: token } } } };
 }
 
+/**
+ * Caddy's configuration for Grafana's domain: automatic https with a Let's Encrypt certificate (HTTP-01 on
+ * port 80, redirect of http to https), proxying to Grafana's Service. The admin API is off.
+ */
+export function caddyfile(domain: string, contactEmail: string, upstream: string): string {
+    return [
+        "{", `\temail ${contactEmail}`, "\tadmin off", "}",
+        `${domain} {`, `\treverse_proxy ${upstream}`, "}", "",
+    ].join("\n");
+}
+
 export interface MonitoringArgs {
     /** The cluster's monitoring settings. */
     readonly settings: MonitoringSettings;
@@ -173,6 +229,8 @@ export interface MonitoringArgs {
     readonly provisioner?: VolumeProvisioner;
     /** Keys of the hubs on the cluster. */
     readonly hubKeys: readonly string[];
+    /** Grafana's OAuth client secret (clusterSecrets.<cluster>.grafanaClientSecret), with `settings.auth`. */
+    readonly grafanaClientSecret?: pulumi.Output<string>;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -180,6 +238,8 @@ export class Monitoring extends pulumi.ComponentResource {
     readonly hubTokens: Readonly<Record<string, pulumi.Output<string>>>;
     /** Where Grafana is reached. */
     readonly grafanaUrl: pulumi.Output<string>;
+    /** The https front's load balancer (hostname or IP): where grafanaDomain's DNS record points. */
+    readonly grafanaAddress: pulumi.Output<string | undefined>;
     /** Where the admin password lives: namespace/name and key of its Secret. */
     readonly grafanaAdminSecret: string;
     /** Grafana's admin password (a secret). */
@@ -187,6 +247,7 @@ export class Monitoring extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:monitoring:Monitoring", name, {}, opts);
+        const settings = args.settings;
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.kubeProvider };
         const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, {
             metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/managed-by": "jupyterhub-fleet" } },
@@ -202,7 +263,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 allowVolumeExpansion: true,
                 volumeBindingMode: "WaitForFirstConsumer",
             }, childOpts).metadata.name
-            : args.settings.storageClass;
+            : settings.storageClass;
         if (storageClass === undefined) {
             throw new Error(`monitoring of cluster ${name}: no storage class (set monitoring.storageClass to a class with reclaimPolicy: Retain)`);
         }
@@ -221,6 +282,11 @@ export class Monitoring extends pulumi.ComponentResource {
         }, childOpts);
         this.grafanaAdminSecret = `${MONITORING_NAMESPACE}/${GRAFANA_ADMIN_SECRET} (key admin-password)`;
 
+        const oauthSecret = settings.auth && new k8s.core.v1.Secret(`${name}-grafana-oauth`, {
+            metadata: { name: GRAFANA_OAUTH_SECRET, namespace: namespace.metadata.name },
+            stringData: { "client-secret": pulumi.secret(requireSecret(name, args.grafanaClientSecret)) },
+        }, childOpts);
+
         const dashboards = new k8s.core.v1.ConfigMap(`${name}-dashboards`, {
             metadata: { name: DASHBOARDS_CONFIG_MAP, namespace: namespace.metadata.name },
             data: { ...DASHBOARDS },
@@ -232,7 +298,7 @@ export class Monitoring extends pulumi.ComponentResource {
             chart: PROMETHEUS_CHART.chart,
             version: PROMETHEUS_CHART.version,
             repositoryOpts: { repo: PROMETHEUS_CHART.repo },
-            values: prometheusValues({ settings: args.settings, storageClass, hubKeys: args.hubKeys }),
+            values: prometheusValues({ settings, storageClass, hubKeys: args.hubKeys }),
             atomic: true,
             cleanupOnFail: true,
             timeout: HELM_TIMEOUT_SECONDS,
@@ -243,13 +309,98 @@ export class Monitoring extends pulumi.ComponentResource {
             chart: GRAFANA_CHART.chart,
             version: GRAFANA_CHART.version,
             repositoryOpts: { repo: GRAFANA_CHART.repo },
-            values: grafanaValues({ storageClass, prometheusUrl: `http://prometheus-server.${MONITORING_NAMESPACE}.svc` }),
+            values: grafanaValues({
+                storageClass, prometheusUrl: `http://prometheus-server.${MONITORING_NAMESPACE}.svc`, domain: settings.grafanaDomain, auth: settings.auth,
+            }),
             atomic: true,
             cleanupOnFail: true,
             timeout: HELM_TIMEOUT_SECONDS,
-        }, { ...childOpts, dependsOn: [admin, dashboards, prometheus] });
+        }, { ...childOpts, dependsOn: [admin, dashboards, prometheus, ...(oauthSecret ? [oauthSecret] : [])] });
 
-        this.grafanaUrl = pulumi.output(`kubectl -n ${MONITORING_NAMESPACE} port-forward svc/grafana 3000:80, then http://localhost:3000`);
-        this.registerOutputs({ grafanaUrl: this.grafanaUrl, grafanaAdminSecret: this.grafanaAdminSecret });
+        if (settings.grafanaDomain) {
+            if (!settings.contactEmail) throw new Error(`monitoring of ${name}: grafanaDomain needs contactEmail (Let's Encrypt's contact)`);
+            this.grafanaAddress = this.httpsFront(name, namespace.metadata.name, storageClass,
+                caddyfile(settings.grafanaDomain, settings.contactEmail, `grafana.${MONITORING_NAMESPACE}.svc:80`), childOpts);
+            this.grafanaUrl = pulumi.output(`https://${settings.grafanaDomain}`);
+        } else {
+            this.grafanaAddress = pulumi.output(undefined);
+            this.grafanaUrl = pulumi.output(`kubectl -n ${MONITORING_NAMESPACE} port-forward svc/grafana 3000:80, then http://localhost:3000`);
+        }
+        this.registerOutputs({ grafanaUrl: this.grafanaUrl, grafanaAddress: this.grafanaAddress, grafanaAdminSecret: this.grafanaAdminSecret });
     }
+
+    /**
+     * Caddy in front of Grafana on a LoadBalancer Service, keeping its certificates on a retained volume so a
+     * restart does not ask Let's Encrypt again (its rate limits are per domain and week). It runs as a non-root
+     * user without privilege escalation and binds 80 and 443 through the namespaced
+     * `net.ipv4.ip_unprivileged_port_start` sysctl (a safe sysctl, allowed by default since Kubernetes 1.22).
+     * The image's binary carries the file capability `cap_net_bind_service=+ep`, which makes exec fail with
+     * EPERM when that capability is missing from the bounding set (caddyserver/caddy-docker#466), so it stays
+     * there while every other capability is dropped; no_new_privs keeps it from being granted.
+     */
+    private httpsFront(name: string, namespace: pulumi.Output<string>, storageClass: pulumi.Input<string>, config: string,
+        childOpts: pulumi.CustomResourceOptions): pulumi.Output<string | undefined> {
+        const labels = { "app.kubernetes.io/name": "grafana-https", "app.kubernetes.io/managed-by": "jupyterhub-fleet" };
+        const configMap = new k8s.core.v1.ConfigMap(`${name}-https-config`, {
+            metadata: { name: "grafana-https", namespace }, data: { Caddyfile: config },
+        }, childOpts);
+        const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-https-data`, {
+            metadata: { name: "grafana-https-data", namespace },
+            spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: CADDY_STORAGE } } },
+        }, childOpts);
+        new k8s.apps.v1.Deployment(`${name}-https`, {
+            metadata: { name: "grafana-https", namespace, labels },
+            spec: {
+                replicas: 1,
+                strategy: { type: "Recreate" },
+                selector: { matchLabels: labels },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        nodeSelector: CORE_NODE_SELECTOR,
+                        securityContext: {
+                            runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000,
+                            sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
+                        containers: [{
+                            name: "caddy",
+                            image: CADDY_IMAGE,
+                            args: ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"],
+                            env: [{ name: "XDG_DATA_HOME", value: "/data" }, { name: "XDG_CONFIG_HOME", value: "/config" }],
+                            ports: [{ name: "http", containerPort: 80 }, { name: "https", containerPort: 443 }],
+                            securityContext: {
+                                allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+                                capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
+                            },
+                            volumeMounts: [
+                                { name: "config", mountPath: "/etc/caddy", readOnly: true },
+                                { name: "data", mountPath: "/data" },
+                                { name: "runtime", mountPath: "/config" },
+                            ],
+                        }],
+                        volumes: [
+                            { name: "config", configMap: { name: configMap.metadata.name } },
+                            { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } },
+                            { name: "runtime", emptyDir: {} },
+                        ],
+                    },
+                },
+            },
+        }, childOpts);
+        const service = new k8s.core.v1.Service(`${name}-https`, {
+            metadata: { name: "grafana-https", namespace, labels },
+            spec: {
+                type: "LoadBalancer",
+                selector: labels,
+                ports: [{ name: "http", port: 80, targetPort: "http" }, { name: "https", port: 443, targetPort: "https" }],
+            },
+        }, childOpts);
+        return service.status.apply(status => status?.loadBalancer?.ingress?.[0]?.hostname ?? status?.loadBalancer?.ingress?.[0]?.ip ?? undefined);
+    }
+}
+
+function requireSecret(name: string, secret: pulumi.Output<string> | undefined): pulumi.Output<string> {
+    if (!secret) throw new Error(`monitoring of ${name}: auth is set but clusterSecrets.<cluster>.grafanaClientSecret is missing`);
+    return secret;
 }

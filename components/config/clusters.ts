@@ -7,7 +7,6 @@ import { checkKubernetesCluster, kubernetesClusterSchema, KubernetesClusterSpec 
 import {
     BUCKET_NAME, bucketFullName, CLUSTER_KEY, DNS_LABEL, IPV4_ADDRESS, MAX_CLUSTER_KEY_LENGTH, PROVIDERS, ProviderName, reservedBucketName,
 } from "./names";
-import { checkOperations } from "./operations";
 import { checkOvhCluster, ovhClusterSchema, OvhClusterSpec } from "./ovh";
 
 export const clusterSchemas = {
@@ -92,7 +91,6 @@ export function checkCluster(key: string, cluster: ClusterSpec, path: readonly P
                 "remove it, or set the rule on the storage system");
         }
     }
-    checkOperations(cluster, path, problems);
     switch (cluster.provider) {
         case "aws": return checkAwsCluster(key, cluster, path, problems);
         case "gcp": return checkGcpCluster(cluster, path, problems);

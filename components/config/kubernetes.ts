@@ -123,5 +123,7 @@ export function checkKubeconfig(key: string, cluster: KubernetesClusterSpec, kub
 export const clusterSecretsSchema = z.strictObject({
     /** A whole kubeconfig file for an existing cluster. */
     kubeconfig: z.string().min(1).optional(),
+    /** Grafana's OAuth client secret (clusters.<key>.monitoring.auth), on any provider. */
+    grafanaClientSecret: z.string().min(1).optional(),
 });
 export type ClusterSecretsSpec = z.infer<typeof clusterSecretsSchema>;

@@ -3,7 +3,7 @@
  * provider so that a budget on a platform without a budget API gets an explanation, not "unknown field".
  */
 import { z } from "zod";
-import { PathPart, Problems } from "./errors";
+import { PathPart, Problems, secretCommand } from "./errors";
 import { ProviderName } from "./names";
 
 /** Days of metrics Prometheus keeps unless the cluster says otherwise. */
@@ -11,8 +11,39 @@ export const DEFAULT_RETENTION_DAYS = 90;
 /** Size of Prometheus' volume unless the cluster says otherwise (a few hubs, 90 days: a few GB a week). */
 export const DEFAULT_PROMETHEUS_STORAGE_GB = 50;
 
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * Who may sign in to Grafana with the identity provider the cluster's hubs use (an OAuth app of its own,
+ * whose callback is `https://<grafanaDomain>/login/github` or `/login/generic_oauth`). Everyone who signs in
+ * gets the Viewer role; administration stays with the generated admin account.
+ */
+const grafanaAuthSchemas = {
+    github: z.strictObject({
+        type: z.literal("github"),
+        clientId: z.string().min(1),
+        /** Members of these organizations may sign in. */
+        allowedOrganizations: z.array(z.string().min(1)).min(1),
+    }),
+    oidc: z.strictObject({
+        type: z.literal("oidc"),
+        clientId: z.string().min(1),
+        authorizeUrl: z.url(),
+        tokenUrl: z.url(),
+        userdataUrl: z.url(),
+        scopes: z.array(z.string().min(1)).default(["openid", "email", "profile"]),
+        /** Members of these groups (from the `groupsClaim` of the userinfo) may sign in. */
+        allowedGroups: z.array(z.string().min(1)).min(1),
+        groupsClaim: z.string().min(1).default("groups"),
+    }),
+};
+export type GrafanaAuthSpec = z.infer<(typeof grafanaAuthSchemas)[keyof typeof grafanaAuthSchemas]>;
+
 export const monitoringSchema = z.strictObject({
-    /** Default: on for clusters the fleet creates (aws, gcp, ovh), off on existing clusters (see `monitoringSettings`). */
+    /**
+     * Default: on for clusters the fleet creates (aws, gcp, ovh); on existing clusters, on once `monitoring` is
+     * given at all (see `monitoringSettings`).
+     */
     enabled: z.boolean().optional(),
     /** Days of metrics Prometheus keeps. */
     retentionDays: z.number().int().min(1).max(3650).optional(),
@@ -23,6 +54,12 @@ export const monitoringSchema = z.strictObject({
      * clusters the fleet creates get their own retaining class.
      */
     storageClass: z.string().min(1).optional(),
+    /** Grafana at https://<grafanaDomain> (a certificate from Let's Encrypt); without it, through `kubectl port-forward`. */
+    grafanaDomain: z.string().regex(DOMAIN, { error: "must be a domain name such as grafana.hub.example.org" }).optional(),
+    /** Let's Encrypt's contact for the domain's certificate. */
+    contactEmail: z.email({ error: "must be an email address" }).optional(),
+    /** Sign-in with the hubs' identity provider; its client secret is clusterSecrets.<cluster>.grafanaClientSecret. */
+    auth: z.discriminatedUnion("type", [grafanaAuthSchemas.github, grafanaAuthSchemas.oidc]).optional(),
 });
 export type MonitoringSpec = z.infer<typeof monitoringSchema>;
 
@@ -53,20 +90,27 @@ export interface MonitoringSettings {
     readonly retentionDays: number;
     readonly storageGb: number;
     readonly storageClass?: string;
+    readonly grafanaDomain?: string;
+    readonly contactEmail?: string;
+    readonly auth?: GrafanaAuthSpec;
 }
 
 /**
- * On by default where the fleet created the cluster. Off by default on an existing cluster: it often runs a
+ * On by default where the fleet created the cluster. Off on an existing cluster unless its entry has a
+ * `monitoring` key: such a cluster often runs a
  * monitoring stack already (OpenShift ships one), node-exporter needs host access that restricted clusters
  * refuse, and the charts install cluster-wide RBAC the operator may not be allowed to create.
  */
 export function monitoringSettings(provider: ProviderName, monitoring: MonitoringSpec | undefined): MonitoringSettings | undefined {
-    const enabled = monitoring?.enabled ?? provider !== "kubernetes";
+    const enabled = monitoring?.enabled ?? (monitoring !== undefined || provider !== "kubernetes");
     if (!enabled) return undefined;
     return {
         retentionDays: monitoring?.retentionDays ?? DEFAULT_RETENTION_DAYS,
         storageGb: monitoring?.storageGb ?? DEFAULT_PROMETHEUS_STORAGE_GB,
         storageClass: monitoring?.storageClass,
+        grafanaDomain: monitoring?.grafanaDomain,
+        contactEmail: monitoring?.contactEmail,
+        auth: monitoring?.auth,
     };
 }
 
@@ -82,8 +126,30 @@ export interface OperationsSpec {
     readonly budget?: BudgetSpec;
 }
 
-export function checkOperations(cluster: OperationsSpec, path: readonly PathPart[], problems: Problems): void {
+/**
+ * `grafanaClientSecret` is the cluster's entry in clusterSecrets, if any. A monitoring.* problem is reported
+ * only where monitoring is on.
+ */
+export function checkOperations(key: string, cluster: OperationsSpec, grafanaClientSecret: string | undefined, path: readonly PathPart[],
+    problems: Problems): void {
     const { provider, monitoring, budget } = cluster;
+    const settings = monitoringSettings(provider, monitoring);
+    if (settings?.grafanaDomain && !settings.contactEmail) {
+        problems.add([...path, "monitoring", "contactEmail"], "Let's Encrypt needs a contact for the grafanaDomain certificate",
+            "add contactEmail: <the operators' address>");
+    }
+    if (settings?.auth && !settings.grafanaDomain) {
+        problems.add([...path, "monitoring", "auth"], "sign-in through an identity provider needs Grafana at a domain (its OAuth callback)",
+            "add monitoring.grafanaDomain, or remove auth and sign in as admin through kubectl port-forward");
+    }
+    if (settings?.auth && grafanaClientSecret === undefined) {
+        problems.add(["clusterSecrets", key, "grafanaClientSecret"], "missing: Grafana's OAuth client secret",
+            `set it: ${secretCommand(`clusterSecrets.${key}.grafanaClientSecret`, "<client secret>")}`);
+    }
+    if (!settings?.auth && grafanaClientSecret !== undefined) {
+        problems.add(["clusterSecrets", key, "grafanaClientSecret"], "is set but the cluster's monitoring has no auth",
+            `add clusters.${key}.monitoring.auth, or remove it: pulumi config rm --path 'clusterSecrets.${key}.grafanaClientSecret'`);
+    }
     if (monitoring?.storageClass && provider !== "kubernetes") {
         problems.add([...path, "monitoring", "storageClass"], `${provider} clusters get a retaining class of their own for monitoring`, "remove it");
     }
