@@ -146,8 +146,8 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         const provider = new aws.Provider(`${name}-aws`, {
             region: spec.region,
             // Every taggable AWS resource of the cluster carries its cost-allocation tags (tags.ts); resources of one
-            // hub add the hub's. Instances of managed node groups get EKS's own `aws:eks:cluster-name` instead:
-            // node group tags do not reach them (README, "Running the fleet").
+            // hub add the hub's. Node group tags do not reach the groups' instances (aws/containers-roadmap#608):
+            // their cost comes through EKS split cost allocation data (README, "Running the fleet").
             defaultTags: { tags: { ...fleetTags(name), "jupyterhub-fleet:stack": pulumi.getStack() } },
         }, { parent: this });
         this.awsProvider = provider;
