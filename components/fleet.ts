@@ -109,7 +109,7 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
         const name = resourceKey(key, cluster);
         const hubKeys = Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => resourceKey(hubKey, hub));
         monitoring[key] = new Monitoring(`${name}-monitoring`, {
-            settings, kubeProvider: platforms[key].kubeProvider, provisioner: platforms[key].volumeProvisioner, hubKeys,
+            clusterKey: name, settings, kubeProvider: platforms[key].kubeProvider, provisioner: platforms[key].volumeProvisioner, hubKeys,
             grafanaClientSecret: secretOf(config.clusterSecrets[key]?.grafanaClientSecret),
         }, opts);
     }

@@ -18,6 +18,7 @@ import jupyterhubDashboard from "./dashboards/jupyterhub.json";
 import usageReportDashboard from "./dashboards/usage-report.json";
 import userDashboard from "./dashboards/user.json";
 import { NODE_PURPOSE_LABEL, VolumeProvisioner } from "./platform";
+import { fleetTags } from "./tags";
 import { PlainObject } from "./util";
 
 export const MONITORING_NAMESPACE = "monitoring";
@@ -221,6 +222,8 @@ export function caddyfile(domain: string, contactEmail: string, upstream: string
 }
 
 export interface MonitoringArgs {
+    /** The cluster's key, for the cost tags of the volumes. */
+    readonly clusterKey: string;
     /** The cluster's monitoring settings. */
     readonly settings: MonitoringSettings;
     /** Provider for the cluster. */
@@ -257,7 +260,7 @@ export class Monitoring extends pulumi.ComponentResource {
             ? new k8s.storage.v1.StorageClass(`${name}-storage-class`, {
                 metadata: { name: "monitoring-retain" },
                 provisioner: args.provisioner.provisioner,
-                parameters: { ...args.provisioner.parameters },
+                parameters: { ...args.provisioner.parameters, ...args.provisioner.tagParameters?.(fleetTags(args.clusterKey)) },
                 // Metrics history and Grafana's database outlive a removed release or claim.
                 reclaimPolicy: "Retain",
                 allowVolumeExpansion: true,

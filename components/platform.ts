@@ -14,6 +14,8 @@ import { PlainObject } from "./util";
 export interface VolumeProvisioner {
     readonly provisioner: string;
     readonly parameters: Readonly<Record<string, string>>;
+    /** The parameters that put cost tags on the volumes it creates, where the driver can. */
+    readonly tagParameters?: (tags: Readonly<Record<string, string>>) => Record<string, string>;
 }
 
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */

@@ -166,6 +166,9 @@ describe("the program on each example stack, under mocks", () => {
                     const grafana = recorder.get("kubernetes:helm.sh/v3:Release", `${name}-grafana`).inputs;
                     const storageClass = recorder.get("kubernetes:storage.k8s.io/v1:StorageClass", `${name}-storage-class`).inputs;
                     assert.strictEqual(storageClass.reclaimPolicy, "Retain");
+                    // Volumes made by the CSI drivers escape the providers' default tags: the class tags them where it can.
+                    if (cluster.provider === "aws") assert.strictEqual(storageClass.parameters.tagSpecification_1, `jupyterhub-fleet-cluster=${resourceKey(key, cluster)}`);
+                    if (cluster.provider === "gcp") assert.strictEqual(storageClass.parameters.labels, `jupyterhub-fleet-cluster=${resourceKey(key, cluster)}`);
                     assert.deepStrictEqual([prometheus.values.server.persistentVolume.storageClass, grafana.values.persistence.storageClassName],
                         [storageClass.metadata.name, storageClass.metadata.name]);
                     assert.strictEqual(prometheus.values.server.retention, `${settings.retentionDays}d`);

@@ -10,6 +10,7 @@ import { gcpBudgetArgs } from "../components/gcp/budget";
 import {
     caddyfile, grafanaValues, hubMetricsSecretValues, hubMetricsValues, METRICS_SERVICE, prometheusValues, SCRAPER_LABEL,
 } from "../components/monitoring";
+import { ebsVolumeTags, fleetTags, pdVolumeLabels } from "../components/tags";
 import { expectExactly, fleetWith, problemsOf } from "./configProblems";
 
 const budget = { monthlyAmount: 500, currency: "USD", notify: ["ops@example.org"], thresholds: [100, 80] };
@@ -158,6 +159,16 @@ describe("monitoring values", () => {
     it("fronts Grafana's domain with Caddy's automatic https", () => {
         assert.strictEqual(caddyfile("grafana.example.org", "ops@example.org", "grafana.monitoring.svc:80"),
             "{\n\temail ops@example.org\n\tadmin off\n}\ngrafana.example.org {\n\treverse_proxy grafana.monitoring.svc:80\n}\n");
+    });
+});
+
+describe("cost tags on volumes the CSI drivers create", () => {
+    it("become EBS tagSpecification parameters and GCE PD labels, in key order", () => {
+        const tags = fleetTags("uw2", "research");
+        assert.deepStrictEqual(ebsVolumeTags(tags), {
+            tagSpecification_1: "jupyterhub-fleet-cluster=uw2", tagSpecification_2: "jupyterhub-fleet-hub=research",
+        });
+        assert.deepStrictEqual(pdVolumeLabels(tags), { labels: "jupyterhub-fleet-cluster=uw2,jupyterhub-fleet-hub=research" });
     });
 });
 

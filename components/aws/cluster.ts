@@ -12,7 +12,7 @@ import {
     BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_POOL_LABEL, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
     USER_TAINT,
 } from "../platform";
-import { fleetTags } from "../tags";
+import { ebsVolumeTags, fleetTags } from "../tags";
 import { stableJson } from "../util";
 import { awsBudgetArgs } from "./budget";
 import { BucketUser, Buckets } from "./buckets";
@@ -103,7 +103,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     readonly isLocal = false;
     readonly dedicatedNodePools = true;
     /** Encrypted gp3, as the default class (aws-ebs-csi-driver docs/parameters.md). */
-    readonly volumeProvisioner = { provisioner: EBS_CSI_DRIVER, parameters: { type: "gp3", encrypted: "true" } };
+    readonly volumeProvisioner = { provisioner: EBS_CSI_DRIVER, parameters: { type: "gp3", encrypted: "true" }, tagParameters: ebsVolumeTags };
     readonly region: string;
     /** The EKS cluster's name (the cluster key). */
     readonly clusterName: pulumi.Output<string>;

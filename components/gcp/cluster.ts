@@ -10,7 +10,7 @@ import { GcpClusterSpec, HubSpec } from "../config";
 import {
     BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, grantedBuckets, hubOnCluster, hubsWithHomes,
 } from "../platform";
-import { fleetTags } from "../tags";
+import { fleetTags, pdVolumeLabels } from "../tags";
 import { ProjectApis, requiredApis } from "./apis";
 import { budgetChannels, gcpBudgetArgs } from "./budget";
 import { Buckets } from "./buckets";
@@ -34,7 +34,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
     readonly kubeconfig: pulumi.Output<string>;
     readonly isLocal = false;
     readonly dedicatedNodePools = true;
-    readonly volumeProvisioner = { provisioner: PD_CSI_DRIVER, parameters: { type: "pd-balanced" } };
+    readonly volumeProvisioner = { provisioner: PD_CSI_DRIVER, parameters: { type: "pd-balanced" }, tagParameters: pdVolumeLabels };
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** The GKE cluster's name, from the created cluster. */
     readonly clusterName: pulumi.Output<string>;
