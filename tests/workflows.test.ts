@@ -165,6 +165,9 @@ describe("GitHub workflows", () => {
             assert.ok(!smoke.steps.some((step: any) => step["continue-on-error"]));
             const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
             assert.match(pkg.scripts.smoke, /scripts\/smoke\.ts/);
+            const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+            const cli = smoke.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@"));
+            assert.strictEqual(cli?.with?.["pulumi-version"], lock.packages["node_modules/@pulumi/pulumi"].version);
         });
 
         describe("the guard before up", () => {
