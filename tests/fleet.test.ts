@@ -7,7 +7,7 @@ import { listStacks, placeholderFor, readStackFile } from "../scripts/stackConfi
 import { DEFAULT_OUTPUTS, MockRecorder, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
 import { checkRelease, plaintextSecrets } from "../scripts/engineModel/helmRelease";
 import { awsFleet } from "./fixtures";
-import { effectiveTags, isTaggable, providerOf } from "../scripts/engineModel/defaultTags";
+import { declaresTagField, effectiveTags, isTaggable, providerOf } from "../scripts/engineModel/defaultTags";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -148,6 +148,10 @@ describe("the program on each example stack, under mocks", () => {
                 // Every taggable resource belongs to one of the clusters (OVH's S3 provider aside: see README).
                 const ovhS3 = taggable.filter(r => providerOf(r, recorder.resources)?.inputs.endpoints);
                 assert.strictEqual(checked + ovhS3.length, taggable.length);
+                // OVH: none of the resource types the fleet creates takes tags (README, "Cost per cluster and per hub").
+                const ovhTypes = [...new Set(recorder.resources.filter(r => r.type.startsWith("ovh:")).map(r => r.type))];
+                assert.deepStrictEqual(ovhTypes.filter(declaresTagField), []);
+                assert.ok(declaresTagField("ovh:CloudProject/storage:Storage"), "the check sees an OVH resource that does take tags");
             });
 
             it("runs Prometheus and Grafana on every cluster with monitoring: on the core pool, on a retaining class, scraping each hub, no anonymous admin", async () => {

@@ -17,11 +17,18 @@ import * as fs from "fs";
 import * as path from "path";
 import type { RecordedResource } from "../mocks";
 
-/** SDK package of each type-token prefix this model knows. */
-const PACKAGES: Readonly<Record<string, { readonly sdk: string; readonly output: string; readonly fields: readonly string[] }>> = {
+/** SDK package of each type-token prefix this model knows; OVH's provider has no default tags. */
+const PACKAGES: Readonly<Record<string, { readonly sdk: string; readonly output?: string; readonly fields: readonly string[] }>> = {
     aws: { sdk: "@pulumi/aws", output: "tagsAll", fields: ["tags"] },
     gcp: { sdk: "@pulumi/gcp", output: "effectiveLabels", fields: ["labels", "resourceLabels"] },
+    ovh: { sdk: "@ovhcloud/pulumi-ovh", fields: ["tags", "labels"] },
 };
+
+/** `entry` of `dir`, matched without case (SDK module paths and file names differ from type tokens in case only). */
+function entryOf(dir: string, entry: string): string | undefined {
+    const found = fs.existsSync(dir) ? fs.readdirSync(dir).find(name => name.toLowerCase() === entry.toLowerCase()) : undefined;
+    return found === undefined ? undefined : path.join(dir, found);
+}
 
 const declarations = new Map<string, string | undefined>();
 
@@ -32,10 +39,10 @@ function declarationText(type: string): string | undefined {
     const pkg = PACKAGES[prefix];
     let text: string | undefined;
     if (pkg && module && !type.startsWith("pulumi:")) {
-        const dir = path.join(path.dirname(require.resolve(`${pkg.sdk}/package.json`)), path.dirname(module));
-        const base = `${path.basename(module)}.d.ts`.toLowerCase();
-        const file = fs.existsSync(dir) ? fs.readdirSync(dir).find(name => name.toLowerCase() === base) : undefined;
-        text = file === undefined ? undefined : fs.readFileSync(path.join(dir, file), "utf8");
+        let at: string | undefined = path.dirname(require.resolve(`${pkg.sdk}/package.json`));
+        for (const part of path.dirname(module).split("/").filter(p => p !== ".")) at = at && entryOf(at, part);
+        const file = at && entryOf(at, `${path.basename(module)}.d.ts`);
+        text = file === undefined ? undefined : fs.readFileSync(file, "utf8");
     }
     declarations.set(type, text);
     return text;
@@ -45,7 +52,15 @@ function declarationText(type: string): string | undefined {
 export function isTaggable(type: string): boolean {
     const pkg = PACKAGES[type.split(":")[0]];
     const text = declarationText(type);
-    return pkg !== undefined && text !== undefined && new RegExp(`^\\s+readonly ${pkg.output}: pulumi\\.Output<`, "m").test(text);
+    return pkg?.output !== undefined && text !== undefined && new RegExp(`^\\s+readonly ${pkg.output}: pulumi\\.Output<`, "m").test(text);
+}
+
+/** Whether resources of this type take tags or labels of their own at all (for SDKs without default tags, such as OVH's). */
+export function declaresTagField(type: string): boolean {
+    const pkg = PACKAGES[type.split(":")[0]];
+    const text = declarationText(type);
+    if (pkg === undefined || text === undefined) throw new Error(`no declaration found for ${type}`);
+    return pkg.fields.some(field => new RegExp(`^\\s+${field}\\?: pulumi\\.Input<`, "m").test(text));
 }
 
 /** The provider's default tags or labels, from its recorded inputs. */
