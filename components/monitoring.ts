@@ -17,6 +17,7 @@ import clusterDashboard from "./dashboards/cluster.json";
 import jupyterhubDashboard from "./dashboards/jupyterhub.json";
 import usageReportDashboard from "./dashboards/usage-report.json";
 import userDashboard from "./dashboards/user.json";
+import { retainingStorageClass } from "./homeStorageClass";
 import { NODE_PURPOSE_LABEL, VolumeProvisioner } from "./platform";
 import { fleetTags } from "./tags";
 import { PlainObject } from "./util";
@@ -266,7 +267,8 @@ export class Monitoring extends pulumi.ComponentResource {
                 allowVolumeExpansion: true,
                 volumeBindingMode: "WaitForFirstConsumer",
             }, childOpts).metadata.name
-            : settings.storageClass;
+            // The operator's class, read from the cluster: the deployment stops here unless it retains volumes.
+            : settings.storageClass && retainingStorageClass(`${name}-storage-class`, settings.storageClass, childOpts);
         if (storageClass === undefined) {
             throw new Error(`monitoring of cluster ${name}: no storage class (set monitoring.storageClass to a class with reclaimPolicy: Retain)`);
         }

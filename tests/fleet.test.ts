@@ -264,3 +264,23 @@ describe("a hub without cloudAccess on AWS", () => {
         assert.deepStrictEqual(await valueOf(fleet.outputs.hubs.staging.bucketUrls), {});
     });
 });
+
+describe("monitoring on an existing cluster", () => {
+    it("keeps its data on the operator's class, read from the cluster, and makes no class of its own", async () => {
+        const raw = awsFleet() as Record<string, any>;
+        raw.clusters = { lab: { provider: "kubernetes", context: "lab", homeStorage: { type: "nfs", server: "nfs.example.org", path: "/homes" },
+            monitoring: { storageClass: "retained-ssd" } } };
+        raw.hubs.staging.cluster = "lab";
+        delete raw.hubs.staging.cloudAccess;
+        raw.hubs.staging.bucketEnv = {};
+        const recorder = useMocks({ stack: "staging", secretKeys: ["hubSecrets"], config: raw });
+        const { loadFleetConfig } = await import("../components/config");
+        const { deployFleet } = await import("../components/fleet");
+        const fleet = deployFleet(loadFleetConfig());
+        await settleFleet(fleet);
+        const classes = recorder.ofType("kubernetes:storage.k8s.io/v1:StorageClass");
+        assert.deepStrictEqual(classes.map(c => [c.name, c.readId]), [["lab-monitoring-storage-class", "retained-ssd"]]);
+        const prometheus = recorder.get("kubernetes:helm.sh/v3:Release", "lab-monitoring-prometheus").inputs;
+        assert.strictEqual(prometheus.values.server.persistentVolume.storageClass, "retained-ssd");
+    });
+});
