@@ -246,8 +246,6 @@ export class Monitoring extends pulumi.ComponentResource {
     readonly grafanaAddress: pulumi.Output<string | undefined>;
     /** Where the admin password lives: namespace/name and key of its Secret. */
     readonly grafanaAdminSecret: string;
-    /** Grafana's admin password (a secret). */
-    readonly grafanaAdminPassword: pulumi.Output<string>;
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:monitoring:Monitoring", name, {}, opts);
@@ -280,10 +278,11 @@ export class Monitoring extends pulumi.ComponentResource {
             stringData: Object.fromEntries(Object.entries(this.hubTokens).map(([hubKey, token]) => [hubKey, pulumi.secret(token)])),
         }, childOpts);
 
-        this.grafanaAdminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this }).result;
+        // A RandomPassword's result is a secret in the state.
+        const adminPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this }).result;
         const admin = new k8s.core.v1.Secret(`${name}-grafana-admin`, {
             metadata: { name: GRAFANA_ADMIN_SECRET, namespace: namespace.metadata.name },
-            stringData: { "admin-user": "admin", "admin-password": pulumi.secret(this.grafanaAdminPassword) },
+            stringData: { "admin-user": "admin", "admin-password": pulumi.secret(adminPassword) },
         }, childOpts);
         this.grafanaAdminSecret = `${MONITORING_NAMESPACE}/${GRAFANA_ADMIN_SECRET} (key admin-password)`;
 
