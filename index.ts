@@ -6,7 +6,7 @@ import { assertCompiledProgramCurrent } from "./components/programBuild";
 assertCompiledProgramCurrent(__filename);
 const fleet = deployFleet(loadFleetConfig());
 
-/** Per cluster: provider, name, region, bucket URLs. */
+/** Per cluster: provider, name, region, bucket URLs, and where Grafana is and where its admin password lives. */
 export const clusters = fleet.outputs.clusters;
 /** Kubeconfig per cluster; secret as a whole, so CI masks it. */
 export const kubeconfigs = fleet.outputs.kubeconfigs;

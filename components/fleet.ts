@@ -4,7 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, FleetConfig, HubSpec } from "./config";
+import { monitoringSettings } from "./config/operations";
 import { Hub } from "./hub";
+import { Monitoring } from "./monitoring";
 import { bucketUrls, Platform } from "./platform";
 
 export interface ClusterOutputs {
@@ -12,6 +14,13 @@ export interface ClusterOutputs {
     readonly name: pulumi.Output<string>;
     readonly region?: string;
     readonly buckets: pulumi.Output<Record<string, string>>;
+    /** Where Grafana is reached and where its admin password lives, when the cluster has monitoring. */
+    readonly monitoring?: {
+        readonly grafanaUrl: pulumi.Output<string>;
+        /** The load balancer grafanaDomain's DNS record points at. */
+        readonly grafanaAddress: pulumi.Output<string | undefined>;
+        readonly grafanaAdminSecret: string;
+    };
 }
 
 export interface HubOutputs {
@@ -28,6 +37,8 @@ export interface HubOutputs {
 
 export interface Fleet {
     readonly platforms: Readonly<Record<string, Platform>>;
+    /** Monitoring by cluster key, for the clusters that have it. */
+    readonly monitoring: Readonly<Record<string, Monitoring>>;
     readonly hubs: Readonly<Record<string, Hub>>;
     readonly outputs: {
         clusters: Record<string, ClusterOutputs>;
@@ -63,7 +74,7 @@ const PLATFORMS: Record<ClusterSpec["provider"], PlatformFactory> = {
         const kubeconfig = config.clusterSecrets[key]?.kubeconfig;
         return new KubernetesCluster(name, {
             cluster: cluster as Extract<ClusterSpec, { provider: "kubernetes" }>, hubs,
-            kubeconfig: kubeconfig === undefined ? undefined : pulumi.secret(kubeconfig),
+            kubeconfig: secretOf(kubeconfig),
         }, opts);
     },
 };
@@ -78,6 +89,10 @@ export function resourceKey(key: string, entry: { readonly renamedFrom?: string 
     return entry.renamedFrom ?? key;
 }
 
+function secretOf(value: string | undefined): pulumi.Output<string> | undefined {
+    return value === undefined ? undefined : pulumi.secret(value);
+}
+
 /** Builds every cluster and hub of a validated fleet. `opts` applies to each top-level component. */
 export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResourceOptions): Fleet {
     const platforms: Record<string, Platform> = {};
@@ -87,6 +102,17 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
             .filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => [resourceKey(hubKey, hub), hub]));
         platforms[key] = PLATFORMS[cluster.provider](key, resourceKey(key, cluster), cluster, hubs, config, opts);
     }
+    const monitoring: Record<string, Monitoring> = {};
+    for (const [key, cluster] of Object.entries(config.clusters)) {
+        const settings = monitoringSettings(cluster.provider, cluster.monitoring);
+        if (!settings) continue;
+        const name = resourceKey(key, cluster);
+        const hubKeys = Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => resourceKey(hubKey, hub));
+        monitoring[key] = new Monitoring(`${name}-monitoring`, {
+            clusterKey: name, settings, kubeProvider: platforms[key].kubeProvider, provisioner: platforms[key].volumeProvisioner, hubKeys,
+            grafanaClientSecret: secretOf(config.clusterSecrets[key]?.grafanaClientSecret),
+        }, opts);
+    }
     const hubs: Record<string, Hub> = {};
     for (const [key, hub] of Object.entries(config.hubs)) {
         const name = resourceKey(key, hub);
@@ -95,16 +121,21 @@ export function deployFleet(config: FleetConfig, opts?: pulumi.ComponentResource
         hubs[key] = new Hub(name, {
             hubKey: name, hub, secrets: config.hubSecrets[key], platform: platforms[hub.cluster],
             nodePools: cluster.provider === "kubernetes" ? {} : cluster.nodePools,
+            metricsToken: monitoring[hub.cluster]?.hubTokens[name],
         }, opts);
     }
     return {
-        platforms, hubs,
+        platforms, monitoring, hubs,
         outputs: {
             clusters: Object.fromEntries(Object.entries(platforms).map(([key, platform]) => [key, {
                 provider: platform.providerName,
                 name: platform.clusterName ?? pulumi.output(key),
                 region: platform.region,
                 buckets: pulumi.output(bucketUrls(platform.buckets)),
+                monitoring: monitoring[key] && {
+                    grafanaUrl: monitoring[key].grafanaUrl, grafanaAddress: monitoring[key].grafanaAddress,
+                    grafanaAdminSecret: monitoring[key].grafanaAdminSecret,
+                },
             }])),
             kubeconfigs: pulumi.secret(pulumi.all(Object.fromEntries(
                 Object.entries(platforms).map(([key, platform]) => [key, platform.kubeconfig])))),

@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { HubSecretsSpec, HubSpec, memoryBytes, NodePoolSpec } from "./config";
 import { DaskGateway } from "./daskGateway";
+import { hubMetricsSecretValues, hubMetricsValues } from "./monitoring";
 import { HOME_NFS_EXPORT_PATH, HOME_NFS_MOUNT_OPTIONS, HomeNfsServer } from "./homeNfsServer";
 import { HomeVolume, NODE_PURPOSE_LABEL, Platform, USER_SERVICE_ACCOUNT } from "./platform";
 import { Placement, poolPlacement, USER_TOLERATIONS } from "./poolPlacement";
@@ -35,6 +36,8 @@ export interface HubArgs {
     readonly platform: Platform;
     /** The node pools of the hub's cluster by config key (none on an existing cluster), which profiles and dask-gateway name. */
     readonly nodePools?: Readonly<Record<string, NodePoolSpec>>;
+    /** The token the cluster's Prometheus reads the hub's metrics with; absent when the cluster has no monitoring. */
+    readonly metricsToken?: pulumi.Output<string>;
 }
 
 /**
@@ -169,11 +172,14 @@ export class Hub extends pulumi.ComponentResource {
             nodePools: args.nodePools,
         });
         const secrets = args.secrets ?? {};
-        const secretValues = secretLeaves(composeSecretValues({
+        const metrics = args.metricsToken
+            ? { values: hubMetricsValues(), secretValues: hubMetricsSecretValues(args.metricsToken) }
+            : { values: {}, secretValues: {} };
+        const secretValues = secretLeaves(deepMerge(metrics.secretValues, composeSecretValues({
             hub, cookieSecret, proxySecretToken, cryptKey,
             clientSecret: secrets.auth?.clientSecret, password: secrets.auth?.password, adminPassword: secrets.auth?.adminPassword,
             databaseUrl: secrets.database?.url, daskGatewayToken, values: secrets.values,
-        }));
+        })));
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: hubKey,
@@ -183,7 +189,7 @@ export class Hub extends pulumi.ComponentResource {
             repositoryOpts: { repo: Z2JH_REPOSITORY },
             // Secrets sit in `values` as secret leaves, never in valueYamlFiles (whose contents the provider
             // stores in plain text); hubSecrets.<hub>.values merge last, over the public values.
-            values: deepMerge(publicValues, secretValues),
+            values: deepMerge(deepMerge(metrics.values, publicValues), secretValues),
             atomic: true,
             cleanupOnFail: true,
             timeout: RELEASE_TIMEOUT_SECONDS,

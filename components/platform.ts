@@ -11,6 +11,14 @@ import { ClusterSpec, HubSpec, ProviderName } from "./config";
 import { HomeNfsDisk } from "./homeNfsServer";
 import { PlainObject } from "./util";
 
+/** A CSI provisioner and its parameters: what a StorageClass on the platform's block storage needs. */
+export interface VolumeProvisioner {
+    readonly provisioner: string;
+    readonly parameters: Readonly<Record<string, string>>;
+    /** The parameters that put cost tags on the volumes it creates, where the driver can. */
+    readonly tagParameters?: (tags: Readonly<Record<string, string>>) => Record<string, string>;
+}
+
 /** The Kubernetes service account user servers run as, in each hub's namespace; cloud identities trust it. */
 export const USER_SERVICE_ACCOUNT = "user-sa";
 
@@ -183,6 +191,11 @@ export interface Platform {
     readonly dedicatedNodePools: boolean;
     /** The cluster's buckets by config key. */
     readonly buckets: Readonly<Record<string, BucketRef>>;
+    /**
+     * The cloud's block storage, for the volumes of cluster services (monitoring) in a retaining class of
+     * their own; absent on existing clusters, whose operator names a class.
+     */
+    readonly volumeProvisioner?: VolumeProvisioner;
     /** Where `hubKey`'s home directories live. */
     homeVolume(hubKey: string): HomeVolume;
     /** Identity, env and hub-side files for `hubKey`. */

@@ -73,6 +73,10 @@ export const DEFAULT_OUTPUTS: Record<string, OutputsFn> = {
         const bytes = crypto.createHash("sha512").update(name).digest().subarray(0, i.length ?? 32);
         return { hex: bytes.toString("hex"), base64: bytes.toString("base64") };
     },
+    // Letters and digits, as `special: false` asks, derived from the name so every run is the same.
+    "random:index/randomPassword:RandomPassword": (name, i) => ({
+        result: crypto.createHash("sha512").update(name).digest("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, i.length ?? 16),
+    }),
     // What the provider reports once helm has installed the release; a hub reads its proxy service through it.
     "kubernetes:helm.sh/v3:Release": (name, i) => ({
         status: { name: i.name ?? name, namespace: i.namespace ?? "default", status: "deployed", revision: 1, chart: i.chart, version: i.version },

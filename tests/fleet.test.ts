@@ -4,9 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Fleet } from "../components/fleet";
 import { FleetConfigError } from "../components/config";
 import { listStacks, placeholderFor, readStackFile } from "../scripts/stackConfig";
-import { DEFAULT_OUTPUTS, MockRecorder, isSecret, useMocks, valueOf } from "./harness";
+import { DEFAULT_OUTPUTS, MockRecorder, isSecret, unwrapSecret, useMocks, valueOf } from "./harness";
 import { checkRelease, plaintextSecrets } from "../scripts/engineModel/helmRelease";
 import { awsFleet } from "./fixtures";
+import { declaresTagField, effectiveTags, isTaggable, providerOf } from "../scripts/engineModel/defaultTags";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -42,8 +43,13 @@ describe("the program on each example stack, under mocks", () => {
 
             it("leaves no configured or generated secret readable in any release's state, as the provider's Check writes it", () => {
                 const { securePaths } = readStackFile(stack, ROOT);
-                const generated = recorder.ofType("random:index/randomBytes:RandomBytes")
-                    .map(r => DEFAULT_OUTPUTS["random:index/randomBytes:RandomBytes"](r.name, r.inputs).hex as string);
+                const generated = [
+                    ...recorder.ofType("random:index/randomBytes:RandomBytes")
+                        .map(r => DEFAULT_OUTPUTS["random:index/randomBytes:RandomBytes"](r.name, r.inputs).hex as string),
+                    // Monitoring's per-hub metrics tokens (in each hub's values) and Grafana's admin password.
+                    ...recorder.ofType("random:index/randomPassword:RandomPassword")
+                        .map(r => DEFAULT_OUTPUTS["random:index/randomPassword:RandomPassword"](r.name, r.inputs).result as string),
+                ];
                 const configured = securePaths.map(placeholderFor);
                 assert.ok(generated.length >= 3 * Object.keys(fleet.hubs).length);
                 for (const release of recorder.ofType("kubernetes:helm.sh/v3:Release")) {
@@ -115,6 +121,102 @@ describe("the program on each example stack, under mocks", () => {
                 }
             });
 
+            it("tags every taggable AWS and GCP resource with its cluster, and each hub's identity and home access point with the hub", async () => {
+                const { CLUSTER_TAG, HUB_TAG } = await import("../components/tags");
+                const { resourceKey } = await import("../components/fleet");
+                const config = (await import("../components/config")).loadFleetConfig();
+                const cloud = Object.entries(config.clusters).filter(([, c]) => c.provider === "aws" || c.provider === "gcp");
+                const taggable = recorder.resources.filter(r => r.readId === undefined && isTaggable(r.type));
+                // The SDK declarations decide what is taggable: a resource with tags, one without, and a label-less GCP one.
+                assert.deepStrictEqual(["aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                    "gcp:storage/bucket:Bucket", "gcp:serviceaccount/account:Account"].map(isTaggable), [true, false, true, false]);
+                let checked = 0;
+                for (const [key, cluster] of cloud) {
+                    const name = resourceKey(key, cluster);
+                    const provider = recorder.get(cluster.provider === "aws" ? "pulumi:providers:aws" : "pulumi:providers:gcp", `${name}-${cluster.provider}`);
+                    const own = taggable.filter(r => providerOf(r, recorder.resources) === provider);
+                    assert.ok(own.length > 0, `${key}: no taggable resources`);
+                    for (const resource of own) {
+                        assert.strictEqual(effectiveTags(resource, provider)[CLUSTER_TAG], name, `${resource.type} ${resource.name}`);
+                        checked++;
+                    }
+                    const hubTagged = own.filter(r => HUB_TAG in effectiveTags(r, provider))
+                        .map(r => `${r.type.split(":")[2]} ${effectiveTags(r, provider)[HUB_TAG]}`).sort();
+                    const hubsHere = Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key);
+                    const expected = cluster.provider === "gcp" ? [] : [
+                        ...hubsHere.filter(([, hub]) => hub.cloudAccess).map(([hubKey]) => `Role ${hubKey}`),
+                        ...(cluster.homeStorage.type === "efs" ? hubsHere.filter(([, hub]) => hub.storage !== "none").map(([hubKey]) => `AccessPoint ${hubKey}`) : []),
+                    ].sort();
+                    assert.deepStrictEqual(hubTagged, expected, key);
+                }
+                // Every taggable resource belongs to one of the clusters (OVH's S3 provider aside: see README).
+                const ovhS3 = taggable.filter(r => providerOf(r, recorder.resources)?.inputs.endpoints);
+                assert.strictEqual(checked + ovhS3.length, taggable.length);
+                // OVH: none of the resource types the fleet creates takes tags (README, "Cost per cluster and per hub").
+                const ovhTypes = [...new Set(recorder.resources.filter(r => r.type.startsWith("ovh:")).map(r => r.type))];
+                assert.deepStrictEqual(ovhTypes.filter(declaresTagField), []);
+                assert.ok(declaresTagField("ovh:CloudProject/storage:Storage"), "the check sees an OVH resource that does take tags");
+            });
+
+            it("runs Prometheus and Grafana on every cluster with monitoring: on the core pool, on a retaining class, scraping each hub, no anonymous admin", async () => {
+                const { monitoringSettings } = await import("../components/config/operations");
+                const { resourceKey } = await import("../components/fleet");
+                const config = (await import("../components/config")).loadFleetConfig();
+                for (const [key, cluster] of Object.entries(config.clusters)) {
+                    const settings = monitoringSettings(cluster.provider, cluster.monitoring);
+                    const name = `${resourceKey(key, cluster)}-monitoring`;
+                    const releases = recorder.ofType("kubernetes:helm.sh/v3:Release").filter(r => r.name.startsWith(`${name}-`));
+                    if (!settings) {
+                        assert.deepStrictEqual(releases, [], key);
+                        continue;
+                    }
+                    const prometheus = recorder.get("kubernetes:helm.sh/v3:Release", `${name}-prometheus`).inputs;
+                    const grafana = recorder.get("kubernetes:helm.sh/v3:Release", `${name}-grafana`).inputs;
+                    const storageClass = recorder.get("kubernetes:storage.k8s.io/v1:StorageClass", `${name}-storage-class`).inputs;
+                    assert.strictEqual(storageClass.reclaimPolicy, "Retain");
+                    // Volumes made by the CSI drivers escape the providers' default tags: the class tags them where it can.
+                    if (cluster.provider === "aws") assert.strictEqual(storageClass.parameters.tagSpecification_1, `jupyterhub-fleet-cluster=${resourceKey(key, cluster)}`);
+                    if (cluster.provider === "gcp") assert.strictEqual(storageClass.parameters.labels, `jupyterhub-fleet-cluster=${resourceKey(key, cluster)}`);
+                    assert.deepStrictEqual([prometheus.values.server.persistentVolume.storageClass, grafana.values.persistence.storageClassName],
+                        [storageClass.metadata.name, storageClass.metadata.name]);
+                    assert.strictEqual(prometheus.values.server.retention, `${settings.retentionDays}d`);
+                    for (const values of [prometheus.values.server, grafana.values]) {
+                        assert.deepStrictEqual(values.nodeSelector, { "hub.jupyter.org/node-purpose": "core" });
+                    }
+                    assert.strictEqual(grafana.values["grafana.ini"]["auth.anonymous"].enabled, false);
+                    assert.ok(!("adminPassword" in grafana.values) && grafana.values.admin.existingSecret, "the admin password comes from a Secret");
+                    const hubs = Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key).map(([hubKey, hub]) => resourceKey(hubKey, hub));
+                    assert.deepStrictEqual(Object.keys(prometheus.values.scrapeConfigs).sort(), hubs.map(hub => `jupyterhub-${hub}`).sort());
+                    for (const hub of hubs) {
+                        // The hub's values hold secrets, so the mocks hand them over wrapped as one secret.
+                        const values = unwrapSecret(recorder.get("kubernetes:helm.sh/v3:Release", `${hub}-release`).inputs.values).value;
+                        assert.deepStrictEqual(values.hub.loadRoles["prometheus-metrics"], { scopes: ["read:metrics"], services: ["prometheus"] });
+                        assert.ok(values.hub.services.prometheus.apiToken, hub);
+                        assert.notStrictEqual(values.hub.config?.JupyterHub?.authenticate_prometheus, false, hub);
+                    }
+                }
+            });
+
+            it("budgets every AWS and GCP cluster that sets one, on its cluster tag or label", async () => {
+                const { resourceKey } = await import("../components/fleet");
+                const config = (await import("../components/config")).loadFleetConfig();
+                for (const [key, cluster] of Object.entries(config.clusters)) {
+                    const name = resourceKey(key, cluster);
+                    const type = cluster.provider === "aws" ? "aws:budgets/budget:Budget" : "gcp:billing/budget:Budget";
+                    const budgets = recorder.ofType(type).filter(r => r.name === `${name}-budget`);
+                    assert.strictEqual(budgets.length, cluster.budget && (cluster.provider === "aws" || cluster.provider === "gcp") ? 1 : 0, key);
+                    if (budgets.length === 0) continue;
+                    const inputs = budgets[0].inputs;
+                    if (cluster.provider === "aws") {
+                        assert.deepStrictEqual(inputs.costFilters, [{ name: "TagKeyValue", values: [`user:jupyterhub-fleet-cluster$${name}`] }]);
+                        assert.deepStrictEqual(inputs.notifications.map((n: any) => n.threshold), [...cluster.budget!.thresholds].sort((a, b) => a - b));
+                    } else {
+                        assert.deepStrictEqual(inputs.budgetFilter.labels, { "jupyterhub-fleet-cluster": name });
+                        assert.strictEqual(inputs.allUpdatesRule.monitoringNotificationChannels.length, cluster.budget!.notify.length);
+                    }
+                }
+            });
+
             it("annotates user-sa with an identity for every hub with cloudAccess", async () => {
                 for (const [key, hub] of Object.entries(fleet.outputs.hubs)) {
                     const spec = (await import("../components/config")).loadFleetConfig().hubs[key];
@@ -164,5 +266,25 @@ describe("a hub without cloudAccess on AWS", () => {
         const fleet = deployFleet(loadFleetConfig());
         assert.ok(Object.keys(loadFleetConfig().clusters.uw2.buckets).length > 0);
         assert.deepStrictEqual(await valueOf(fleet.outputs.hubs.staging.bucketUrls), {});
+    });
+});
+
+describe("monitoring on an existing cluster", () => {
+    it("keeps its data on the operator's class, read from the cluster, and makes no class of its own", async () => {
+        const raw = awsFleet() as Record<string, any>;
+        raw.clusters = { lab: { provider: "kubernetes", context: "lab", homeStorage: { type: "nfs", server: "nfs.example.org", path: "/homes" },
+            monitoring: { storageClass: "retained-ssd" } } };
+        raw.hubs.staging.cluster = "lab";
+        delete raw.hubs.staging.cloudAccess;
+        raw.hubs.staging.bucketEnv = {};
+        const recorder = useMocks({ stack: "staging", secretKeys: ["hubSecrets"], config: raw });
+        const { loadFleetConfig } = await import("../components/config");
+        const { deployFleet } = await import("../components/fleet");
+        const fleet = deployFleet(loadFleetConfig());
+        await settleFleet(fleet);
+        const classes = recorder.ofType("kubernetes:storage.k8s.io/v1:StorageClass");
+        assert.deepStrictEqual(classes.map(c => [c.name, c.readId]), [["lab-monitoring-storage-class", "retained-ssd"]]);
+        const prometheus = recorder.get("kubernetes:helm.sh/v3:Release", "lab-monitoring-prometheus").inputs;
+        assert.strictEqual(prometheus.values.server.persistentVolume.storageClass, "retained-ssd");
     });
 });

@@ -151,8 +151,23 @@ describe("GitHub workflows", () => {
         it("deploys on merge to main: staging, then prod behind the production environment", () => {
             assert.deepStrictEqual(deploy.on.push, { branches: ["main"] });
             assert.deepStrictEqual([deploy.jobs.staging.with.command, deploy.jobs.staging.with.environment], ["up", "staging"]);
-            assert.deepStrictEqual([deploy.jobs.prod.needs, deploy.jobs.prod.with.environment], ["staging", "production"]);
+            assert.deepStrictEqual([deploy.jobs.prod.needs, deploy.jobs.prod.with.environment], ["smoke-staging", "production"]);
             assert.strictEqual(deploy.concurrency["cancel-in-progress"], false);
+        });
+
+        it("offers prod only after the smoke check of every staging hub passed (the promotion gate)", () => {
+            const smoke = deploy.jobs["smoke-staging"];
+            assert.deepStrictEqual([smoke.needs, smoke.environment], ["staging", "staging"]);
+            const run = smoke.steps.map((step: any) => step.run ?? "").join("\n");
+            assert.match(run, /npm run --silent smoke -- --stack staging/);
+            // A failed check must fail the job: nothing may swallow its exit code.
+            assert.doesNotMatch(run, /\|\||; *true/);
+            assert.ok(!smoke.steps.some((step: any) => step["continue-on-error"]));
+            const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+            assert.match(pkg.scripts.smoke, /scripts\/smoke\.ts/);
+            const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+            const cli = smoke.steps.find((step: any) => String(step.uses).startsWith("pulumi/actions@"));
+            assert.strictEqual(cli?.with?.["pulumi-version"], lock.packages["node_modules/@pulumi/pulumi"].version);
         });
 
         describe("the guard before up", () => {

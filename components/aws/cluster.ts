@@ -12,7 +12,9 @@ import {
     BucketRef, baseHubAccess, bucketEnvVars, grantedBuckets, HomeVolume, HubAccess, hubsWithHomes, NODE_PURPOSE_LABEL, Platform, PlatformArgs,
 } from "../platform";
 import { apiTaintEffect } from "../nodePoolScheduling";
+import { ebsVolumeTags, fleetTags } from "../tags";
 import { stableJson } from "../util";
+import { awsBudgetArgs } from "./budget";
 import { BucketUser, Buckets } from "./buckets";
 import { ClusterAccess } from "./clusterAccess";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
@@ -96,6 +98,8 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     readonly providerName = "aws" as const;
     readonly isLocal = false;
     readonly dedicatedNodePools = true;
+    /** Encrypted gp3, as the default class (aws-ebs-csi-driver docs/parameters.md). */
+    readonly volumeProvisioner = { provisioner: EBS_CSI_DRIVER, parameters: { type: "gp3", encrypted: "true" }, tagParameters: ebsVolumeTags };
     readonly region: string;
     /** The EKS cluster's name (the cluster key). */
     readonly clusterName: pulumi.Output<string>;
@@ -137,7 +141,10 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
 
         const provider = new aws.Provider(`${name}-aws`, {
             region: spec.region,
-            defaultTags: { tags: { "jupyterhub-fleet:cluster": name, "jupyterhub-fleet:stack": pulumi.getStack() } },
+            // Every taggable AWS resource of the cluster carries its cost-allocation tags (tags.ts); resources of one
+            // hub add the hub's. Node group tags do not reach the groups' instances (aws/containers-roadmap#608):
+            // their cost comes through EKS split cost allocation data (README, "Running the fleet").
+            defaultTags: { tags: { ...fleetTags(name), "jupyterhub-fleet:stack": pulumi.getStack() } },
         }, { parent: this });
         this.awsProvider = provider;
         const awsOpts: pulumi.CustomResourceOptions = { parent: this, provider };
@@ -314,6 +321,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
                 issuerUrl: this.oidcIssuerUrl,
                 buckets: grants.map(g => ({ arn: bucketArn(spec.region, bucketNames[g.key]), access: g.access })),
                 extraIamPolicy: access.extraIamPolicy,
+                tags: fleetTags(name, hubKey),
             }, componentOpts);
             for (const grant of grants) {
                 (bucketUsers[grant.key] ??= []).push({ roleArn: identities[hubKey].roleArn, access: grant.access });
@@ -327,6 +335,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
         this.identities = identities;
         this.hubBuckets = hubBuckets;
         this.hubRoleArns = Object.fromEntries(Object.entries(identities).map(([hubKey, identity]) => [hubKey, identity.roleArn]));
+        if (spec.budget) new aws.budgets.Budget(`${name}-budget`, awsBudgetArgs(name, spec.budget), awsOpts);
         this.vpcId = network.vpcId;
         this.homeFileSystemId = this.homeStorage instanceof HomeStorage ? this.homeStorage.fileSystemId : undefined;
 

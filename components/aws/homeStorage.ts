@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { HomeVolume } from "../platform";
+import { fleetTags } from "../tags";
 import { PrivateSubnet } from "./network";
 
 /** The uid/gid z2jh user containers run as (jovyan). */
@@ -81,7 +82,7 @@ export class HomeStorage extends pulumi.ComponentResource {
             },
             // Every NFS operation runs as the user, so the directories kubelet creates for subPaths are theirs.
             posixUser: { uid: USER_UID, gid: USER_GID },
-            tags: { Name: `${args.clusterName}-${hubKey}-homes` },
+            tags: { Name: `${args.clusterName}-${hubKey}-homes`, ...fleetTags(args.clusterName, hubKey) },
         }, { parent: this, protect: true })]));
 
         this.fileSystemId = this.fileSystem.id;

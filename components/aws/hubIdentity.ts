@@ -21,6 +21,8 @@ export interface HubIdentityArgs {
     readonly buckets: readonly { readonly arn: pulumi.Input<string>; readonly access: BucketAccessLevel }[];
     /** An extra IAM policy document for the role (cross-account buckets and the like). */
     readonly extraIamPolicy?: Readonly<Record<string, unknown>>;
+    /** Cost-allocation tags of the hub (tags.ts), on the role and its policy. */
+    readonly tags: Readonly<Record<string, string>>;
 }
 
 export class HubIdentity extends pulumi.ComponentResource {
@@ -38,6 +40,7 @@ export class HubIdentity extends pulumi.ComponentResource {
             description: `Users of hub ${args.namespace} (IRSA: ${args.namespace}/${USER_SERVICE_ACCOUNT})`,
             assumeRolePolicy: pulumi.all([args.oidcProviderArn, args.issuerUrl]).apply(([providerArn, issuer]) =>
                 irsaTrustPolicy(providerArn, issuer, args.namespace, USER_SERVICE_ACCOUNT)),
+            tags: { ...args.tags },
         }, childOpts);
 
         const policies: pulumi.Resource[] = [];
@@ -50,6 +53,7 @@ export class HubIdentity extends pulumi.ComponentResource {
             const extra = new aws.iam.Policy(`${name}-extra`, {
                 description: `Extra permissions for hub ${args.namespace} (cloudAccess.extraIamPolicy)`,
                 policy: stableJson(args.extraIamPolicy),
+                tags: { ...args.tags },
             }, childOpts);
             policies.push(new aws.iam.RolePolicyAttachment(`${name}-extra`, { role: role.name, policyArn: extra.arn }, childOpts));
         }

@@ -1,6 +1,7 @@
 /** Cluster fields every cloud platform shares: Kubernetes version, node pools, buckets, protection, renames. */
 import { z } from "zod";
 import { CLUSTER_KEY, MAX_CLUSTER_KEY_LENGTH } from "./names";
+import { operationsFields } from "./operations";
 
 export const kubernetesVersion = z.string().regex(/^1\.\d{2}$/, {
     error: "must be a minor version such as \"1.33\" (quote it in YAML so it stays a string)",
@@ -75,4 +76,5 @@ export const commonClusterFields = {
     /** Parsed separately per provider; see HOME_STORAGE_TYPES. */
     homeStorage: z.unknown().optional(),
     buckets: z.record(z.string(), bucketSchema).default({}),
+    ...operationsFields,
 };

@@ -8,6 +8,7 @@ import { bucketSchema, clusterRenamedFrom } from "./clusterFields";
 import { PathPart, Problems } from "./errors";
 import { WithHome } from "./homeStorage";
 import { DNS_LABEL } from "./names";
+import { operationsFields } from "./operations";
 
 const extraMountSchema = z.strictObject({
     name: z.string().regex(DNS_LABEL, { error: "must be a lowercase DNS label such as scratch" }),
@@ -51,6 +52,7 @@ export const kubernetesClusterSchema = z.strictObject({
     homeStorage: z.unknown().optional(),
     buckets: z.record(z.string(), bucketSchema).default({}),
     renamedFrom: clusterRenamedFrom.optional(),
+    ...operationsFields,
 });
 export type KubernetesClusterSpec = WithHome<z.infer<typeof kubernetesClusterSchema>>;
 
@@ -121,5 +123,7 @@ export function checkKubeconfig(key: string, cluster: KubernetesClusterSpec, kub
 export const clusterSecretsSchema = z.strictObject({
     /** A whole kubeconfig file for an existing cluster. */
     kubeconfig: z.string().min(1).optional(),
+    /** Grafana's OAuth client secret (clusters.<key>.monitoring.auth), on any provider. */
+    grafanaClientSecret: z.string().min(1).optional(),
 });
 export type ClusterSecretsSpec = z.infer<typeof clusterSecretsSchema>;

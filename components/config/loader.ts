@@ -13,6 +13,7 @@ import { HOME_STORAGE_TYPES, homeStorageSchemas, HomeStorageSpec } from "./homeS
 import { AuthSpec, authSchemas, checkHubKey, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec, withAuthDefaults } from "./hub";
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
 import { CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, PROVIDERS, ProviderName } from "./names";
+import { checkOperations } from "./operations";
 import { checkOvhVlans } from "./ovh";
 import { check, checkTagged, ProviderContext, unknownKeyFix } from "./parse";
 import { checkTypedFieldsKept, checkValuesForSecrets, ValuesSources } from "./values";
@@ -93,6 +94,7 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         if (secrets) clusterSecrets[key] = secrets;
     }
     for (const [key, cluster] of Object.entries(clusters)) {
+        checkOperations(key, cluster, clusterSecrets[key]?.grafanaClientSecret, ["clusters", key], problems);
         if (cluster.provider === "kubernetes") {
             checkKubeconfig(key, cluster, clusterSecrets[key]?.kubeconfig, problems);
         } else if (clusterSecrets[key]?.kubeconfig) {

@@ -18,10 +18,12 @@ const FOUNDATION_APIS = ["cloudresourcemanager", "serviceusage"] as const;
  * service accounts, IAM Credentials for the tokens Workload Identity hands out, Logging and Monitoring for
  * what nodes send, Cloud Storage for buckets, and Filestore only where homes live there.
  */
-export function requiredApis(spec: Pick<GcpClusterSpec, "homeStorage">): string[] {
+export function requiredApis(spec: Pick<GcpClusterSpec, "homeStorage" | "budget">): string[] {
     return [
         ...FOUNDATION_APIS, "compute", "container", "iam", "iamcredentials", "logging", "monitoring", "storage",
         ...(spec.homeStorage.type === "filestore" ? ["file"] : []),
+        // The Budget API of a cluster with a budget.
+        ...(spec.budget ? ["billingbudgets"] : []),
     ].sort();
 }
 

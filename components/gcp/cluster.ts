@@ -10,12 +10,14 @@ import { GcpClusterSpec, HubSpec } from "../config";
 import {
     BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, baseHubAccess, bucketEnvVars, grantedBuckets, hubOnCluster, hubsWithHomes,
 } from "../platform";
+import { fleetTags, pdVolumeLabels } from "../tags";
 import { ProjectApis, requiredApis } from "./apis";
+import { budgetChannels, gcpBudgetArgs } from "./budget";
 import { Buckets } from "./buckets";
 import {
     NODE_OAUTH_SCOPES, WORKLOAD_METADATA_MODE, clusterNetwork, datapathProvider, gkeKubeconfig, nodePoolSettings, versionSettings,
 } from "./gke";
-import { HomeStorage } from "./homeStorage";
+import { HomeStorage, PD_CSI_DRIVER } from "./homeStorage";
 import { HubIdentity } from "./hubIdentity";
 import { workloadPool } from "./iam";
 import { NodeIdentity } from "./nodeIdentity";
@@ -32,6 +34,7 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
     readonly kubeconfig: pulumi.Output<string>;
     readonly isLocal = false;
     readonly dedicatedNodePools = true;
+    readonly volumeProvisioner = { provisioner: PD_CSI_DRIVER, parameters: { type: "pd-balanced" }, tagParameters: pdVolumeLabels };
     readonly buckets: Readonly<Record<string, BucketRef>>;
     /** The GKE cluster's name, from the created cluster. */
     readonly clusterName: pulumi.Output<string>;
@@ -64,7 +67,11 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
         this.region = spec.region;
         this.hubs = args.hubs;
 
-        const provider = new gcp.Provider(`${name}-gcp`, { project: spec.project, region: spec.region }, { parent: this });
+        // Every GCP resource with labels carries the cluster's (tags.ts); GKE copies the cluster's resource
+        // labels to its nodes' VMs and disks, where most of the cost is.
+        const provider = new gcp.Provider(`${name}-gcp`, {
+            project: spec.project, region: spec.region, defaultLabels: fleetTags(name),
+        }, { parent: this });
         this.gcpProvider = provider;
 
         const apis = new ProjectApis(`${name}-apis`, { project: spec.project, apis: requiredApis(spec) }, { parent: this, providers: [provider] });
@@ -181,6 +188,11 @@ export class GcpCluster extends pulumi.ComponentResource implements Platform {
             }, { parent: this, providers: [provider] });
         }
         this.hubIdentities = hubIdentities;
+        if (spec.budget) {
+            const channels = budgetChannels(name, spec.budget, { parent: this, provider, dependsOn: apis.of("monitoring") });
+            new gcp.billing.Budget(`${name}-budget`, gcpBudgetArgs(name, spec.budget, channels.map(c => c.id)),
+                { parent: this, provider, dependsOn: apis.of("billingbudgets") });
+        }
 
         this.registerOutputs({
             clusterName: this.clusterName,

@@ -34,6 +34,8 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
     public readonly providerName = "ovh" as const;
     public readonly isLocal = false;
     public readonly dedicatedNodePools = true;
+    /** Cinder volumes of the project's default type, as OVH's own classes and the homes' class use. */
+    public readonly volumeProvisioner = { provisioner: "cinder.csi.openstack.org", parameters: { fsType: "ext4" } };
     public readonly kubeProvider: k8s.Provider;
     /** Kubeconfig for operators (a secret). */
     public readonly kubeconfig: pulumi.Output<string>;
