@@ -24,15 +24,24 @@ class Tally {
         });
     }
 
-    /** "N passed, N failed", with how many never ran and how many were skipped on purpose. */
-    closingLine() {
+    /** What the runner did: passed, failed (tests that did not run included), of those not run, and skipped. */
+    counts() {
         const notPassed = this.runner.total - this.passes - this.pending;
         const notRun = notPassed - this.testFailures;
         // Hook failures show through the tests they skipped; one that skipped none still fails the run.
         const failed = notPassed > 0 ? notPassed : this.hookFailures;
-        return `${this.passes} passed, ${failed} failed${notRun > 0 ? ` (${notRun} did not run)` : ""}` +
-            `${this.pending ? `, ${this.pending} skipped` : ""}`;
+        return { passed: this.passes, failed, notRun: Math.max(notRun, 0), skipped: this.pending };
     }
+
+    closingLine() {
+        return closingLine(this.counts());
+    }
+}
+
+/** "N passed, N failed", with how many never ran and how many were skipped on purpose. */
+function closingLine({ passed, failed, notRun, skipped }) {
+    return `${passed} passed, ${failed} failed${notRun > 0 ? ` (${notRun} did not run)` : ""}` +
+        `${skipped ? `, ${skipped} skipped` : ""}`;
 }
 
 class CountingReporter extends Spec {
@@ -43,4 +52,5 @@ class CountingReporter extends Spec {
     }
 }
 CountingReporter.Tally = Tally;
+CountingReporter.closingLine = closingLine;
 module.exports = CountingReporter;

@@ -3,6 +3,8 @@
  * suites through a mocha Runner of their own, in this process, counted by the reporter's own tally.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
 import Mocha = require("mocha");
 
 interface TallyLike { closingLine(): string }
@@ -46,5 +48,19 @@ describe("the closing line (tests/reporter.js)", () => {
     it("counts failed tests and keeps skipped ones apart", async () => {
         const line = await closingLineOf(root => { suiteOf(root, "mixed", { a: pass, b: fail, c: undefined }); });
         assert.strictEqual(line, "1 passed, 1 failed, 1 skipped");
+    });
+});
+
+describe("npm test's runner (tests/run.js)", function () {
+    this.timeout(120000);
+
+    it("adds the files' counts up, counting a file that does not load or whose worker dies as failed, and exits 1", () => {
+        const fixtures = ["hookFails", "workerDies", "doesNotLoad", "passes"].map(name => path.join(__dirname, "runFixtures", `${name}.ts`));
+        const run = spawnSync(process.execPath, [path.join(__dirname, "run.js"), ...fixtures], { encoding: "utf8", timeout: 110000 });
+        assert.strictEqual(run.status, 1, run.stderr);
+        assert.match(run.stdout, /workerDies\.ts: its worker exited \(3\) before the file finished/);
+        assert.match(run.stdout, /doesNotLoad\.ts did not load: Error: this file does not load/);
+        assert.match(run.stdout, /✔ still runs/);
+        assert.strictEqual(run.stdout.trimEnd().split("\n").pop(), "2 passed, 4 failed");
     });
 });

@@ -1,7 +1,8 @@
 /**
- * `tsc --noEmit` over the whole project, as part of `npm test`. It starts with the run (a root hook) in a
- * process of its own, so on two cores it checks types while the suite runs instead of before it; it is
- * killed if it outlives its time, and in a root `after` whatever happened.
+ * `tsc --noEmit` over the whole project, as part of `npm test`. It runs in a process of its own, started by
+ * a root hook: under mocha alone it checks types while the suite runs; under tests/run.js this file goes
+ * first, so tsc has a core while the other worker runs the suite. It is killed if it outlives its time, and
+ * in a root `after` whatever happened.
  */
 import * as assert from "assert";
 import { ChildProcess, execFile } from "child_process";

@@ -1,0 +1,2 @@
+// Throws while loading, before mocha sees any test.
+throw new Error("this file does not load");

@@ -1,0 +1,1 @@
+describe("after the others", () => { it("still runs", () => undefined); });
