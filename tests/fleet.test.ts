@@ -121,7 +121,7 @@ describe("the program on each example stack, under mocks", () => {
                 }
             });
 
-            it("tags every taggable AWS and GCP resource with its cluster, and each hub's identity and home access point with the hub", async () => {
+            it("tags every taggable AWS and GCP resource with its cluster, and each hub's identity and home storage with the hub", async () => {
                 const { CLUSTER_TAG, HUB_TAG } = await import("../components/tags");
                 const { resourceKey } = await import("../components/fleet");
                 const config = (await import("../components/config")).loadFleetConfig();
@@ -143,9 +143,12 @@ describe("the program on each example stack, under mocks", () => {
                     const hubTagged = own.filter(r => HUB_TAG in effectiveTags(r, provider))
                         .map(r => `${r.type.split(":")[2]} ${effectiveTags(r, provider)[HUB_TAG]}`).sort();
                     const hubsHere = Object.entries(config.hubs).filter(([, hub]) => hub.cluster === key);
-                    const expected = cluster.provider === "gcp" ? [] : [
-                        ...hubsHere.filter(([, hub]) => hub.cloudAccess).map(([hubKey]) => `Role ${hubKey}`),
-                        ...(cluster.homeStorage.type === "efs" ? hubsHere.filter(([, hub]) => hub.storage !== "none").map(([hubKey]) => `AccessPoint ${hubKey}`) : []),
+                    // GCP hub identities are service accounts, which take no labels.
+                    const withHomes = hubsHere.filter(([, hub]) => hub.storage !== "none").map(([hubKey]) => hubKey);
+                    const homeStorage = { efs: "AccessPoint", "nfs-server": cluster.provider === "aws" ? "Volume" : "Disk" }[cluster.homeStorage.type as string];
+                    const expected = [
+                        ...(cluster.provider === "aws" ? hubsHere.filter(([, hub]) => hub.cloudAccess).map(([hubKey]) => `Role ${hubKey}`) : []),
+                        ...(homeStorage ? withHomes.map(hubKey => `${homeStorage} ${hubKey}`) : []),
                     ].sort();
                     assert.deepStrictEqual(hubTagged, expected, key);
                 }

@@ -63,7 +63,7 @@ describe("monitoring and budget config", () => {
             f.clusters.uw2.budget = { monthlyAmount: -1, currency: "usd", notify: ["not-an-email"], thresholds: [80, 80] };
         }));
         expectExactly(problems,
-            "clusters.uw2.budget.monthlyAmount: number -1 is too small (it must be at least 0)",
+            "clusters.uw2.budget.monthlyAmount: number -1 is too small (it must be above 0)",
             "clusters.uw2.budget.currency: string \"usd\" must be an ISO 4217 currency code such as USD or EUR (see README.md, Configuration reference)",
             "clusters.uw2.budget.notify[0]: string \"not-an-email\" must be an email address (see README.md, Configuration reference)");
         expectExactly(problemsOf(fleetWith(f => { f.clusters.uw2.budget = { ...budget, thresholds: [80, 80] }; })),

@@ -339,7 +339,7 @@ describe("profiles: the README's runbook", () => {
         const { config } = readStackFile("prod", path.join(__dirname, ".."));
         const raw = Object.fromEntries(Object.entries(config).map(([key, value]) => [key.replace(/^jupyterhub-fleet:/, ""), JSON.parse(value)]));
         const merged = deepMerge(raw, Object.fromEntries(Object.entries(snippet).map(([key, value]) => [key.replace(/^jupyterhub-fleet:/, ""), value])));
-        const hub = parseFleetConfig(merged, { stack: "prod", secretKeys: ["hubSecrets"] }).hubs.research;
+        const hub = parseFleetConfig(merged, { stack: "prod", secretKeys: ["hubSecrets", "clusterSecrets"] }).hubs.research;
         assert.deepStrictEqual([hub.profiles.gpu.nodePool, hub.profiles.gpu.gpus, hub.daskGateway?.workerPool], ["gpu-t4", 1, "dask-workers"]);
     });
 });
