@@ -151,6 +151,18 @@ describe("the program on each example stack, under mocks", () => {
                         ...(homeStorage ? withHomes.map(hubKey => `${homeStorage} ${hubKey}`) : []),
                     ].sort();
                     assert.deepStrictEqual(hubTagged, expected, key);
+                    if (cluster.provider !== "aws") continue;
+                    // EKS copies no node group tag to the group's instances (aws/containers-roadmap#608): the Auto
+                    // Scaling group EKS made for each group (as the mock reports it) carries the cluster tag to them.
+                    const groups = own.filter(r => r.type === "aws:eks/nodeGroup:NodeGroup");
+                    assert.ok(groups.length > 0, `${key}: no node groups`);
+                    for (const group of groups) {
+                        const { resources } = DEFAULT_OUTPUTS["aws:eks/nodeGroup:NodeGroup"](group.name, group.inputs) as { resources: { autoscalingGroups: { name: string }[] }[] };
+                        const asg = resources[0].autoscalingGroups[0].name;
+                        const propagated = recorder.ofType("aws:autoscaling/tag:Tag")
+                            .filter(r => r.inputs.autoscalingGroupName === asg && r.inputs.tag.propagateAtLaunch && providerOf(r, recorder.resources) === provider);
+                        assert.deepStrictEqual(propagated.map(r => r.inputs.tag), [{ key: CLUSTER_TAG, value: name, propagateAtLaunch: true }], group.name);
+                    }
                 }
                 // Every taggable resource belongs to one of the clusters (OVH's S3 provider aside: see README).
                 const ovhS3 = taggable.filter(r => providerOf(r, recorder.resources)?.inputs.endpoints);

@@ -70,6 +70,35 @@ export function nodeGroupSettings(poolKey: string, pool: NodePoolSpec, desiredSi
     };
 }
 
+/** An Auto Scaling group tag; `propagateAtLaunch` copies it to every instance the group launches from then on. */
+export interface AutoScalingGroupTag {
+    readonly key: string;
+    readonly value: string;
+    readonly propagateAtLaunch: boolean;
+}
+
+/** Dropped from the autoscaler's tag keys in the tag resources' names (`<pool>-node-template/label/…`). */
+const AUTOSCALER_TAG_PREFIX = "k8s.io/cluster-autoscaler/";
+
+/**
+ * The tags the fleet puts on the Auto Scaling group of a pool's node group, cost tags first.
+ *
+ * - The cluster's cost tags (tags.ts fleetTags), propagated to the instances: the provider's defaultTags reach
+ *   the node group but EKS copies none of them to the group's instances (aws/containers-roadmap#608), so the
+ *   cluster's budget (budget.ts) would miss its nodes. A launch template with tag specifications would tag them
+ *   too, but adding one replaces every existing node group (terraform-provider-aws
+ *   internal/service/eks/node_group.go: `launch_template.id` and `.name` are ForceNew) and EKS refuses `diskSize`
+ *   beside it. Propagation tags instances at launch only, never their EBS volumes (EC2 Auto Scaling user guide,
+ *   "Tag Auto Scaling groups and instances"): README, "Cost per cluster and per hub".
+ * - For a pool that can be at zero, the autoscaler's node-template tags (gpuNodes.ts says why), kept off the
+ *   instances: they describe the node to the autoscaler, nothing reads them on an instance.
+ */
+export function autoScalingGroupTags(clusterKey: string, poolKey: string, pool: NodePoolSpec): AutoScalingGroupTag[] {
+    const cost = Object.entries(fleetTags(clusterKey)).map(([key, value]) => ({ key, value, propagateAtLaunch: true }));
+    const template = pool.minNodes === 0 ? autoscalerTemplateTags(pool, eksPoolScheduling(poolKey, pool)) : {};
+    return [...cost, ...Object.entries(template).map(([key, value]) => ({ key, value, propagateAtLaunch: false }))];
+}
+
 /** The vpc-cni add-on's configuration values (JSON with sorted keys: a reordering must not show as a diff). */
 export const VPC_CNI_CONFIGURATION = stableJson({ enableNetworkPolicy: "true" });
 
@@ -143,7 +172,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
             region: spec.region,
             // Every taggable AWS resource of the cluster carries its cost-allocation tags (tags.ts); resources of one
             // hub add the hub's. Node group tags do not reach the groups' instances (aws/containers-roadmap#608):
-            // their cost comes through EKS split cost allocation data (README, "Running the fleet").
+            // the node groups' Auto Scaling groups carry them to the instances (autoScalingGroupTags).
             defaultTags: { tags: { ...fleetTags(name), "jupyterhub-fleet:stack": pulumi.getStack() } },
         }, { parent: this });
         this.awsProvider = provider;
@@ -222,9 +251,7 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
                 subnetIds: poolSubnetKeys(poolKey, pool, network.privateSubnets).map(key => subnetIdsByKey.get(key)!),
                 ...nodeGroupSettings(poolKey, pool, liveSizes.apply(sizes => desiredNodeCount(sizes[poolKey], pool))),
             }, { ...awsOpts, dependsOn: [...nodeRole.attachments, ...nodeAddons] });
-            if (pool.minNodes === 0) {
-                this.tagForScaleFromZero(`${name}-pool-${poolKey}`, group, autoscalerTemplateTags(pool, eksPoolScheduling(poolKey, pool)), awsOpts);
-            }
+            this.tagAutoScalingGroup(`${name}-pool-${poolKey}`, group, autoScalingGroupTags(name, poolKey, pool), awsOpts);
             return group;
         });
 
@@ -378,17 +405,14 @@ export class AwsCluster extends pulumi.ComponentResource implements Platform {
     }
 
     /**
-     * One Auto Scaling group tag per node-template entry on the group EKS made for `nodeGroup` (gpuNodes.ts says
-     * why the autoscaler needs them). EKS does not copy node group tags to its Auto Scaling group, so they are set
-     * on the group itself; `propagateAtLaunch: false` keeps them off the instances.
+     * `tags` (autoScalingGroupTags) on the Auto Scaling group EKS made for `nodeGroup`: EKS does not copy node
+     * group tags to it, so each is a tag resource of its own on the group (terraform-provider-aws
+     * website/docs/r/autoscaling_group_tag.html.markdown: for "ASGs implicitly created by EKS Node Groups").
      */
-    private tagForScaleFromZero(name: string, nodeGroup: aws.eks.NodeGroup, tags: Record<string, string>, opts: pulumi.CustomResourceOptions): void {
+    private tagAutoScalingGroup(name: string, nodeGroup: aws.eks.NodeGroup, tags: readonly AutoScalingGroupTag[], opts: pulumi.CustomResourceOptions): void {
         const groupName = nodeGroup.resources.apply(resources => resources[0].autoscalingGroups[0].name);
-        for (const [key, value] of Object.entries(tags)) {
-            new aws.autoscaling.Tag(`${name}-${key.slice(key.indexOf("node-template/"))}`, {
-                autoscalingGroupName: groupName,
-                tag: { key, value, propagateAtLaunch: false },
-            }, opts);
+        for (const tag of tags) {
+            new aws.autoscaling.Tag(`${name}-${tag.key.replace(AUTOSCALER_TAG_PREFIX, "")}`, { autoscalingGroupName: groupName, tag }, opts);
         }
     }
 
