@@ -1,6 +1,7 @@
 /** Raw values cannot silently undo typed config (issue 17). */
 import * as assert from "assert";
 import { HubSpec, parseFleetConfig, RawFleetConfig } from "../components/config";
+import { formatPath } from "../components/config/errors";
 import { composeValues } from "../components/z2jhValues";
 import { expectExactly, fleetWith, problemsOf } from "./configProblems";
 import { awsFleet } from "./fixtures";
@@ -50,6 +51,55 @@ describe("config: raw values cannot undo typed fields", () => {
                 cull: { timeout: 600 }, singleuser: { memory: { limit: "4G" }, extraEnv: { OTHER: "1" } },
             };
         })), []);
+    });
+});
+
+describe("config: raw values cannot undo what monitoring sets on a hub", () => {
+    const fix = "(remove this value, or turn monitoring off (clusters.uw2.monitoring.enabled: false): raw values are merged last and would silently undo it)";
+    const what = "would override what clusters.uw2.monitoring sets so that only Prometheus reads the hub's metrics";
+
+    it("refuses the metrics service, its role, the scraper's ingress rule, the scrape annotation and authenticate_prometheus, naming the cluster's monitoring", () => {
+        expectExactly(problemsOf(fleetWith(f => {
+            f.hubDefaults.values = { hub: { config: { JupyterHub: { authenticate_prometheus: false } } } };
+            f.hubs.staging.values = {
+                hub: {
+                    services: { prometheus: { admin: true } },
+                    loadRoles: { "prometheus-metrics": { scopes: ["admin:users"], services: ["prometheus"] } },
+                    networkPolicy: { ingress: [] },
+                    service: { annotations: { "prometheus.io/scrape": "true" } },
+                },
+            };
+        })),
+        `hubDefaults.values.hub.config.JupyterHub.authenticate_prometheus: ${what} ${fix}`,
+        `hubs.staging.values.hub.services.prometheus: ${what} ${fix}`,
+        `hubs.staging.values.hub.loadRoles.prometheus-metrics: ${what} ${fix}`,
+        `hubs.staging.values.hub.networkPolicy.ingress: ${what} ${fix}`,
+        `hubs.staging.values.hub.service.annotations["prometheus.io/scrape"]: ${what} ${fix}`);
+    });
+
+    /** Every leaf of a values tree (lists are leaves) as its path's parts: keys such as prometheus.io/scrape hold dots. */
+    const leafPaths = (value: unknown, at: string[] = []): string[][] => value && typeof value === "object" && !Array.isArray(value)
+        ? Object.entries(value).flatMap(([key, item]) => leafPaths(item, [...at, key])) : [at];
+    const withValue = (path: readonly string[], monitoring?: Record<string, unknown>) => fleetWith(f => {
+        if (monitoring) f.clusters.uw2.monitoring = monitoring;
+        let at = f.hubs.staging.values = {} as any;
+        path.slice(0, -1).forEach(part => { at = at[part] = {}; });
+        at[path[path.length - 1]] = "raw";
+    });
+
+    it("refuses each value the monitoring composer puts in a hub's values, on a cluster with monitoring only", async () => {
+        // Derived from the composer, so a value added to hubMetricsValues without an owner in values.ts fails here.
+        const { hubMetricsSecretValues, hubMetricsValues } = await import("../components/monitoring");
+        const paths = [...leafPaths(hubMetricsValues()), ...leafPaths(hubMetricsSecretValues("token")),
+            // Not set by the composer: JupyterHub's default, on, is what keeps /hub/metrics closed.
+            ["hub", "config", "JupyterHub", "authenticate_prometheus"]];
+        assert.ok(paths.length >= 5);
+        for (const path of paths) {
+            const refusedAt = (problems: string[]) => problems.filter(p => path.some((_, i) =>
+                p.startsWith(`${formatPath(["hubs", "staging", "values", ...path.slice(0, i + 1)])}: ${what}`)));
+            assert.strictEqual(refusedAt(problemsOf(withValue(path))).length, 1, `values.${path.join(".")} is not refused`);
+            assert.deepStrictEqual(refusedAt(problemsOf(withValue(path, { enabled: false }))), [], `values.${path.join(".")} without monitoring`);
+        }
     });
 });
 

@@ -13,7 +13,7 @@ import { HOME_STORAGE_TYPES, homeStorageSchemas, HomeStorageSpec } from "./homeS
 import { AuthSpec, authSchemas, checkHubKey, hubSchema, hubSecretsSchema, HubSecretsSpec, HubSpec, withAuthDefaults } from "./hub";
 import { checkKubeconfig, clusterSecretsSchema, ClusterSecretsSpec } from "./kubernetes";
 import { CONFIG_NAMESPACE, FLEET_CONFIG_KEYS, PROVIDERS, ProviderName } from "./names";
-import { checkOperations } from "./operations";
+import { checkOperations, monitoringSettings } from "./operations";
 import { checkOvhVlans } from "./ovh";
 import { check, checkTagged, ProviderContext, unknownKeyFix } from "./parse";
 import { checkTypedFieldsKept, checkValuesForSecrets, ValuesSources } from "./values";
@@ -169,7 +169,8 @@ export function parseFleetConfig(raw: RawFleetConfig, options: ParseOptions): Fl
         }
         const sources: ValuesSources = { hubKey: key, own: value.values, defaults: hubDefaults.values };
         checkResources(hubs[key], sources, path, problems);
-        checkTypedFieldsKept(hubs[key], merged, sources, problems);
+        const monitored = cluster && monitoringSettings(cluster.provider, cluster.monitoring) ? `clusters.${clusterKey}.monitoring` : undefined;
+        checkTypedFieldsKept(hubs[key], merged, sources, problems, monitored);
         const chartVersionPath = "chartVersion" in value || !("chartVersion" in hubDefaults) ? [...path, "chartVersion"] : ["hubDefaults", "chartVersion"];
         checkChartValues(hubs[key].chartVersion, hubs[key].values, sources, chartVersionPath, problems);
     }

@@ -175,14 +175,39 @@ function typedValuePaths(hub: HubSpec, given: PlainObject): [path: string[], fie
     return owned.filter((entry): entry is [string, string] => entry[1] !== undefined).map(([path, field]) => [path.split("."), field]);
 }
 
-/** Refuses raw values (hubDefaults.values merged with hubs.<key>.values) that set what a typed field owns. */
-export function checkTypedFieldsKept(hub: HubSpec, given: PlainObject, sources: ValuesSources, problems: Problems): void {
-    for (const [path, field] of typedValuePaths(hub, given)) {
+/**
+ * Values paths that keep a hub's metrics readable by the cluster's Prometheus only, on a cluster with monitoring
+ * (components/monitoring.ts hubMetricsValues and hubMetricsSecretValues): the `prometheus` service and its
+ * read:metrics role, the network policy rule admitting the scraper (a raw list replaces the whole list), the
+ * Service's scrape annotation off, and JupyterHub's `authenticate_prometheus`, whose default (on) keeps
+ * /hub/metrics closed through the proxy.
+ */
+const METRICS_VALUE_PATHS: readonly (readonly string[])[] = [
+    ["hub", "config", "JupyterHub", "authenticate_prometheus"],
+    ["hub", "services", "prometheus"],
+    ["hub", "loadRoles", "prometheus-metrics"],
+    ["hub", "networkPolicy", "ingress"],
+    ["hub", "service", "annotations", "prometheus.io/scrape"],
+];
+
+/**
+ * Refuses raw values (hubDefaults.values merged with hubs.<key>.values) that set what a typed field owns;
+ * `monitoring` is the config path of the hub's cluster's monitoring when it is on (`clusters.<key>.monitoring`).
+ */
+export function checkTypedFieldsKept(hub: HubSpec, given: PlainObject, sources: ValuesSources, problems: Problems, monitoring?: string): void {
+    const isSet = (path: readonly string[]) => {
         let value: unknown = hub.values;
         for (const part of path) value = isPlainObject(value) ? value[part] : undefined;
-        if (value === undefined) continue;
+        return value !== undefined;
+    };
+    for (const [path, field] of typedValuePaths(hub, given)) {
+        if (!isSet(path)) continue;
         problems.add(valuesOrigin(sources, path), `would override what the hub's ${field} sets`,
             `set ${field} instead and remove this value: raw values are merged last and would silently undo it`);
+    }
+    for (const path of monitoring === undefined ? [] : METRICS_VALUE_PATHS.filter(isSet)) {
+        problems.add(valuesOrigin(sources, path), `would override what ${monitoring} sets so that only Prometheus reads the hub's metrics`,
+            `remove this value, or turn monitoring off (${monitoring}.enabled: false): raw values are merged last and would silently undo it`);
     }
     const singleuser = isPlainObject(hub.values.singleuser) ? hub.values.singleuser : {};
     if (singleuser.serviceAccountName !== undefined) {
