@@ -17,7 +17,7 @@ import clusterDashboard from "./dashboards/cluster.json";
 import jupyterhubDashboard from "./dashboards/jupyterhub.json";
 import usageReportDashboard from "./dashboards/usage-report.json";
 import userDashboard from "./dashboards/user.json";
-import { retainingStorageClass } from "./homeStorageClass";
+import { MONITORING_VOLUMES, retainingStorageClass } from "./homeStorageClass";
 import { NODE_PURPOSE_LABEL, VolumeProvisioner } from "./platform";
 import { fleetTags } from "./tags";
 import { PlainObject } from "./util";
@@ -237,6 +237,30 @@ export interface MonitoringArgs {
     readonly grafanaClientSecret?: pulumi.Output<string>;
 }
 
+/**
+ * The class Prometheus' and Grafana's volumes use: on a platform with block storage, a retaining class of the
+ * fleet's, tagged with the cluster's cost tags (the CSI drivers' volumes escape the providers' defaults); on an
+ * existing cluster the operator's class, read from the cluster: the deployment stops there unless it retains.
+ */
+export function monitoringStorageClass(name: string, args: Pick<MonitoringArgs, "clusterKey" | "settings" | "provisioner">,
+    opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    if (args.provisioner) {
+        return new k8s.storage.v1.StorageClass(`${name}-storage-class`, {
+            metadata: { name: "monitoring-retain" },
+            provisioner: args.provisioner.provisioner,
+            parameters: { ...args.provisioner.parameters, ...args.provisioner.tagParameters?.(fleetTags(args.clusterKey)) },
+            // Metrics history and Grafana's database outlive a removed release or claim.
+            reclaimPolicy: "Retain",
+            allowVolumeExpansion: true,
+            volumeBindingMode: "WaitForFirstConsumer",
+        }, opts).metadata.name;
+    }
+    if (args.settings.storageClass === undefined) {
+        throw new Error(`monitoring of cluster ${name}: no storage class (set monitoring.storageClass to a class with reclaimPolicy: Retain)`);
+    }
+    return retainingStorageClass(`${name}-storage-class`, args.settings.storageClass, MONITORING_VOLUMES, opts);
+}
+
 export class Monitoring extends pulumi.ComponentResource {
     /** Per hub key, the token Prometheus reads its metrics with (a secret). */
     readonly hubTokens: Readonly<Record<string, pulumi.Output<string>>>;
@@ -255,21 +279,7 @@ export class Monitoring extends pulumi.ComponentResource {
             metadata: { name: MONITORING_NAMESPACE, labels: { "app.kubernetes.io/managed-by": "jupyterhub-fleet" } },
         }, childOpts);
 
-        const storageClass = args.provisioner
-            ? new k8s.storage.v1.StorageClass(`${name}-storage-class`, {
-                metadata: { name: "monitoring-retain" },
-                provisioner: args.provisioner.provisioner,
-                parameters: { ...args.provisioner.parameters, ...args.provisioner.tagParameters?.(fleetTags(args.clusterKey)) },
-                // Metrics history and Grafana's database outlive a removed release or claim.
-                reclaimPolicy: "Retain",
-                allowVolumeExpansion: true,
-                volumeBindingMode: "WaitForFirstConsumer",
-            }, childOpts).metadata.name
-            // The operator's class, read from the cluster: the deployment stops here unless it retains volumes.
-            : settings.storageClass && retainingStorageClass(`${name}-storage-class`, settings.storageClass, childOpts);
-        if (storageClass === undefined) {
-            throw new Error(`monitoring of cluster ${name}: no storage class (set monitoring.storageClass to a class with reclaimPolicy: Retain)`);
-        }
+        const storageClass = monitoringStorageClass(name, args, childOpts);
 
         this.hubTokens = Object.fromEntries([...args.hubKeys].sort().map(hubKey => [hubKey,
             new random.RandomPassword(`${name}-token-${hubKey}`, { length: 48, special: false }, { parent: this }).result]));

@@ -340,16 +340,29 @@ describe("existing Kubernetes clusters", () => {
     });
 
     it("refuses a named storage class that would delete a user's volume with its claim", async () => {
-        const { retainProblem } = await import("../components/homeStorageClass");
-        assert.strictEqual(retainProblem("ceph-rbd", "Retain"), undefined);
-        assert.strictEqual(retainProblem("standard", undefined), "storage class standard has reclaimPolicy Delete, so a user's home " +
+        const { HOME_VOLUMES, retainProblem } = await import("../components/homeStorageClass");
+        assert.strictEqual(retainProblem("ceph-rbd", "Retain", HOME_VOLUMES), undefined);
+        assert.strictEqual(retainProblem("standard", undefined, HOME_VOLUMES), "storage class standard has reclaimPolicy Delete, so a user's home " +
             "volume would be deleted with its claim: name a class with reclaimPolicy: Retain in homeStorage.storageClass, or remove " +
             "storageClass to use the retaining class the fleet creates (where the platform has one)");
-        assert.match(retainProblem("csi-cinder-high-speed", "Delete")!, /^storage class csi-cinder-high-speed has reclaimPolicy Delete/);
+        assert.match(retainProblem("csi-cinder-high-speed", "Delete", HOME_VOLUMES)!, /^storage class csi-cinder-high-speed has reclaimPolicy Delete/);
         const scratch = clusters.scratch.homeVolume("scratch");
         assert.strictEqual(scratch.kind, "dynamic");
         await assert.rejects(settledValueOf((scratch as { storageClass: pulumi.Input<string> }).storageClass),
             /^Error: storage class standard has reclaimPolicy Delete, so a user's home volume would be deleted with its claim/);
+    });
+
+    it("refuses a monitoring class that would delete Prometheus' and Grafana's volumes, naming monitoring.storageClass", async () => {
+        const { MONITORING_VOLUMES, retainProblem } = await import("../components/homeStorageClass");
+        assert.strictEqual(retainProblem("standard", "Delete", MONITORING_VOLUMES), "storage class standard has reclaimPolicy Delete, so " +
+            "Prometheus' metrics or Grafana's database would be deleted with its claim: name a class with reclaimPolicy: Retain in monitoring.storageClass");
+        // The class Prometheus and Grafana get on an existing cluster whose named class deletes (the mocks' "scratch-" reads).
+        const { monitoringStorageClass } = await import("../components/monitoring");
+        const { monitoringSettings } = await import("../components/config/operations");
+        const storageClass = monitoringStorageClass("scratch-monitoring",
+            { clusterKey: "scratch", settings: monitoringSettings("kubernetes", { storageClass: "standard" })! }, { provider: clusters.scratch.kubeProvider });
+        await assert.rejects(settledValueOf(storageClass),
+            { message: retainProblem("standard", "Delete", MONITORING_VOLUMES) });
     });
 
     it("requires a named storage class for dynamic homes on a cluster that is not a laptop", () => {

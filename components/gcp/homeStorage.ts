@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import { HomeStorageSpec } from "../config";
-import { retainingStorageClass } from "../homeStorageClass";
+import { HOME_VOLUMES, retainingStorageClass } from "../homeStorageClass";
 import { HomeVolume } from "../platform";
 import { ProjectApis } from "./apis";
 import { HomeDisks } from "./homeDisks";
@@ -135,7 +135,7 @@ export class HomeStorage extends pulumi.ComponentResource {
         } else if (spec.type === "dynamic") {
             const capacity = spec.size;
             if (spec.storageClass) {
-                const storageClass = retainingStorageClass(`${name}-storage-class`, spec.storageClass, { parent: this, provider: args.kubeProvider });
+                const storageClass = retainingStorageClass(`${name}-storage-class`, spec.storageClass, HOME_VOLUMES, { parent: this, provider: args.kubeProvider });
                 this.volumeFor = () => ({ kind: "dynamic", storageClass, capacity });
             } else {
                 const storageClass = new k8s.storage.v1.StorageClass(`${name}-storage-class`, {

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { bucketFullName, HubSpec, KubernetesClusterSpec } from "../config";
-import { retainingStorageClass } from "../homeStorageClass";
+import { HOME_VOLUMES, retainingStorageClass } from "../homeStorageClass";
 import {
     BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, UserVolume, baseHubAccess, bucketEnvVars, hubOnCluster,
 } from "../platform";
@@ -99,7 +99,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
 
         const home = spec.homeStorage;
         if (home.type === "dynamic" && home.storageClass) {
-            this.homeStorageClass = retainingStorageClass(`${name}-home-storage-class`, home.storageClass, { parent: this, provider: this.kubeProvider });
+            this.homeStorageClass = retainingStorageClass(`${name}-home-storage-class`, home.storageClass, HOME_VOLUMES, { parent: this, provider: this.kubeProvider });
         }
 
         const constraints: Record<string, k8s.apiextensions.CustomResource> = {};

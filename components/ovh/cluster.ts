@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import { bucketFullName, HubSpec, hubMembers, OvhClusterSpec } from "../config";
-import { retainingStorageClass } from "../homeStorageClass";
+import { HOME_VOLUMES, retainingStorageClass } from "../homeStorageClass";
 import { HomeDisks } from "./homeDisks";
 import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAccess, hubOnCluster, hubsWithHomes, Platform, PlatformArgs } from "../platform";
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
@@ -182,7 +182,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 clusterKey: name, serviceName, region: cluster.region, spec: home, hubKeys: hubsWithHomes(args.hubs),
             }, { parent: this });
         } else if (home.type === "dynamic" && home.storageClass) {
-            this.homeStorageClass = retainingStorageClass(`${name}-homes`, home.storageClass, { parent: this, provider: this.kubeProvider });
+            this.homeStorageClass = retainingStorageClass(`${name}-homes`, home.storageClass, HOME_VOLUMES, { parent: this, provider: this.kubeProvider });
         } else {
             const storageClass = new k8s.storage.v1.StorageClass(`${name}-homes`, {
                 metadata: { name: HOME_STORAGE_CLASS },
