@@ -2,6 +2,7 @@
  * dask-gateway for one hub: its helm release in the hub's namespace and the network policies around its pods.
  * Users log in to it with their hub token (the Hub registers it as a JupyterHub service with the same token).
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import {
@@ -21,6 +22,11 @@ export interface DaskGatewayArgs {
     readonly values: DaskGatewayValuesInput;
     /** The token of the hub's `dask-gateway` service; a Pulumi secret. */
     readonly apiToken: pulumi.Output<string>;
+    /**
+     * The content of the per-user Secret index (`values.userSecrets`), a Pulumi secret: the gateway restarts when
+     * it changes, so it never serves a user by an index older than the hub's.
+     */
+    readonly userSecretIndex?: pulumi.Output<string>;
     /** How the platform keeps user pods from the cloud metadata server; schedulers and workers are kept the same way. */
     readonly cloudMetadata: CloudMetadataAccess;
     /** Egress user servers get from the platform beyond z2jh's defaults; schedulers and workers get it too. */
@@ -28,6 +34,10 @@ export interface DaskGatewayArgs {
     readonly kubeProvider: k8s.Provider;
     /** Resources the release must wait for (the namespace, the hub's `user-sa`). */
     readonly dependsOn: pulumi.Resource[];
+}
+
+function sha256(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 export class DaskGateway extends pulumi.ComponentResource {
@@ -51,7 +61,8 @@ export class DaskGateway extends pulumi.ComponentResource {
             repositoryOpts: { repo: DASK_GATEWAY_REPOSITORY },
             // The token sits in `values` as a secret leaf, which the provider keeps secret in the state
             // (scripts/engineModel/helmRelease.ts); a values file would store it in plain text.
-            values: deepMerge(daskGatewayValues(args.values), daskGatewaySecretValues(pulumi.secret(args.apiToken))),
+            values: deepMerge(daskGatewayValues(args.values), daskGatewaySecretValues(pulumi.secret(args.apiToken),
+                args.userSecretIndex && pulumi.secret(args.userSecretIndex.apply(sha256)))),
             atomic: true,
             cleanupOnFail: true,
             timeout: RELEASE_TIMEOUT_SECONDS,

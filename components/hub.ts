@@ -9,7 +9,7 @@ import { HubSecretsSpec, HubSpec, memoryBytes, NodePoolSpec } from "./config";
 import { DaskGateway } from "./daskGateway";
 import { hubMetricsSecretValues, hubMetricsValues } from "./monitoring";
 import { HOME_NFS_EXPORT_PATH, HOME_NFS_MOUNT_OPTIONS, HomeNfsServer } from "./homeNfsServer";
-import { HomeVolume, NODE_PURPOSE_LABEL, Platform, USER_SERVICE_ACCOUNT } from "./platform";
+import { HomeVolume, HubSecretFile, NODE_PURPOSE_LABEL, Platform, USER_SERVICE_ACCOUNT, UserSecretEnv } from "./platform";
 import { Placement, poolPlacement, USER_TOLERATIONS } from "./poolPlacement";
 import { composeSecretValues, composeValues, HomeValues } from "./z2jhValues";
 import { hubAuthHooks } from "./hooks/hubHooks";
@@ -201,6 +201,8 @@ export class Hub extends pulumi.ComponentResource {
 
         if (hub.daskGateway && daskGatewayToken) {
             const dask = hub.daskGateway;
+            const secretEnv = access.userSecretEnv;
+            const indexFile = secretEnv && userSecretIndex(secretEnv, access.hubSecretFiles);
             new DaskGateway(`${name}-dask-gateway`, {
                 namespace: this.namespace,
                 values: {
@@ -210,12 +212,16 @@ export class Hub extends pulumi.ComponentResource {
                     maxCores: dask.maxCores,
                     maxMemory: dask.maxMemory === undefined ? undefined : memoryBytes(dask.maxMemory),
                     idleTimeoutMinutes: dask.idleTimeoutMinutes,
+                    userSecrets: secretEnv && { ...secretEnv, indexSecret: PLATFORM_SECRET_NAME },
                 },
+                userSecretIndex: indexFile?.content,
                 apiToken: daskGatewayToken,
                 cloudMetadata: access.cloudMetadata,
                 userEgress: access.userEgress ?? [],
                 kubeProvider: platform.kubeProvider,
-                dependsOn: [namespace, serviceAccount, ...access.dependsOn],
+                // The gateway pod reads the index from the platform Secret, and its users' pods their own Secrets.
+                dependsOn: [namespace, serviceAccount, ...(indexFile && platformSecret ? [platformSecret, ...userPodSecrets] : []),
+                    ...access.dependsOn],
             }, { parent: this });
         }
 
@@ -294,6 +300,16 @@ export class Hub extends pulumi.ComponentResource {
             return ingress?.hostname ?? ingress?.ip ?? undefined;
         });
     }
+}
+
+/** The hub secret file holding the index of `env`; a platform naming a file it does not deliver is a wiring error. */
+export function userSecretIndex(env: UserSecretEnv, files: readonly HubSecretFile[]): HubSecretFile {
+    const file = files.find(f => f.fileName === env.indexFile);
+    if (!file) {
+        throw new Error(`the platform names ${env.indexFile} as its per-user Secret index but delivers no such hub secret file ` +
+            `(it delivers: ${files.map(f => f.fileName).join(", ") || "none"})`);
+    }
+    return file;
 }
 
 /** Every leaf of `values` as a Pulumi secret, lists as a whole (the provider marks a list secret as a whole). */

@@ -126,6 +126,20 @@ export interface UserPodSecret {
     readonly data: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
+/**
+ * Variables user servers get from a Secret of each user's own, found through an index among the hub's secret
+ * files. The platform's spawn hook (in `hubExtraConfig`) gives servers these; other pods that act for a user
+ * (dask-gateway's schedulers and workers) read the same index, so they get the same Secret.
+ */
+export interface UserSecretEnv {
+    /** The `hubSecretFiles` entry holding the index: JSON, username -> Secret name in the hub's namespace. */
+    readonly indexFile: string;
+    /** The index key of the Secret of users the index does not name; when it is absent too, they get none. */
+    readonly fallbackKey: string;
+    /** Keys of each user's Secret, each becoming the variable of the same name. */
+    readonly variables: readonly string[];
+}
+
 /** What a hub gets from its platform. */
 export interface HubAccess {
     /** Annotations for the hub's `user-sa`, taken from real identity outputs (role ARN, GSA email). */
@@ -144,6 +158,8 @@ export interface HubAccess {
     readonly hubSecretFiles: readonly HubSecretFile[];
     /** Secrets for user pods (e.g. OVH per-user S3 keys), referenced by the spawn hooks of `hubExtraConfig`. */
     readonly userPodSecrets?: readonly UserPodSecret[];
+    /** Per-user Secrets the spawn hooks give user servers as variables, for other per-user pods to get too. */
+    readonly userSecretEnv?: UserSecretEnv;
     /** Python for `hub.extraConfig`, name -> source; reads the secret files above. */
     readonly hubExtraConfig: Record<string, string>;
     /** Extra volumes every user server mounts (shared NFS such as /scratch). */

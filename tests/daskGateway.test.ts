@@ -4,17 +4,29 @@
  * the config's bad inputs.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8sTypes from "@pulumi/kubernetes";
+import Ajv from "ajv";
 import { parseFleetConfig } from "../components/config";
-import { daskGatewayUserEnv, daskGatewayValues, daskNetworkPolicies } from "../components/daskGatewayValues";
+import {
+    daskGatewaySecretValues, daskGatewayUserEnv, daskGatewayValues, DaskGatewayValuesInput, daskNetworkPolicies, USER_SECRET_INDEX_ANNOTATION,
+} from "../components/daskGatewayValues";
+import { SPAWN_HOOK_RUNNER } from "../components/hooks/spawnHooks";
 import type { Platform } from "../components/platform";
 import { poolPlacement } from "../components/poolPlacement";
 import { checkRelease, plaintextSecrets, stripSecrets } from "../scripts/engineModel/helmRelease";
 import { assertChartAccepts } from "./chartSchema";
 import { expectExactly, fleetWith, problemsOf } from "./configProblems";
 import { awsCluster, awsFleet } from "./fixtures";
-import { DEFAULT_OUTPUTS, MockRecorder, useMocks, valueOf } from "./harness";
+import { DEFAULT_OUTPUTS, MockRecorder, unwrapSecret, useMocks, valueOf } from "./harness";
+import daskChartSchema from "./charts/dask-gateway/2026.3.0/values.schema.json";
+import daskChartDefaults from "./charts/dask-gateway/2026.3.0/values.json";
+import { deepMerge } from "../components/util";
 
 const ROLE_ARN = "arn:aws:iam::123456789012:role/uw2-research";
 const POOLS = {
@@ -27,6 +39,72 @@ const USER_TOLERATIONS = [
     { key: "hub.jupyter.org/dedicated", operator: "Equal", value: "user", effect: "NoSchedule" },
     { key: "hub.jupyter.org_dedicated", operator: "Equal", value: "user", effect: "NoSchedule" },
 ];
+
+const validateDaskValues = new Ajv({ strict: false, allErrors: true }).compile(daskChartSchema);
+
+/** Fails unless the dask-gateway chart would accept `values` merged over its defaults, as helm checks at install. */
+function assertDaskChartAccepts(what: string, values: object): void {
+    assert.ok(validateDaskValues(deepMerge(daskChartDefaults, values)),
+        `dask-gateway 2026.3.0 schema rejects ${what}: ${JSON.stringify(validateDaskValues.errors, null, 1)}`);
+}
+
+/** A per-user Secret reference, as the hub's spawn hook and the gateway's handler write them. */
+interface SecretRef { readonly valueFrom: { readonly secretKeyRef: { readonly name: string; readonly key: string } } }
+interface EnvVar extends SecretRef { readonly name: string }
+/** What one user gets: the overrides of the gateway's handler, and the environment the hub's spawn hook leaves. */
+interface UserEnvs {
+    readonly dask: { scheduler_extra_container_config?: { env: EnvVar[] }; worker_extra_container_config?: { env: EnvVar[] } };
+    readonly server: Record<string, SecretRef>;
+}
+
+/**
+ * Runs, in one python3, the gateway's `fleet-user-secrets` config (in the gateway pod's environment) and the
+ * hub's spawn hook (reading `index` from a file), and asks both about each of `users`. dask_gateway_server is not
+ * installed here: a stand-in `Options` keeps the handler as dask_gateway_server/options.py `Options` does, and the
+ * driver calls it with the user like `get_configuration(options, user)` (backends/base.py `process_cluster_options`).
+ */
+function userEnvs(gatewayConfig: string, gatewayEnv: Record<string, string>, hubHook: string, hubIndexPath: string, index: string,
+    users: readonly string[]): Record<string, UserEnvs> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-dask-secrets-"));
+    try {
+        const indexPath = path.join(dir, "index.json");
+        fs.writeFileSync(indexPath, index);
+        const hook = hubHook.split(hubIndexPath).join(indexPath);
+        assert.notStrictEqual(hook, hubHook, `the hub's hook reads ${hubIndexPath}`);
+        const driver = `
+import asyncio, inspect, json, logging, sys, types
+options = types.ModuleType("dask_gateway_server.options")
+class Options:
+    def __init__(self, *fields, handler=None):
+        self.fields = fields
+        self.handler = handler
+options.Options = Options
+sys.modules["dask_gateway_server"] = types.ModuleType("dask_gateway_server")
+sys.modules["dask_gateway_server.options"] = options
+c = types.SimpleNamespace(Backend=types.SimpleNamespace(), Spawner=types.SimpleNamespace())
+exec(sys.argv[1], {"c": c})
+cluster_options = c.Backend.cluster_options
+assert not cluster_options.fields, "users get no options to set"
+# options.py wraps one-argument handlers; the user reaches only a handler of two.
+assert len(inspect.signature(cluster_options.handler).parameters) == 2
+hub = {"c": c}
+exec(sys.argv[2], hub)
+exec(sys.argv[3], hub)
+envs = {}
+for user in sys.argv[4:]:
+    spawner = types.SimpleNamespace(user=types.SimpleNamespace(name=user), environment={}, log=logging.getLogger("hub"))
+    asyncio.run(c.Spawner.pre_spawn_hook(spawner))
+    envs[user] = {"dask": cluster_options.handler({}, types.SimpleNamespace(name=user, groups=set())), "server": spawner.environment}
+print(json.dumps(envs))
+`;
+        const result = spawnSync("python3", ["-c", driver, gatewayConfig, SPAWN_HOOK_RUNNER, hook, ...users],
+            { encoding: "utf8", env: { ...process.env, ...gatewayEnv }, timeout: 60_000 });
+        assert.strictEqual(result.status, 0, result.stderr);
+        return JSON.parse(result.stdout);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
 
 function researchFleet(dask: Record<string, unknown>): any {
     const raw = awsFleet() as any;
@@ -62,6 +140,39 @@ describe("dask-gateway values", () => {
             "c.ClusterConfig.idle_timeout = 1800\nc.ClusterConfig.cluster_max_cores = 64\nc.ClusterConfig.cluster_max_memory = 274877906944\n");
         // Never a public load balancer: users reach it in the cluster and through the hub's proxy.
         assert.deepStrictEqual(values.traefik, { service: { type: "ClusterIP" } });
+    });
+
+    it("gives each user's schedulers and workers their own Secret through the platform's index, and restarts the gateway when it changes", () => {
+        const input: DaskGatewayValuesInput = {
+            namespace: "gfts", idleTimeoutMinutes: 30,
+            userSecrets: { indexSecret: "fleet-platform-files", indexFile: "s3-key-secrets.json", fallbackKey: "*", variables: ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] },
+        };
+        const values = daskGatewayValues(input) as any;
+        // The chart mounts no extra volumes into the gateway pod, but takes variables (templates/gateway/deployment.yaml).
+        assert.deepStrictEqual(values.gateway.env, [{
+            name: "FLEET_USER_SECRET_INDEX", valueFrom: { secretKeyRef: { name: "fleet-platform-files", key: "s3-key-secrets.json" } },
+        }]);
+        assert.deepStrictEqual(Object.keys(values.gateway.extraConfig), ["fleet-limits", "fleet-user-secrets"]);
+        // Schedulers and workers keep no extra container config of their own: the handler's would replace it.
+        assert.deepStrictEqual(Object.keys(values.gateway.backend.worker), ["extraPodConfig"]);
+        const secretValues = daskGatewaySecretValues("token", "digest") as any;
+        assert.deepStrictEqual(secretValues.gateway.annotations, { [USER_SECRET_INDEX_ANNOTATION]: "digest" });
+        assertDaskChartAccepts("values with per-user Secrets", deepMerge(values, secretValues));
+
+        const plain = daskGatewayValues({ namespace: "research", idleTimeoutMinutes: 30 }) as any;
+        assert.deepStrictEqual([plain.gateway.env, Object.keys(plain.gateway.extraConfig)], [undefined, ["fleet-limits"]]);
+        assert.deepStrictEqual(daskGatewaySecretValues("token"), { gateway: { auth: { jupyterhub: { apiToken: "token" } } } });
+        assertDaskChartAccepts("values without per-user Secrets", deepMerge(plain, daskGatewaySecretValues("token")));
+    });
+
+    it("refuses a platform naming an index it does not deliver", async () => {
+        const { userSecretIndex } = await import("../components/hub");
+        const env = { indexFile: "s3-key-secrets.json", fallbackKey: "*", variables: ["AWS_ACCESS_KEY_ID"] };
+        assert.throws(() => userSecretIndex(env, []), {
+            message: "the platform names s3-key-secrets.json as its per-user Secret index but delivers no such hub secret file (it delivers: none)",
+        });
+        const file = { fileName: "s3-key-secrets.json", content: pulumi.secret("{}") };
+        assert.strictEqual(userSecretIndex(env, [file]), file);
     });
 
     it("runs them on the user pools, tolerating the user taint, when no worker pool is named; anywhere on an existing cluster", async () => {
@@ -168,11 +279,24 @@ describe("Hub with dask-gateway", () => {
 describe("dask-gateway on GCP and OVH, through the whole program", () => {
     let recorder: MockRecorder;
     const daskValues = (hub: string) => stripSecrets(recorder.get("kubernetes:helm.sh/v3:Release", `${hub}-dask-gateway-release`).wireInputs.values) as any;
+    /** A hub namespace's Secrets as the wire sent them: name -> key -> value. */
+    const namespaceSecrets = (namespace: string): Record<string, Record<string, string>> => Object.fromEntries(
+        recorder.ofType("kubernetes:core/v1:Secret").filter(r => r.inputs.metadata.namespace === namespace).map(r => [r.inputs.metadata.name,
+            Object.fromEntries(Object.entries(unwrapSecret(r.wireInputs.stringData).value as Record<string, unknown>)
+                .map(([key, value]) => [key, unwrapSecret(value).value as string]))]));
     const policy = (hub: string, name: string) => recorder.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", `${hub}-dask-gateway-${name}`).inputs;
 
     before(async () => {
         const daskPool = { machineType: "n2-highmem-16", minNodes: 0, maxNodes: 10, purpose: "dask" };
         const github = (clientId: string) => ({ type: "github", clientId, allowedOrganizations: ["example-org"] });
+        const ovhCluster = (serviceName: string, vlanId: number, bucketKeys: string[], accessGroups: Record<string, unknown>) => ({
+            provider: "ovh", serviceName, region: "GRA11", s3: { region: "gra" },
+            kubernetesVersion: "1.35", network: { vlanId, cidr: "10.0.0.0/16" },
+            nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: "r3-32", minNodes: 0, maxNodes: 10 } },
+            homeStorage: { type: "dynamic", size: "10Gi" },
+            buckets: Object.fromEntries(bucketKeys.map(key => [key, {}])),
+            accessGroups,
+        });
         recorder = useMocks({
             stack: "prod", secretKeys: ["hubSecrets"], config: {
                 clusters: {
@@ -183,18 +307,21 @@ describe("dask-gateway on GCP and OVH, through the whole program", () => {
                         homeStorage: { type: "filestore", tier: "BASIC_HDD", capacityGb: 1024 },
                         buckets: { scratch: {} },
                     },
-                    ovhc: {
-                        provider: "ovh", serviceName: "5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", region: "GRA11", s3: { region: "gra" },
-                        kubernetesVersion: "1.35", network: { vlanId: 12, cidr: "10.0.0.0/16" },
-                        nodePools: { core: { machineType: "b3-8", minNodes: 1, maxNodes: 2 }, user: { machineType: "r3-32", minNodes: 0, maxNodes: 10 } },
-                        homeStorage: { type: "dynamic", size: "10Gi" },
-                    },
+                    ovhc: ovhCluster("5f3c0e2b9a7d4c1e8b6a2f0d9c8e7b6a", 12, ["gfts-data", "gfts-vliz"], {
+                        default: { read: ["gfts-data"] },
+                        vliz: { members: ["davidcasalsvliz"], write: ["gfts-vliz"] },
+                    }),
+                    // Users in no group get no keys here: there is no default group.
+                    ovhn: ovhCluster("0123456789abcdef0123456789abcdef", 13, ["vliz-data"], { vliz: { members: ["davidcasalsvliz"], write: ["vliz-data"] } }),
                 },
                 hubs: {
                     climate: { cluster: "gke", auth: github("Iv1.gke"), cloudAccess: { bucketAdminAccess: ["scratch"] }, daskGateway: { workerPool: "dask" } },
                     gfts: { cluster: "ovhc", auth: github("Iv1.ovh"), daskGateway: {} },
+                    vliz: { cluster: "ovhn", auth: github("Iv1.ovn"), daskGateway: {} },
                 },
-                hubSecrets: { climate: { auth: { clientSecret: "s1" } }, gfts: { auth: { clientSecret: "s2" } } },
+                hubSecrets: {
+                    climate: { auth: { clientSecret: "s1" } }, gfts: { auth: { clientSecret: "s2" } }, vliz: { auth: { clientSecret: "s3" } },
+                },
             },
         });
         const { loadFleetConfig } = await import("../components/config");
@@ -211,6 +338,58 @@ describe("dask-gateway on GCP and OVH, through the whole program", () => {
             serviceAccountName: "user-sa", nodeSelector: { "jupyterhub-fleet/node-pool": "dask" }, tolerations: [DASK_TOLERATION],
         });
         assert.ok(!JSON.stringify(policy("climate", "clusters").spec).includes("169.254.169.254"));
+    });
+
+    it("gives each user's OVH dask cluster exactly the key Secret their server gets: their group's, the default group's, or none", () => {
+        const users = ["davidcasalsvliz", "someone-else"];
+        const expected: Record<string, Record<string, string | undefined>> = {
+            gfts: { davidcasalsvliz: "s3-keys-user-davidcasalsvliz", "someone-else": "s3-keys-default" },
+            vliz: { davidcasalsvliz: "s3-keys-user-davidcasalsvliz", "someone-else": undefined },
+        };
+        for (const hub of ["gfts", "vliz"]) {
+            const secrets = namespaceSecrets(hub);
+            const gateway = daskValues(hub).gateway;
+            // What the kubelet gives the gateway pod: each variable of `gateway.env` from the Secret it names.
+            const gatewayEnv = Object.fromEntries((gateway.env as EnvVar[]).map(({ name, valueFrom: { secretKeyRef: ref } }) => {
+                assert.ok(secrets[ref.name]?.[ref.key] !== undefined, `${hub}: the gateway reads ${ref.name}/${ref.key}, which the namespace lacks`);
+                return [name, secrets[ref.name][ref.key]];
+            }));
+            const hubValues = stripSecrets(recorder.get("kubernetes:helm.sh/v3:Release", `${hub}-release`).wireInputs.values) as any;
+            const envs = userEnvs(gateway.extraConfig["fleet-user-secrets"], gatewayEnv, hubValues.hub.extraConfig["50-ovh-s3-keys"],
+                "/etc/jupyterhub/platform/s3-key-secrets.json", secrets["fleet-platform-files"]["s3-key-secrets.json"], users);
+            for (const user of users) {
+                const { dask, server } = envs[user];
+                const own = expected[hub][user];
+                assert.deepStrictEqual(Object.values(server).map(v => v.valueFrom.secretKeyRef.name), own ? [own, own] : [], `${hub} ${user} server`);
+                const serverEnv = Object.entries(server).map(([name, value]) => ({ name, ...value }));
+                // Scheduler and worker get what the server gets, as references to Secrets the namespace holds.
+                assert.deepStrictEqual(dask, own ? {
+                    scheduler_extra_container_config: { env: serverEnv }, worker_extra_container_config: { env: serverEnv },
+                } : {}, `${hub} ${user} dask`);
+                for (const { valueFrom: { secretKeyRef: ref } } of serverEnv) {
+                    assert.ok(secrets[ref.name]?.[ref.key] !== undefined, `${hub}: ${user} would reference ${ref.name}/${ref.key}, which the namespace lacks`);
+                }
+            }
+        }
+    });
+
+    it("keeps OVH keys out of the gateway's values, restarts it with a changed index, and sends values the chart accepts", () => {
+        const keys = recorder.ofType("ovh:CloudProject/s3Credential:S3Credential").flatMap(c => [`AK-${c.name}`, `SECRET-${c.name}`]);
+        assert.ok(keys.length > 0);
+        for (const hub of ["gfts", "vliz"]) {
+            const wire = recorder.get("kubernetes:helm.sh/v3:Release", `${hub}-dask-gateway-release`).wireInputs;
+            const sent = JSON.stringify(wire.values);
+            for (const key of keys) assert.ok(!sent.includes(key), `${key} in the dask-gateway values of ${hub}`);
+            const index = namespaceSecrets(hub)["fleet-platform-files"]["s3-key-secrets.json"];
+            const digest = crypto.createHash("sha256").update(index).digest("hex");
+            assert.strictEqual(daskValues(hub).gateway.annotations[USER_SECRET_INDEX_ANNOTATION], digest);
+            // Derived from a secret, the digest goes secret on the wire and stays so in the provider's state.
+            assert.deepStrictEqual(plaintextSecrets(checkRelease(wire), [digest]), [], hub);
+            assertDaskChartAccepts(`the ${hub} gateway's values`, daskValues(hub));
+        }
+        // GKE users have no Secrets of their own: no index, no handler.
+        assert.deepStrictEqual([daskValues("climate").gateway.env, Object.keys(daskValues("climate").gateway.extraConfig)], [undefined, ["fleet-limits"]]);
+        assertDaskChartAccepts("the climate gateway's values", daskValues("climate"));
     });
 
     it("runs OVH workers as user-sa on the user pools, with the metadata server closed", () => {

@@ -16,7 +16,7 @@ import { baseHubAccess, BucketRef, bucketEnvVars, bucketUrls, HomeVolume, HubAcc
 import { PLATFORM_FILES_MOUNT_PATH } from "../z2jhValues";
 import { AccessGroups } from "./accessGroups";
 import { reachableBucketKeys } from "./accessMatrix";
-import { ACCESS_KEY_ID, KEY_INDEX_FILE_NAME, keyIndexContent, keySecretName, s3KeysSpawnHook, SECRET_ACCESS_KEY } from "./credentials";
+import { ACCESS_KEY_ID, FALLBACK_KEY, KEY_INDEX_FILE_NAME, keyIndexContent, keySecretName, s3KeysSpawnHook, SECRET_ACCESS_KEY } from "./credentials";
 import { GpuOperator } from "./gpuOperator";
 import { nodePoolTemplate, poolAvailabilityZones, subnetRange } from "./kubeSpec";
 import { ObjectStorage, s3Endpoint } from "./objectStorage";
@@ -245,6 +245,7 @@ export class OvhCluster extends pulumi.ComponentResource implements Platform {
                 name: keySecretName(p.login),
                 data: { [ACCESS_KEY_ID]: keys[p.id].accessKeyId, [SECRET_ACCESS_KEY]: keys[p.id].secretAccessKey },
             })),
+            userSecretEnv: { indexFile: KEY_INDEX_FILE_NAME, fallbackKey: FALLBACK_KEY, variables: [ACCESS_KEY_ID, SECRET_ACCESS_KEY] },
             hubExtraConfig: {
                 [S3_KEYS_EXTRA_CONFIG_KEY]: s3KeysSpawnHook(this.clusterKey, `${PLATFORM_FILES_MOUNT_PATH}/${KEY_INDEX_FILE_NAME}`),
             },
