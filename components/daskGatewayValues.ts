@@ -44,6 +44,11 @@ export interface DaskGatewayValuesInput {
     readonly idleTimeoutMinutes: number;
     /** Per-user Secrets schedulers and workers get as their users' servers do; none where the platform has none. */
     readonly userSecrets?: DaskUserSecrets;
+    /**
+     * Variables every scheduler and worker gets, as user servers do (the platform's S3 endpoint, region and
+     * checksum settings): without them s3fs on a worker would go to AWS with OVH keys.
+     */
+    readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** The platform's per-user Secrets (UserSecretEnv), with the Secret in the hub's namespace that holds their index. */
@@ -175,6 +180,8 @@ export function daskGatewayValues(input: DaskGatewayValuesInput): PlainObject {
             },
             backend: {
                 ...image ? { image } : {},
+                // The chart's ClusterConfig.environment, set on schedulers and workers (templates/gateway/configmap.yaml).
+                ...input.environment && Object.keys(input.environment).length ? { environment: { ...input.environment } } : {},
                 scheduler: { extraPodConfig: podConfig },
                 worker: { extraPodConfig: podConfig },
             },

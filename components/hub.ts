@@ -213,6 +213,8 @@ export class Hub extends pulumi.ComponentResource {
                     maxMemory: dask.maxMemory === undefined ? undefined : memoryBytes(dask.maxMemory),
                     idleTimeoutMinutes: dask.idleTimeoutMinutes,
                     userSecrets: secretEnv && { ...secretEnv, indexSecret: PLATFORM_SECRET_NAME },
+                    // Bucket variables name each user's own prefix through $(JUPYTERHUB_USER), which pods of the gateway lack.
+                    environment: Object.fromEntries(Object.entries(access.env).filter(([variable]) => !(variable in hub.bucketEnv))),
                 },
                 userSecretIndex: indexFile?.content,
                 apiToken: daskGatewayToken,

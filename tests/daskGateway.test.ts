@@ -316,7 +316,7 @@ describe("dask-gateway on GCP and OVH, through the whole program", () => {
                 },
                 hubs: {
                     climate: { cluster: "gke", auth: github("Iv1.gke"), cloudAccess: { bucketAdminAccess: ["scratch"] }, daskGateway: { workerPool: "dask" } },
-                    gfts: { cluster: "ovhc", auth: github("Iv1.ovh"), daskGateway: {} },
+                    gfts: { cluster: "ovhc", auth: github("Iv1.ovh"), daskGateway: {}, bucketEnv: { DATA_BUCKET: "gfts-data" } },
                     vliz: { cluster: "ovhn", auth: github("Iv1.ovn"), daskGateway: {} },
                 },
                 hubSecrets: {
@@ -390,6 +390,17 @@ describe("dask-gateway on GCP and OVH, through the whole program", () => {
         // GKE users have no Secrets of their own: no index, no handler.
         assert.deepStrictEqual([daskValues("climate").gateway.env, Object.keys(daskValues("climate").gateway.extraConfig)], [undefined, ["fleet-limits"]]);
         assertDaskChartAccepts("the climate gateway's values", daskValues("climate"));
+    });
+
+    it("gives OVH schedulers and workers the S3 endpoint settings users get, not the per-user bucket variables", () => {
+        const userEnv = (stripSecrets(recorder.get("kubernetes:helm.sh/v3:Release", "gfts-release").wireInputs.values) as any).singleuser.extraEnv;
+        const workerEnv: Record<string, string> = daskValues("gfts").gateway.backend.environment;
+        // Users' DATA_BUCKET ends in $(JUPYTERHUB_USER), which the gateway's pods do not have.
+        assert.match(userEnv.DATA_BUCKET, /\/\$\(JUPYTERHUB_USER\)$/);
+        assert.deepStrictEqual(Object.keys(workerEnv).sort(), Object.keys(userEnv).filter(v => v.startsWith("AWS_")).sort());
+        for (const [variable, value] of Object.entries(workerEnv)) assert.strictEqual(value, userEnv[variable], variable);
+        assert.ok(workerEnv.AWS_ENDPOINT_URL_S3.startsWith("https://s3.gra."), workerEnv.AWS_ENDPOINT_URL_S3);
+        assertDaskChartAccepts("the gfts gateway's values", daskValues("gfts"));
     });
 
     it("runs OVH workers as user-sa on the user pools, with the metadata server closed", () => {
