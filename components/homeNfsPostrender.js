@@ -32,7 +32,11 @@ function withoutChartClaim(manifests) {
     if (claims[0].spec.volumeName) {
         throw new Error(`the chart's claim ${claimNames[0]} is bound to its own volume ${claims[0].spec.volumeName}: no cloud disk may be set`);
     }
-    return documents.filter((_, i) => !isChartClaim(objects[i])).map(document => document.toString()).join("---\n");
+    // Each document starts with its own `---`, as helm wrote it, so they concatenate.
+    return documents.filter((_, i) => !isChartClaim(objects[i])).map(document => {
+        document.directives.docStart = true;
+        return document.toString();
+    }).join("");
 }
 
 module.exports = { withoutChartClaim };
