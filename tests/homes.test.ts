@@ -442,29 +442,36 @@ describe("homes: an existing cluster's storage class for nfs-server volumes", ()
     });
 });
 
+/** An existing cluster with nfs-server homes on the site's class, deployed under mocks. */
+async function deployOnPrem(mode?: "empty-cluster-preview"): Promise<{ recorder: MockRecorder; fleet: Fleet }> {
+    const recorder = useMocks({
+        mode,
+        config: {
+            clusters: { onprem: { provider: "kubernetes", context: "onprem",
+                homeStorage: { type: "nfs-server", sizeGb: 500, perUserQuotaGb: 20, storageClass: "homes-xfs" } } },
+            hubs: { lab: hubOn("onprem", { homeQuotaGb: 30, sharedDirectory: { mountPath: "/srv/shared" } }) },
+            hubSecrets: { lab: { auth: { clientSecret: "s" } } },
+        },
+        secretKeys: ["hubSecrets"],
+        // The site's class, as `kubectl get storageclass homes-xfs -o yaml` shows it.
+        outputs: { "kubernetes:storage.k8s.io/v1:StorageClass": () => ({
+            reclaimPolicy: "Retain", allowVolumeExpansion: true, volumeBindingMode: "WaitForFirstConsumer",
+            parameters: { "csi.storage.k8s.io/fstype": "xfs" }, mountOptions: ["pquota"],
+        }) },
+    });
+    const { loadFleetConfig } = await import("../components/config");
+    const { deployFleet } = await import("../components/fleet");
+    const fleet = deployFleet(loadFleetConfig());
+    await settleRegistrations(recorder);
+    return { recorder, fleet };
+}
+
 describe("homes: nfs-server on an existing cluster", function () {
     this.timeout(120000);
     let recorder: MockRecorder;
     let fleet: Fleet;
     before(async () => {
-        recorder = useMocks({
-            config: {
-                clusters: { onprem: { provider: "kubernetes", context: "onprem",
-                    homeStorage: { type: "nfs-server", sizeGb: 500, perUserQuotaGb: 20, storageClass: "homes-xfs" } } },
-                hubs: { lab: hubOn("onprem", { homeQuotaGb: 30, sharedDirectory: { mountPath: "/srv/shared" } }) },
-                hubSecrets: { lab: { auth: { clientSecret: "s" } } },
-            },
-            secretKeys: ["hubSecrets"],
-            // The site's class, as `kubectl get storageclass homes-xfs -o yaml` shows it.
-            outputs: { "kubernetes:storage.k8s.io/v1:StorageClass": () => ({
-                reclaimPolicy: "Retain", allowVolumeExpansion: true, volumeBindingMode: "WaitForFirstConsumer",
-                parameters: { "csi.storage.k8s.io/fstype": "xfs" }, mountOptions: ["pquota"],
-            }) },
-        });
-        const { loadFleetConfig } = await import("../components/config");
-        const { deployFleet } = await import("../components/fleet");
-        fleet = deployFleet(loadFleetConfig());
-        await settleRegistrations(recorder);
+        ({ recorder, fleet } = await deployOnPrem());
     });
 
     it("claims each hub's volume from the class once it is read to retain, sized, protected, as the chart's Deployment names it", async () => {
@@ -503,5 +510,16 @@ describe("homes: nfs-server on an existing cluster", function () {
         const moved = diffPlans(plan(claim(500)), plan(claim(500, "other")));
         assert.strictEqual(moved.replaces[0]?.replacedBecause, "changed spec.storageClassName");
         assert.match(moved.alerts[0], /^replaces protected/);
+    });
+});
+
+describe("homes: nfs-server on an existing cluster, first preview", function () {
+    this.timeout(120000);
+
+    it("plans the claim from the class it reads (an object the fleet does not make) and the server after it", async () => {
+        const { recorder } = await deployOnPrem("empty-cluster-preview");
+        const claim = recorder.sent.get("kubernetes:core/v1:PersistentVolumeClaim::lab-home-nfs-claim")!;
+        assert.strictEqual(claim.wireInputs.spec.storageClassName, "homes-xfs", "known in the preview: the read runs then");
+        assert.ok(recorder.sent.get("kubernetes:helm.sh/v3:Release::lab-home-nfs-release")!.dependencies.some(urn => urn.endsWith("::lab-home-nfs-claim")));
     });
 });
