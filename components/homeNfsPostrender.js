@@ -7,36 +7,38 @@
  * what is deployed.
  */
 "use strict";
-const { parseAllDocuments } = require("yaml");
+const { parseDocument } = require("yaml");
 
 /** The chart's volume of the export (jupyterhub-home-nfs 1.2.0 templates/deployment.yaml). */
 const EXPORT_VOLUME = "home-directories";
 
-/** The manifests without the chart's claim for the export; throws on anything else. */
+/**
+ * The manifests without the chart's claim for the export; throws on anything else. The documents that stay are
+ * passed on as helm wrote them, byte for byte: split at the `---` lines that start each one (a `---` at the start
+ * of a line ends any YAML document, block scalars included), not parsed and written out again.
+ */
 function withoutChartClaim(manifests) {
-    const documents = parseAllDocuments(manifests);
-    const broken = documents.find(document => document.errors.length > 0);
-    if (broken) throw new Error(`the rendered chart does not parse: ${broken.errors[0].message}`);
-    const objects = documents.map(document => document.toJS());
-    const claimNames = objects
-        .filter(object => object && object.kind === "Deployment")
-        .flatMap(deployment => deployment.spec.template.spec.volumes ?? [])
+    const documents = manifests.split(/^---$/m).map(text => {
+        const document = parseDocument(text);
+        if (document.errors.length > 0) throw new Error(`the rendered chart does not parse: ${document.errors[0].message}`);
+        return { text, object: document.toJS() };
+    });
+    const claimNames = documents
+        .filter(({ object }) => object && object.kind === "Deployment")
+        .flatMap(({ object }) => object.spec.template.spec.volumes ?? [])
         .filter(volume => volume.name === EXPORT_VOLUME && volume.persistentVolumeClaim)
         .map(volume => volume.persistentVolumeClaim.claimName);
     if (claimNames.length !== 1) {
         throw new Error(`expected one Deployment mounting a claim as volume ${EXPORT_VOLUME}, found ${claimNames.length}`);
     }
     const isChartClaim = object => object && object.kind === "PersistentVolumeClaim" && object.metadata.name === claimNames[0];
-    const claims = objects.filter(isChartClaim);
+    const claims = documents.filter(({ object }) => isChartClaim(object));
     if (claims.length !== 1) throw new Error(`expected the chart's claim ${claimNames[0]} once, found it ${claims.length} times`);
-    if (claims[0].spec.volumeName) {
-        throw new Error(`the chart's claim ${claimNames[0]} is bound to its own volume ${claims[0].spec.volumeName}: no cloud disk may be set`);
+    if (claims[0].object.spec.volumeName) {
+        throw new Error(`the chart's claim ${claimNames[0]} is bound to its own volume ${claims[0].object.spec.volumeName}: no cloud disk may be set`);
     }
-    // Each document starts with its own `---`, as helm wrote it, so they concatenate.
-    return documents.filter((_, i) => !isChartClaim(objects[i])).map(document => {
-        document.directives.docStart = true;
-        return document.toString();
-    }).join("");
+    // What precedes the first `---` (nothing, from helm) and documents of nothing but a `# Source` comment stay out.
+    return documents.filter(({ object }) => object !== null && !isChartClaim(object)).map(({ text }) => `---${text}`).join("");
 }
 
 module.exports = { withoutChartClaim };
