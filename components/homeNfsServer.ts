@@ -20,6 +20,7 @@
  * (homeNfsPostrender.js) drops the chart's own claim, which would collide with it. Helm then never owns the
  * claim: neither an uninstall nor a failed install's cleanup can delete it.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { HOME_NFS_RELEASE_SUFFIX } from "./config/homeStorage";
@@ -61,12 +62,19 @@ export type HomeNfsDisk =
     };
 
 /**
- * The post-renderer that drops the chart's own claim (see above). Helm runs it by this path relative to the
- * provider's working directory (helm pkg/postrender/exec.go `getFullPath`: exec.LookPath), which Pulumi sets to
- * the project's directory (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go `execPlugin`: `cmd.Dir = pwd`);
- * a relative path keeps the release's inputs the same on every machine.
+ * Where the post-renderer that drops the chart's own claim (see above) is, as the release names it: relative to
+ * the provider's working directory, so the same on every machine. Helm execs that path (pkg/postrender/exec.go
+ * `getFullPath`: exec.LookPath) from the provider's directory, which is the program's: Pulumi starts both in the
+ * directory of `main` (pulumi/pulumi pkg/engine/projinfo.go `getPwdMain`: bin/ for `main: bin/index.js`;
+ * sdk/go/common/resource/plugin/plugin.go `execPlugin`: `cmd.Dir = pwd`; the Node.js host chdirs to it), hence
+ * `cwd`. The script is not compiled: it stays in the sources, beside `moduleFile` under ts-node and two levels
+ * above it when compiled to bin/components/.
  */
-export const HOME_NFS_POSTRENDER = "./components/homeNfsPostrender.js";
+export function homeNfsPostrenderPath(moduleFile: string, cwd: string): string {
+    const projectDir = path.resolve(path.dirname(moduleFile), moduleFile.endsWith(".js") ? "../.." : "..");
+    return path.relative(cwd, path.join(projectDir, "components", "homeNfsPostrender.js"));
+}
+export const HOME_NFS_POSTRENDER = homeNfsPostrenderPath(__filename, process.cwd());
 
 export interface HomeNfsValuesInput {
     readonly disk: HomeNfsDisk;

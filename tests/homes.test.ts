@@ -384,15 +384,17 @@ function renderedChart(claim: { volumeName?: string } = {}, mountedClaim = "home
 /** Runs the post-renderer as helm does (pkg/postrender/exec.go: the executable, manifests on stdin). */
 async function postrender(manifests: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const { HOME_NFS_POSTRENDER } = await import("../components/homeNfsServer");
-    const result = spawnSync(path.resolve(__dirname, "..", HOME_NFS_POSTRENDER), { input: manifests, encoding: "utf8" });
+    const result = spawnSync(path.resolve(process.cwd(), HOME_NFS_POSTRENDER), { input: manifests, encoding: "utf8" });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe("homes: the post-renderer that leaves the NFS server the fleet's claim", () => {
-    it("is an executable at the path the release names, relative to the project (the provider's working directory)", async () => {
-        const { HOME_NFS_POSTRENDER } = await import("../components/homeNfsServer");
-        assert.ok(HOME_NFS_POSTRENDER.startsWith("./"), "the same input on every machine");
-        const mode = fs.statSync(path.resolve(__dirname, "..", HOME_NFS_POSTRENDER)).mode;
+    it("is named relative to the provider's working directory, compiled (bin/) or not, and is an executable there", async () => {
+        const { HOME_NFS_POSTRENDER, homeNfsPostrenderPath } = await import("../components/homeNfsServer");
+        assert.strictEqual(homeNfsPostrenderPath("/srv/fleet/bin/components/homeNfsServer.js", "/srv/fleet/bin"), "../components/homeNfsPostrender.js");
+        assert.strictEqual(homeNfsPostrenderPath("/home/ci/fleet/components/homeNfsServer.ts", "/home/ci/fleet"), "components/homeNfsPostrender.js");
+        assert.strictEqual(HOME_NFS_POSTRENDER, "components/homeNfsPostrender.js", "mocha runs in the project directory, as ts-node would");
+        const mode = fs.statSync(path.resolve(process.cwd(), HOME_NFS_POSTRENDER)).mode;
         assert.ok((mode & 0o111) !== 0, "helm execs it");
     });
 
@@ -492,7 +494,7 @@ describe("homes: nfs-server on an existing cluster", function () {
     it("serves it from the chart with its own claim dropped, after the claim exists, with the hub's quota, and users mount the server", async () => {
         const values = await assertServedHome(recorder, "lab", undefined, undefined, 30);
         const server = recorder.sent.get("kubernetes:helm.sh/v3:Release::lab-home-nfs-release")!;
-        assert.strictEqual(server.wireInputs.postrender, "./components/homeNfsPostrender.js");
+        assert.strictEqual(server.wireInputs.postrender, "components/homeNfsPostrender.js");
         assert.ok(server.dependencies.some(urn => urn.endsWith("::lab-home-nfs-claim")), "helm installs once the claim exists");
         assertChartAccepts("lab's values", values);
         assert.ok(values.hub.extraConfig["65-shared-directories"].includes("fleet_spawn_hooks.append(fleet_shared_directories)"));
