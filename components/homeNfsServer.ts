@@ -10,7 +10,17 @@
  * the disk stays (reclaim Retain), and a new release binds it again.
  * Its `auto-xfs-resizer` container runs `xfs_growfs` every five minutes, so a disk grown by a config edit
  * becomes usable space without a restart.
+ *
+ * On an existing cluster there is no cloud disk to name, only the site's storage class, and chart 1.2.0 cannot
+ * use one: its claim is rendered unconditionally with `storageClassName: ""` (templates/persistent-volume-claim.yaml),
+ * which binds only to a PV made by hand, and its Deployment mounts that claim by the same name
+ * (templates/deployment.yaml `claimName: {{ include "jupyterhub-home-nfs.home-nfs.fullname" . }}`); the values
+ * offer no other claim (its `persistentVolume.storageClass` is read by no 1.2.0 template). So the fleet makes the
+ * claim itself, protected, under the name the Deployment mounts, and the release's post-renderer
+ * (homeNfsPostrender.js) drops the chart's own claim, which would collide with it. Helm then never owns the
+ * claim: neither an uninstall nor a failed install's cleanup can delete it.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { HOME_NFS_RELEASE_SUFFIX } from "./config/homeStorage";
@@ -38,11 +48,33 @@ export const HOME_NFS_MOUNT_OPTIONS = ["rsize=1048576", "wsize=1048576", "timeo=
 /** How often the quota enforcer looks for new home directories, in seconds (the chart's default). */
 const QUOTA_WAIT_SECONDS = 30;
 
-/** A hub's disk as the chart takes it: its cloud (the chart's values key) and volume id. */
-export interface HomeNfsDisk {
-    readonly cloud: "eks" | "gke" | "openstack";
-    readonly volumeId: pulumi.Input<string>;
+/**
+ * A hub's volume: a cloud disk as the chart takes it (its cloud, the chart's values key, and volume id), or on an
+ * existing cluster a claim the fleet makes from a storage class.
+ */
+export type HomeNfsDisk =
+    | { readonly cloud: "eks" | "gke" | "openstack"; readonly volumeId: pulumi.Input<string> }
+    | {
+        /** The class the claim is made from, resolved once it is read to retain. */
+        readonly storageClass: pulumi.Input<string>;
+        /** The claim's request in GiB; a larger one resizes the volume in place. */
+        readonly sizeGb: number;
+    };
+
+/**
+ * Where the post-renderer that drops the chart's own claim (see above) is, as the release names it: relative to
+ * the provider's working directory, so the same on every machine. Helm execs that path (pkg/postrender/exec.go
+ * `getFullPath`: exec.LookPath) from the provider's directory, which is the program's: Pulumi starts both in the
+ * directory of `main` (pulumi/pulumi pkg/engine/projinfo.go `getPwdMain`: bin/ for `main: bin/index.js`;
+ * sdk/go/common/resource/plugin/plugin.go `execPlugin`: `cmd.Dir = pwd`; the Node.js host chdirs to it), hence
+ * `cwd`. The script is not compiled: it stays in the sources, beside `moduleFile` under ts-node and two levels
+ * above it when compiled to bin/components/.
+ */
+export function homeNfsPostrenderPath(moduleFile: string, cwd: string): string {
+    const projectDir = path.resolve(path.dirname(moduleFile), moduleFile.endsWith(".js") ? "../.." : "..");
+    return path.relative(cwd, path.join(projectDir, "components", "homeNfsPostrender.js"));
 }
+export const HOME_NFS_POSTRENDER = homeNfsPostrenderPath(__filename, process.cwd());
 
 export interface HomeNfsValuesInput {
     readonly disk: HomeNfsDisk;
@@ -77,7 +109,21 @@ export function homeNfsValues(input: HomeNfsValuesInput): PlainObject {
         },
         autoResizer: { enabled: true },
         nodeSelector: { ...input.nodeSelector },
-        [input.disk.cloud]: { enabled: true, volumeId: input.disk.volumeId },
+        // Without a cloud the chart makes no PV, and its Deployment mounts the fleet's claim.
+        ...("cloud" in input.disk ? { [input.disk.cloud]: { enabled: true, volumeId: input.disk.volumeId } } : {}),
+    };
+}
+
+/** The fleet's claim for a volume from a storage class, named as the chart's Deployment mounts it. Pure. */
+export function homeNfsClaimArgs(namespace: pulumi.Input<string>, disk: Extract<HomeNfsDisk, { storageClass: unknown }>): k8s.core.v1.PersistentVolumeClaimArgs {
+    return {
+        metadata: { name: HOME_NFS_SERVICE, namespace },
+        spec: {
+            // One server pod mounts it, as the chart's own claim (persistentVolume.accessModes' default).
+            accessModes: ["ReadWriteOnce"],
+            storageClassName: disk.storageClass,
+            resources: { requests: { storage: `${disk.sizeGb}Gi` } },
+        },
     };
 }
 
@@ -102,6 +148,14 @@ export class HomeNfsServer extends pulumi.ComponentResource {
     constructor(name: string, args: HomeNfsServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub:hub:HomeNfsServer", name, {}, opts);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, provider: args.kubeProvider };
+        const disk = args.values.disk;
+        // Only spec.resources of a claim changes in place (pulumi-kubernetes provider/pkg/provider/diff.go `forceNew`
+        // lists its accessModes, selector, storageClassName and volumeName), so a larger sizeGb is a patch, and
+        // `protect` refuses anything that would replace or delete it.
+        const claim = "storageClass" in disk
+            ? new k8s.core.v1.PersistentVolumeClaim(`${name}-claim`, homeNfsClaimArgs(args.namespace, disk),
+                { ...childOpts, protect: true, dependsOn: args.dependsOn })
+            : undefined;
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: homeNfsReleaseName(args.hubKey),
             namespace: args.namespace,
@@ -109,9 +163,10 @@ export class HomeNfsServer extends pulumi.ComponentResource {
             chart: HOME_NFS_CHART,
             version: HOME_NFS_CHART_VERSION,
             values: homeNfsValues(args.values),
+            postrender: claim ? HOME_NFS_POSTRENDER : undefined,
             atomic: true,
             cleanupOnFail: true,
-        }, { ...childOpts, dependsOn: args.dependsOn });
+        }, { ...childOpts, dependsOn: [...args.dependsOn ?? [], ...claim ? [claim] : []] });
         // The ID comes from the release's status, so the read waits for the release (see Hub.proxyAddress).
         const serviceId = this.release.status.apply(status => `${status.namespace}/${HOME_NFS_SERVICE}`);
         const service = k8s.core.v1.Service.get(`${name}-service`, serviceId, { ...childOpts, dependsOn: [this.release] });

@@ -94,7 +94,7 @@ export type HomeVolume =
         readonly sizeGb: number;
         /** The cluster's per-user quota in GiB; the hub's `homeQuotaGb` overrides it. */
         readonly perUserQuotaGb?: number;
-        /** Where the server may run: the disk's zone, on core nodes. */
+        /** Where the server may run: the disk's zone, on core nodes (anywhere on an existing cluster, whose class places the volume). */
         readonly nodeSelector: Readonly<Record<string, string>>;
         /** The disk (and its snapshot policy attachment), which the server waits for. */
         readonly dependsOn?: pulumi.Resource[];

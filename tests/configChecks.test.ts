@@ -178,7 +178,7 @@ describe("config checks: resources, mounts, an empty fleet, typos", () => {
             f.hubs.other = githubHub("onprem", { auth: { type: "saml" }, cloudAccess: undefined, bucketEnv: {}, domain: "o.example.org" });
         })),
         "clusters.uw2.provider: string \"awz\" looks like a typo of aws (did you mean aws? allowed: aws, gcp, ovh, kubernetes)",
-        "clusters.onprem.homeStorage.type: string \"nsf\" looks like a typo of nfs (did you mean nfs? allowed: dynamic, nfs)",
+        "clusters.onprem.homeStorage.type: string \"nsf\" looks like a typo of nfs (did you mean nfs? allowed: dynamic, nfs, nfs-server)",
         "hubs.staging.auth.type: string \"odic\" looks like a typo of oidc (did you mean oidc? allowed: github, oidc, cilogon, shared-password, ephemeral, dummy)",
         "hubs.other.auth.type: string \"saml\" is not a known type (use one of: github, oidc, cilogon, shared-password, ephemeral, dummy)");
     });

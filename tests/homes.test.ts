@@ -3,12 +3,18 @@
  * hub's NFS server, the disks and snapshot policies on each cloud as registered, and what users mount.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
 import Ajv from "ajv";
+import { parseAllDocuments } from "yaml";
+import type { Fleet } from "../components/fleet";
+import { PlanJson, PlanJsonResource, diffPlans } from "../scripts/planReport";
 import { deepMerge } from "../components/util";
 import { expectExactly, expectProblem, fleetWith, problemsOf } from "./configProblems";
 import { awsCluster, githubHub } from "./fixtures";
 import { assertChartAccepts } from "./chartSchema";
-import { MockRecorder, RecordedResource, settleRegistrations, useMocks } from "./harness";
+import { MockRecorder, RecordedResource, settleRegistrations, settledValueOf, useMocks } from "./harness";
 import { stripSecrets } from "../scripts/engineModel/helmRelease";
 import homeNfsSchema from "./charts/jupyterhub-home-nfs/1.2.0/values.schema.json";
 import homeNfsDefaults from "./charts/jupyterhub-home-nfs/1.2.0/values.json";
@@ -59,7 +65,7 @@ describe("homes: config", () => {
         }));
         expectExactly(problems,
             "clusters.uw2.homeStorage.perUserQuotaGb: 60 GB per user is more than the whole volume (sizeGb 50) (lower perUserQuotaGb to at most 50, or raise sizeGb)",
-            "clusters.gra.homeStorage.snapshots: ovh clusters have no snapshot schedule for volumes (remove it and schedule CSI VolumeSnapshots as docs/homes.md (\"Snapshots on OVH\") shows)",
+            "clusters.gra.homeStorage.snapshots: ovh clusters have no snapshot schedule for volumes (remove it and schedule CSI VolumeSnapshots as docs/homes.md (\"nfs-server on OVH and existing clusters (CSI snapshots)\") shows)",
             "hubs.staging.homeQuotaGb: 80 GB per user is more than the hub's volume (sizeGb 50) (lower it to at most 50)",
             "hubs.staging.sharedDirectory.mountPath: /home/jovyan/shared is inside the user's home (/home/jovyan), where it would hide or shadow their files (mount it outside the home, e.g. /srv/shared (users can link it: ln -s /srv/shared ~/shared))",
             "hubs.gfts.sharedDirectory.mountPath: /home/jovyan is inside the user's home (/home/jovyan), where it would hide or shadow their files (mount it outside the home, e.g. /srv/shared (users can link it: ln -s /srv/shared ~/shared))",
@@ -68,13 +74,32 @@ describe("homes: config", () => {
             "hubs.climate.adminHomeAccess: clusters.exr.homeStorage is dynamic: each home is its own volume, which one server cannot mount all of (remove it, or use a shared home storage type (efs, filestore, nfs, nfs-server))");
     });
 
-    it("has no nfs-server on existing clusters, and no quotas where the storage has none", () => {
+    it("takes nfs-server on an existing cluster from a named storage class, with quotas and the hub fields", () => {
+        expectExactly(problemsOf(fleetWith(f => {
+            f.clusters.onprem = { provider: "kubernetes", context: "onprem",
+                homeStorage: { type: "nfs-server", sizeGb: 100, perUserQuotaGb: 10, storageClass: "homes-xfs" } };
+            f.hubs.lab = hubOn("onprem", { homeQuotaGb: 5, sharedDirectory: { mountPath: "/srv/shared" }, adminHomeAccess: true });
+            f.hubSecrets.lab = { auth: { clientSecret: "s" } };
+        })));
+    });
+
+    it("refuses nfs-server on an existing cluster without a class, with snapshots or on OpenShift, a class elsewhere, and quotas where the storage has none", () => {
         const problems = problemsOf(fleetWith(f => {
-            f.clusters.onprem = { provider: "kubernetes", context: "onprem", homeStorage: { type: "nfs-server", sizeGb: 100 } };
+            f.clusters.onprem = { provider: "kubernetes", context: "onprem", homeStorage: { type: "nfs-server", sizeGb: 100, snapshots: { keepDays: 7 } } };
+            f.clusters.okd = { provider: "kubernetes", context: "okd", openshift: true, homeStorage: { type: "nfs-server", sizeGb: 100, storageClass: "ceph-rbd" } };
+            f.clusters.exh = gcpCluster({ type: "nfs-server", sizeGb: 100, storageClass: "premium-rwo" });
             f.hubs.staging.homeQuotaGb = 10;
         }));
-        expectProblem(problems, /^clusters\.onprem\.homeStorage\.type: .*nfs-server/);
-        expectProblem(problems, /^hubs\.staging\.homeQuotaGb: clusters\.uw2\.homeStorage is efs, which has no per-user quotas/);
+        expectExactly(problems,
+            "clusters.onprem.homeStorage.snapshots: kubernetes clusters have no snapshot schedule for volumes (remove it and schedule CSI VolumeSnapshots as " +
+            "docs/homes.md (\"nfs-server on OVH and existing clusters (CSI snapshots)\") shows)",
+            "clusters.onprem.homeStorage.storageClass: nfs-server homes on an existing cluster need a named storage class for each hub's volume (name one whose " +
+            "reclaimPolicy is Retain (the deployment checks it; with quotas it must make XFS volumes mounted with pquota: docs/homes.md))",
+            "clusters.okd.homeStorage.type: the nfs-server chart runs privileged containers (nfs-ganesha, xfs_quota), which OpenShift admits only under the " +
+            "privileged SCC (use homeStorage: { type: nfs, … } with the site's NFS server)",
+            "clusters.exh.homeStorage.storageClass: the fleet makes each hub's volume itself on gcp (a balanced persistent disk) (remove it (storageClass " +
+            "names the class of existing clusters' volumes))",
+            "hubs.staging.homeQuotaGb: clusters.uw2.homeStorage is efs, which has no per-user quotas (remove it, or use homeStorage type nfs-server (docs/homes.md))");
     });
 
     it("refuses a hub key too long for its NFS server's helm release", () => {
@@ -137,6 +162,15 @@ describe("homes: the NFS server's chart values", () => {
         assert.deepStrictEqual(values.nodeSelector, { "topology.kubernetes.io/zone": "us-central1-c" });
     });
 
+    it("names no cloud disk for a claim from a storage class, so the chart makes no PV", async () => {
+        const { homeNfsValues } = await import("../components/homeNfsServer");
+        const values = homeNfsValues({ disk: { storageClass: "homes-xfs", sizeGb: 500 }, quotaGb: 10, nodeSelector: {} }) as any;
+        accepts(values);
+        // templates/persistent-volume.yaml renders only `if or .Values.eks.enabled .Values.gke.enabled .Values.openstack.enabled`.
+        assert.ok(!("eks" in values) && !("gke" in values) && !("openstack" in values));
+        assert.deepStrictEqual([values.quotaEnforcer.enabled, values.nodeSelector], [true, {}]);
+    });
+
     it("runs no quota enforcer without a quota", async () => {
         const { homeNfsValues } = await import("../components/homeNfsServer");
         const values = homeNfsValues({ disk: { cloud: "openstack", volumeId: "0b5c-uuid" }, nodeSelector: {} }) as any;
@@ -159,12 +193,14 @@ async function deploy(raw: Record<string, unknown>): Promise<MockRecorder> {
 const releaseValues = (resource: RecordedResource): any => stripSecrets(resource.wireInputs.values);
 
 /** What every nfs-server hub gets: its server's release, and users' PV on that server's address. */
-async function assertServedHome(recorder: MockRecorder, hubKey: string, cloud: string, volumeId: string, quotaGb: number | undefined) {
+async function assertServedHome(recorder: MockRecorder, hubKey: string, cloud: string | undefined, volumeId: string | undefined, quotaGb: number | undefined) {
     const server = recorder.get("kubernetes:helm.sh/v3:Release", `${hubKey}-home-nfs-release`).inputs;
     assert.deepStrictEqual([server.name, server.namespace, server.chart, server.version],
         [`${hubKey}-home-nfs`, hubKey, "oci://ghcr.io/2i2c-org/jupyterhub-home-nfs/jupyterhub-home-nfs", "1.2.0"]);
     assert.strictEqual(server.repositoryOpts, undefined, "an OCI chart has no repository");
-    assert.deepStrictEqual(server.values[cloud], { enabled: true, volumeId });
+    for (const key of ["eks", "gke", "openstack"]) {
+        assert.deepStrictEqual(server.values[key], key === cloud ? { enabled: true, volumeId } : undefined, `values.${key}`);
+    }
     assert.strictEqual(server.values.quotaEnforcer.config.QuotaManager.hard_quota, quotaGb ?? 0);
     assert.strictEqual(server.values.quotaEnforcer.enabled, quotaGb !== undefined);
 
@@ -318,5 +354,175 @@ describe("homes: shared directory on Filestore", function () {
         assertChartAccepts("climate's values", values);
         const pv = recorder.get("kubernetes:core/v1:PersistentVolume", "climate-home").inputs.spec;
         assert.strictEqual(pv.nfs.path, "/homes/climate");
+    });
+});
+
+/**
+ * What helm pipes into the post-renderer for an existing cluster's hub `lab`: jupyterhub-home-nfs 1.2.0 rendered
+ * for homeNfsValues without a cloud disk (release lab-home-nfs, fullnameOverride ""), as helm writes it (pkg/action
+ * action.go `renderResources`: `---` and `# Source: <template>` before each), abridged to what the templates make of
+ * those values around the claim: templates/persistent-volume-claim.yaml, service.yaml and deployment.yaml.
+ */
+function renderedChart(claim: { volumeName?: string } = {}, mountedClaim = "home-nfs"): string {
+    const labels = "  labels:\n    helm.sh/chart: jupyterhub-home-nfs-1.2.0\n    app.kubernetes.io/name: home-nfs\n" +
+        "    app.kubernetes.io/instance: lab-home-nfs\n    app.kubernetes.io/managed-by: Helm\n";
+    return [
+        "---\n# Source: jupyterhub-home-nfs/templates/persistent-volume-claim.yaml\napiVersion: v1\nkind: PersistentVolumeClaim\n" +
+        `metadata:\n  name: home-nfs\n${labels}    app.kubernetes.io/component: storage\nspec:\n  accessModes:\n    - ReadWriteOnce\n` +
+        "  volumeMode: Filesystem\n  resources:\n    requests:\n      storage: 1M\n  storageClassName: \"\"\n" +
+        (claim.volumeName ? `  volumeName: ${claim.volumeName}\n` : ""),
+        "---\n# Source: jupyterhub-home-nfs/templates/service.yaml\napiVersion: v1\nkind: Service\n" +
+        `metadata:\n  name: home-nfs\n${labels}spec:\n  type: ClusterIP\n  ports:\n    - name: nfs\n      port: 2049\n  selector:\n    app: nfs-server\n`,
+        "---\n# Source: jupyterhub-home-nfs/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\n" +
+        `metadata:\n  name: home-nfs\n${labels}spec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - name: nfs-server\n` +
+        "        image: \"ghcr.io/2i2c-org/nfs-ganesha:0.0.7\"\n        volumeMounts:\n        - name: home-directories\n          mountPath: /export\n" +
+        `      volumes:\n      - name: home-directories\n        persistentVolumeClaim:\n          claimName: ${mountedClaim}\n` +
+        "      - name: ganesha-config\n        configMap:\n          name: home-nfs-ganesha-config\n",
+    ].join("");
+}
+
+/** Runs the post-renderer as helm does (pkg/postrender/exec.go: the executable, manifests on stdin). */
+async function postrender(manifests: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    const { HOME_NFS_POSTRENDER } = await import("../components/homeNfsServer");
+    const result = spawnSync(path.resolve(process.cwd(), HOME_NFS_POSTRENDER), { input: manifests, encoding: "utf8" });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("homes: the post-renderer that leaves the NFS server the fleet's claim", () => {
+    it("is named relative to the provider's working directory, compiled (bin/) or not, and is an executable there", async () => {
+        const { HOME_NFS_POSTRENDER, homeNfsPostrenderPath } = await import("../components/homeNfsServer");
+        assert.strictEqual(homeNfsPostrenderPath("/srv/fleet/bin/components/homeNfsServer.js", "/srv/fleet/bin"), "../components/homeNfsPostrender.js");
+        assert.strictEqual(homeNfsPostrenderPath("/home/ci/fleet/components/homeNfsServer.ts", "/home/ci/fleet"), "components/homeNfsPostrender.js");
+        assert.strictEqual(HOME_NFS_POSTRENDER, "components/homeNfsPostrender.js", "mocha runs in the project directory, as ts-node would");
+        const mode = fs.statSync(path.resolve(process.cwd(), HOME_NFS_POSTRENDER)).mode;
+        assert.ok((mode & 0o111) !== 0, "helm execs it");
+    });
+
+    it("drops the chart's claim of the mounted name and passes everything else on byte for byte", async () => {
+        const rendered = renderedChart();
+        const result = await postrender(rendered);
+        assert.strictEqual(result.status, 0, result.stderr);
+        const objects = parseAllDocuments(result.stdout).map(document => document.toJS());
+        assert.deepStrictEqual(objects.map(o => `${o?.kind}/${o?.metadata.name}`), ["Service/home-nfs", "Deployment/home-nfs"]);
+        // The claim is the first document: what follows it is the output.
+        assert.strictEqual(result.stdout, rendered.slice(rendered.indexOf("---\n# Source: jupyterhub-home-nfs/templates/service.yaml")));
+    });
+
+    it("stops the install when the chart's claim is bound to a disk of its own, or the Deployment mounts another claim", async () => {
+        const bound = await postrender(renderedChart({ volumeName: "lab-home-nfs-home-nfs" }));
+        assert.strictEqual(bound.status, 1);
+        assert.strictEqual(bound.stderr, "homeNfsPostrender: the chart's claim home-nfs is bound to its own volume lab-home-nfs-home-nfs: no cloud disk may be set\n");
+        const other = await postrender(renderedChart({}, "other"));
+        assert.strictEqual(other.status, 1);
+        assert.strictEqual(other.stderr, "homeNfsPostrender: expected the chart's claim other once, found it 0 times\n");
+        assert.strictEqual(other.stdout, "", "nothing for helm to install");
+    });
+});
+
+describe("homes: an existing cluster's storage class for nfs-server volumes", () => {
+    it("must retain, and with quotas make XFS mounted with project quotas", async () => {
+        const { nfsServerClassProblem } = await import("../components/homeStorageClass");
+        const xfs = { reclaimPolicy: "Retain", parameters: { "csi.storage.k8s.io/fstype": "xfs" }, mountOptions: ["pquota"] };
+        assert.strictEqual(nfsServerClassProblem("homes-xfs", xfs, true), undefined);
+        assert.strictEqual(nfsServerClassProblem("legacy", { ...xfs, parameters: { fsType: "XFS" }, mountOptions: ["prjquota"] }, true), undefined);
+        assert.strictEqual(nfsServerClassProblem("ceph-rbd", { reclaimPolicy: "Retain" }, false), undefined, "no quota: any file system");
+        assert.strictEqual(nfsServerClassProblem("standard", { reclaimPolicy: "Delete" }, false),
+            "storage class standard has reclaimPolicy Delete, so a hub's nfs-server volume would be deleted with its claim: " +
+            "name a class with reclaimPolicy: Retain in homeStorage.storageClass");
+        assert.strictEqual(nfsServerClassProblem("ceph-rbd", { reclaimPolicy: "Retain" }, true),
+            "storage class ceph-rbd makes its driver's default volumes mounted without project quotas, where per-user quotas need XFS with pquota: " +
+            "name a class with parameters { csi.storage.k8s.io/fstype: xfs } and mountOptions [pquota], or remove perUserQuotaGb and the hubs' homeQuotaGb");
+        assert.match(nfsServerClassProblem("xfs-plain", { ...xfs, mountOptions: [] }, true)!, /^storage class xfs-plain makes xfs volumes mounted without project quotas/);
+        assert.match(nfsServerClassProblem("ext4-quota", { ...xfs, parameters: { "csi.storage.k8s.io/fstype": "ext4" } }, true)!,
+            /^storage class ext4-quota makes ext4 volumes mounted with project quotas, where per-user quotas need XFS/);
+    });
+
+    it("is read from the cluster, and a class that would delete the volume fails the deployment", async () => {
+        useMocks({ outputs: { "kubernetes:storage.k8s.io/v1:StorageClass": () => ({ reclaimPolicy: "Delete" }) } });
+        const { nfsServerStorageClass } = await import("../components/homeStorageClass");
+        await assert.rejects(settledValueOf(nfsServerStorageClass("onprem-home-storage-class", "standard", false, {})),
+            /^Error: storage class standard has reclaimPolicy Delete, so a hub's nfs-server volume would be deleted with its claim/);
+    });
+});
+
+/** An existing cluster with nfs-server homes on the site's class, deployed under mocks. */
+async function deployOnPrem(mode?: "empty-cluster-preview"): Promise<{ recorder: MockRecorder; fleet: Fleet }> {
+    const recorder = useMocks({
+        mode,
+        config: {
+            clusters: { onprem: { provider: "kubernetes", context: "onprem",
+                homeStorage: { type: "nfs-server", sizeGb: 500, perUserQuotaGb: 20, storageClass: "homes-xfs" } } },
+            hubs: { lab: hubOn("onprem", { homeQuotaGb: 30, sharedDirectory: { mountPath: "/srv/shared" } }) },
+            hubSecrets: { lab: { auth: { clientSecret: "s" } } },
+        },
+        secretKeys: ["hubSecrets"],
+        // The site's class, as `kubectl get storageclass homes-xfs -o yaml` shows it.
+        outputs: { "kubernetes:storage.k8s.io/v1:StorageClass": () => ({
+            reclaimPolicy: "Retain", allowVolumeExpansion: true, volumeBindingMode: "WaitForFirstConsumer",
+            parameters: { "csi.storage.k8s.io/fstype": "xfs" }, mountOptions: ["pquota"],
+        }) },
+    });
+    const { loadFleetConfig } = await import("../components/config");
+    const { deployFleet } = await import("../components/fleet");
+    const fleet = deployFleet(loadFleetConfig());
+    await settleRegistrations(recorder);
+    return { recorder, fleet };
+}
+
+describe("homes: nfs-server on an existing cluster", function () {
+    this.timeout(120000);
+    let recorder: MockRecorder;
+    let fleet: Fleet;
+    before(async () => {
+        ({ recorder, fleet } = await deployOnPrem());
+    });
+
+    it("claims each hub's volume from the class once it is read to retain, sized, protected, as the chart's Deployment names it", async () => {
+        const read = recorder.get("kubernetes:storage.k8s.io/v1:StorageClass", "onprem-home-storage-class");
+        assert.strictEqual(read.readId, "homes-xfs");
+        const claim = recorder.get("kubernetes:core/v1:PersistentVolumeClaim", "lab-home-nfs-claim").inputs;
+        assert.deepStrictEqual(claim, {
+            apiVersion: "v1", kind: "PersistentVolumeClaim",
+            metadata: { name: "home-nfs", namespace: "lab" },
+            spec: { accessModes: ["ReadWriteOnce"], storageClassName: "homes-xfs", resources: { requests: { storage: "500Gi" } } },
+        });
+        assert.ok(protectedSent(recorder, "kubernetes:core/v1:PersistentVolumeClaim", "lab-home-nfs-claim"));
+        const volume = fleet.platforms.onprem.homeVolume("lab");
+        assert.deepStrictEqual([volume.kind, volume.kind === "nfs-server" && volume.nodeSelector], ["nfs-server", {}]);
+    });
+
+    it("serves it from the chart with its own claim dropped, after the claim exists, with the hub's quota, and users mount the server", async () => {
+        const values = await assertServedHome(recorder, "lab", undefined, undefined, 30);
+        const server = recorder.sent.get("kubernetes:helm.sh/v3:Release::lab-home-nfs-release")!;
+        assert.strictEqual(server.wireInputs.postrender, "components/homeNfsPostrender.js");
+        assert.ok(server.dependencies.some(urn => urn.endsWith("::lab-home-nfs-claim")), "helm installs once the claim exists");
+        assertChartAccepts("lab's values", values);
+        assert.ok(values.hub.extraConfig["65-shared-directories"].includes("fleet_spawn_hooks.append(fleet_shared_directories)"));
+    });
+
+    it("grows the volume in place on a larger sizeGb: only the claim's request changes, which the provider patches", async () => {
+        const { homeNfsClaimArgs } = await import("../components/homeNfsServer");
+        const claim = (sizeGb: number, storageClass = "homes-xfs"): PlanJsonResource => ({
+            urn: "urn:pulumi:test::jupyterhub-fleet::kubernetes:core/v1:PersistentVolumeClaim::lab-home-nfs-claim",
+            type: "kubernetes:core/v1:PersistentVolumeClaim", name: "lab-home-nfs-claim", custom: true, protect: true, retainOnDelete: false,
+            inputs: homeNfsClaimArgs("lab", { storageClass, sizeGb }) as Record<string, unknown>,
+        });
+        const plan = (resource: PlanJsonResource): PlanJson => ({ stack: "test", resources: [resource], outputs: {}, violations: [] });
+        const grown = diffPlans(plan(claim(500)), plan(claim(800)));
+        assert.deepStrictEqual([grown.changes.map(c => c.paths), grown.replaces, grown.alerts], [[["spec.resources.requests.storage"]], [], []]);
+        const moved = diffPlans(plan(claim(500)), plan(claim(500, "other")));
+        assert.strictEqual(moved.replaces[0]?.replacedBecause, "changed spec.storageClassName");
+        assert.match(moved.alerts[0], /^replaces protected/);
+    });
+});
+
+describe("homes: nfs-server on an existing cluster, first preview", function () {
+    this.timeout(120000);
+
+    it("plans the claim from the class it reads (an object the fleet does not make) and the server after it", async () => {
+        const { recorder } = await deployOnPrem("empty-cluster-preview");
+        const claim = recorder.sent.get("kubernetes:core/v1:PersistentVolumeClaim::lab-home-nfs-claim")!;
+        assert.strictEqual(claim.wireInputs.spec.storageClassName, "homes-xfs", "known in the preview: the read runs then");
+        assert.ok(recorder.sent.get("kubernetes:helm.sh/v3:Release::lab-home-nfs-release")!.dependencies.some(urn => urn.endsWith("::lab-home-nfs-claim")));
     });
 });

@@ -23,9 +23,9 @@ export const homeStorageSchemas = {
         path: z.string().regex(/^\//, { error: "must be an absolute export path such as /export/homes" }),
     }),
     /**
-     * One block volume per hub (EBS gp3, PD balanced, Cinder), served by an NFS server in the hub's namespace
-     * (2i2c's jupyterhub-home-nfs chart), XFS project quotas per user. See docs/homes.md. Not on existing
-     * clusters: the chart (1.2.0) serves a disk by cloud volume id only, its claim's storage class is fixed to "".
+     * One block volume per hub (EBS gp3, PD balanced, Cinder; on an existing cluster a claim from `storageClass`),
+     * served by an NFS server in the hub's namespace (2i2c's jupyterhub-home-nfs chart), XFS project quotas per
+     * user. See docs/homes.md.
      */
     "nfs-server": z.strictObject({
         type: z.literal("nfs-server"),
@@ -35,6 +35,12 @@ export const homeStorageSchemas = {
         perUserQuotaGb: z.number().positive().optional(),
         /** A daily snapshot of each hub's volume, kept `keepDays` (AWS Data Lifecycle Manager, a GCP snapshot schedule). */
         snapshots: z.strictObject({ keepDays: z.number().int().min(1).max(365) }).optional(),
+        /**
+         * Existing clusters only (required there): the class each hub's volume is claimed from. It must retain
+         * (the deployment reads it); with quotas it must make XFS volumes mounted with `pquota`; growing `sizeGb`
+         * needs its `allowVolumeExpansion`.
+         */
+        storageClass: z.string().min(1).optional(),
     }),
 };
 export type HomeStorageSpec =
@@ -51,13 +57,14 @@ export const HOME_STORAGE_TYPES: Record<ProviderName, readonly HomeStorageType[]
     aws: ["efs", "nfs-server"],
     gcp: ["dynamic", "filestore", "nfs-server"],
     ovh: ["dynamic", "nfs-server"],
-    kubernetes: ["dynamic", "nfs"],
+    kubernetes: ["dynamic", "nfs", "nfs-server"],
 };
 
 /**
  * Where `snapshots` has a scheduler of the cloud's own: AWS Data Lifecycle Manager, GCP snapshot schedule
  * policies. OVH schedules backups of instances only (`ovh.cloudproject.WorkflowBackup` takes an `instanceId`),
- * so Cinder volumes get the CSI snapshot CronJob of docs/homes.md instead.
+ * and an existing cluster's storage is the site's, so their volumes get the CSI snapshot CronJob of
+ * docs/homes.md instead.
  */
 export const SNAPSHOT_PROVIDERS: readonly ProviderName[] = ["aws", "gcp"];
 
@@ -87,9 +94,21 @@ export function checkHomeStorage(cluster: { readonly provider: ProviderName; rea
     }
     if (home.snapshots && !SNAPSHOT_PROVIDERS.includes(provider)) {
         problems.add([...homePath, "snapshots"], `${provider} clusters have no snapshot schedule for volumes`,
-            "remove it and schedule CSI VolumeSnapshots as docs/homes.md (\"Snapshots on OVH\") shows");
+            `remove it and schedule CSI VolumeSnapshots as docs/homes.md ("${CSI_SNAPSHOTS_SECTION}") shows`);
+    }
+    if (home.storageClass !== undefined && provider !== "kubernetes") {
+        problems.add([...homePath, "storageClass"], `the fleet makes each hub's volume itself on ${provider} (${NFS_SERVER_VOLUMES[provider]})`,
+            "remove it (storageClass names the class of existing clusters' volumes)");
     }
 }
+
+/** The section of docs/homes.md with the CSI snapshot CronJob. */
+export const CSI_SNAPSHOTS_SECTION = "nfs-server on OVH and existing clusters (CSI snapshots)";
+
+/** The volume the fleet makes for each hub's nfs-server homes, where it makes one. */
+const NFS_SERVER_VOLUMES: Record<Exclude<ProviderName, "kubernetes">, string> = {
+    aws: "an EBS gp3 volume", gcp: "a balanced persistent disk", ovh: "a Cinder volume",
+};
 
 /** A hub's home fields against its cluster's home storage: quota overrides and shared directories. */
 export function checkHubHomes(hubKey: string, hub: HubHomeFields, clusterKey: string, home: HomeStorageSpec | undefined,

@@ -62,6 +62,16 @@ export function checkKubernetesCluster(cluster: KubernetesClusterSpec, path: rea
         problems.add([...path, "homeStorage", "storageClass"], "dynamic homes on an existing cluster need a named storage class",
             "name one whose reclaimPolicy is Retain (the deployment checks it), or use homeStorage: { type: nfs, … }");
     }
+    if (cluster.homeStorage.type === "nfs-server" && !cluster.homeStorage.storageClass) {
+        // The fleet makes no disks on a cluster it did not make: each hub's volume is a claim from the site's class.
+        problems.add([...path, "homeStorage", "storageClass"], "nfs-server homes on an existing cluster need a named storage class for each hub's volume",
+            "name one whose reclaimPolicy is Retain (the deployment checks it; with quotas it must make XFS volumes mounted with pquota: docs/homes.md)");
+    }
+    if (cluster.homeStorage.type === "nfs-server" && cluster.openshift) {
+        // jupyterhub-home-nfs 1.2.0 templates/deployment.yaml: every container is `privileged: true`.
+        problems.add([...path, "homeStorage", "type"], "the nfs-server chart runs privileged containers (nfs-ganesha, xfs_quota), which OpenShift admits only under the privileged SCC",
+            "use homeStorage: { type: nfs, … } with the site's NFS server");
+    }
     if (Object.keys(cluster.buckets).length > 0 && !cluster.s3Endpoint) {
         problems.add([...path, "buckets"], "buckets on an existing cluster need the S3 endpoint that serves them",
             "add s3Endpoint: https://… to the cluster");

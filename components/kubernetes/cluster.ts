@@ -2,13 +2,14 @@
  * An existing Kubernetes cluster as a platform: an on-premises or OpenShift cluster run by someone else
  * (Valeria, CERN VRE), or a laptop cluster (kind, minikube, k3d) for trying the fleet out. Nothing is created
  * around the cluster: its storage (an NFS server, a storage class) and S3-compatible object storage exist
- * already, and this component only describes them to the hubs, plus, on OpenShift, the security context
- * constraints the hubs' pods need (see ../../docs/existing-clusters.md).
+ * already, and this component only describes them to the hubs (an nfs-server hub claims its volume from the
+ * class: homeNfsServer.ts), plus, on OpenShift, the security context constraints the hubs' pods need (see
+ * ../../docs/existing-clusters.md).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { bucketFullName, HubSpec, KubernetesClusterSpec } from "../config";
-import { HOME_VOLUMES, retainingStorageClass } from "../homeStorageClass";
+import { HOME_VOLUMES, nfsServerStorageClass, retainingStorageClass } from "../homeStorageClass";
 import {
     BucketRef, HomeVolume, HubAccess, Platform, PlatformArgs, UserVolume, baseHubAccess, bucketEnvVars, hubOnCluster,
 } from "../platform";
@@ -74,7 +75,11 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
     readonly chartSccBindings: Readonly<Record<string, k8s.rbac.v1.ClusterRoleBinding>>;
     private readonly spec: KubernetesClusterSpec;
     private readonly hubs: Readonly<Record<string, HubSpec>>;
-    /** For dynamic homes: the named class once it is known to retain volumes (the cluster default on a laptop). */
+    /**
+     * For dynamic homes: the named class once it is known to retain volumes (the cluster default on a laptop).
+     * For nfs-server homes: the class of each hub's volume once it is known to retain them (and, with quotas, to
+     * make XFS with project quotas).
+     */
     private readonly homeStorageClass?: pulumi.Output<string>;
 
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -98,8 +103,16 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
         }));
 
         const home = spec.homeStorage;
+        const classOpts: pulumi.CustomResourceOptions = { parent: this, provider: this.kubeProvider };
         if (home.type === "dynamic" && home.storageClass) {
-            this.homeStorageClass = retainingStorageClass(`${name}-home-storage-class`, home.storageClass, HOME_VOLUMES, { parent: this, provider: this.kubeProvider });
+            this.homeStorageClass = retainingStorageClass(`${name}-home-storage-class`, home.storageClass, HOME_VOLUMES, classOpts);
+        } else if (home.type === "nfs-server") {
+            if (!home.storageClass) {
+                throw new Error(`clusters.${name}.homeStorage.storageClass: nfs-server homes on an existing cluster need a named storage class`);
+            }
+            const quotas = home.perUserQuotaGb !== undefined
+                || Object.values(args.hubs).some(hub => hub.storage !== "none" && hub.homeQuotaGb !== undefined);
+            this.homeStorageClass = nfsServerStorageClass(`${name}-home-storage-class`, home.storageClass, quotas, classOpts);
         }
 
         const constraints: Record<string, k8s.apiextensions.CustomResource> = {};
@@ -130,6 +143,17 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Platf
                 return { kind: "nfs", server: home.server, path: home.path, hubDirectory: hubKey, createsUserDirectories: true };
             case "dynamic":
                 return { kind: "dynamic", storageClass: this.homeStorageClass, capacity: home.size };
+            case "nfs-server":
+                return {
+                    kind: "nfs-server",
+                    // Set with the type in the constructor.
+                    disk: { storageClass: this.homeStorageClass!, sizeGb: home.sizeGb },
+                    sizeGb: home.sizeGb,
+                    perUserQuotaGb: home.perUserQuotaGb,
+                    // The site's nodes carry no purpose labels, and its class places the volume (a topology-aware
+                    // class binds where the server's pod is scheduled): nothing to pin the server to.
+                    nodeSelector: {},
+                };
             default:
                 throw new Error(`cluster ${this.clusterKey}: ${home.type} home storage is not available on an existing cluster`);
         }
