@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ClusterSpec, HubSpec, ProviderName } from "./config";
+import { ClusterSpec, HubSpec, NfsServerHomeSpec, ProviderName } from "./config";
 import { HomeNfsDisk } from "./homeNfsServer";
 import { PlainObject } from "./util";
 
@@ -269,5 +269,25 @@ export function baseHubAccess(overrides: Partial<HubAccess> = {}): HubAccess {
     return {
         serviceAccountAnnotations: {}, env: {}, cloudMetadata: "block", hubSecretFiles: [], hubExtraConfig: {},
         userVolumes: [], dependsOn: [], reachableBuckets: [], ...overrides,
+    };
+}
+
+/**
+ * The nfs-server home volume of `hubKey` on the disk a cloud platform made for it (`disks` by hub key), for the
+ * Hub to serve: the server runs on core nodes in the disk's `zone`, and waits for the disk and `alsoWaitFor`.
+ */
+export function nfsServerHomeVolume<D extends pulumi.CustomResource>(hubKey: string, disks: Readonly<Record<string, D>>,
+    spec: NfsServerHomeSpec, disk: (created: D) => HomeNfsDisk, zone?: string, alsoWaitFor: pulumi.Resource[] = []): HomeVolume {
+    const created = disks[hubKey];
+    if (!created) {
+        throw new Error(`no home disk for hub "${hubKey}": pass the hub to the cluster component (known: ${Object.keys(disks).join(", ") || "none"})`);
+    }
+    return {
+        kind: "nfs-server",
+        disk: disk(created),
+        sizeGb: spec.sizeGb,
+        perUserQuotaGb: spec.perUserQuotaGb,
+        nodeSelector: { [NODE_PURPOSE_LABEL]: "core", ...zone === undefined ? {} : { [ZONE_LABEL]: zone } },
+        dependsOn: [created, ...alsoWaitFor],
     };
 }

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { NfsServerHomeSpec, NodePoolSpec, nodePoolPurpose } from "../config";
-import { HomeVolume, NODE_PURPOSE_LABEL, ZONE_LABEL } from "../platform";
+import { HomeVolume, nfsServerHomeVolume } from "../platform";
 import { fleetTags } from "../tags";
 import { poolSubnetKeys, SubnetPlacement } from "./zones";
 
@@ -99,17 +99,6 @@ export class HomeDisks extends pulumi.ComponentResource {
     }
 
     homeVolume(hubKey: string): HomeVolume {
-        const volume = this.volumes[hubKey];
-        if (!volume) {
-            throw new Error(`no home volume for hub "${hubKey}": pass the hub to the cluster component (known: ${Object.keys(this.volumes).join(", ") || "none"})`);
-        }
-        return {
-            kind: "nfs-server",
-            disk: { cloud: "eks", volumeId: volume.id },
-            sizeGb: this.spec.sizeGb,
-            perUserQuotaGb: this.spec.perUserQuotaGb,
-            nodeSelector: { [NODE_PURPOSE_LABEL]: "core", [ZONE_LABEL]: this.zone },
-            dependsOn: [volume],
-        };
+        return nfsServerHomeVolume(hubKey, this.volumes, this.spec, volume => ({ cloud: "eks", volumeId: volume.id }), this.zone);
     }
 }

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { NfsServerHomeSpec } from "../config";
-import { HomeVolume, NODE_PURPOSE_LABEL, ZONE_LABEL } from "../platform";
+import { HomeVolume, nfsServerHomeVolume } from "../platform";
 import { fleetTags } from "../tags";
 
 /** Snapshots start at this UTC time (a daily schedule's `startTime`, on the hour). */
@@ -79,18 +79,8 @@ export class HomeDisks extends pulumi.ComponentResource {
     }
 
     homeVolume(hubKey: string): HomeVolume {
-        const disk = this.disks[hubKey];
-        if (!disk) {
-            throw new Error(`no home disk for hub "${hubKey}": pass the hub to the cluster component (known: ${Object.keys(this.disks).join(", ") || "none"})`);
-        }
-        return {
-            kind: "nfs-server",
-            // projects/<project>/zones/<zone>/disks/<name>, the handle pd.csi.storage.gke.io takes.
-            disk: { cloud: "gke", volumeId: disk.id },
-            sizeGb: this.spec.sizeGb,
-            perUserQuotaGb: this.spec.perUserQuotaGb,
-            nodeSelector: { [NODE_PURPOSE_LABEL]: "core", [ZONE_LABEL]: this.zone },
-            dependsOn: [disk, ...(this.attachments[hubKey] ? [this.attachments[hubKey]] : [])],
-        };
+        // projects/<project>/zones/<zone>/disks/<name>, the handle pd.csi.storage.gke.io takes.
+        return nfsServerHomeVolume(hubKey, this.disks, this.spec, disk => ({ cloud: "gke", volumeId: disk.id }), this.zone,
+            this.attachments[hubKey] ? [this.attachments[hubKey]] : []);
     }
 }

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ovh from "@ovhcloud/pulumi-ovh";
 import { NfsServerHomeSpec } from "../config";
-import { HomeVolume, NODE_PURPOSE_LABEL } from "../platform";
+import { HomeVolume, nfsServerHomeVolume } from "../platform";
 
 export interface HomeDisksArgs {
     readonly clusterKey: string;
@@ -39,17 +39,6 @@ export class HomeDisks extends pulumi.ComponentResource {
     }
 
     homeVolume(hubKey: string): HomeVolume {
-        const volume = this.volumes[hubKey];
-        if (!volume) {
-            throw new Error(`no home volume for hub "${hubKey}": pass the hub to the cluster component (known: ${Object.keys(this.volumes).join(", ") || "none"})`);
-        }
-        return {
-            kind: "nfs-server",
-            disk: { cloud: "openstack", volumeId: volume.id },
-            sizeGb: this.spec.sizeGb,
-            perUserQuotaGb: this.spec.perUserQuotaGb,
-            nodeSelector: { [NODE_PURPOSE_LABEL]: "core" },
-            dependsOn: [volume],
-        };
+        return nfsServerHomeVolume(hubKey, this.volumes, this.spec, volume => ({ cloud: "openstack", volumeId: volume.id }));
     }
 }
