@@ -1,6 +1,6 @@
 // One worker of tests/run.js: runs the test files it is sent, one mocha run each, in this process (modules
 // stay loaded between files, as in one mocha process), and answers with the file's spec output and counts.
-require("ts-node/register/transpile-only");
+require("./register");
 const { Mocha } = require("mocha");
 const mocharc = require("../.mocharc.json");
 const { Tally } = require("./reporter");
