@@ -38,6 +38,20 @@ const cilogonIdpSchema = z.strictObject({
 });
 export type CilogonIdpSpec = z.infer<typeof cilogonIdpSchema>;
 
+/**
+ * An OAuth client of an OpenID Connect provider, as the hubs' `oidc` auth and Grafana's sign-in both name it
+ * (the secret goes in hubSecrets / clusterSecrets).
+ */
+export const oauthClientFields = {
+    clientId: z.string().min(1),
+    authorizeUrl: z.url(),
+    tokenUrl: z.url(),
+    userdataUrl: z.url(),
+    scopes: z.array(z.string().min(1)).default(["openid", "profile", "email"]),
+    /** Claim in the userinfo response that lists the user's groups. */
+    groupsClaim: z.string().min(1).default("groups"),
+};
+
 export const authSchemas = {
     github: z.strictObject({
         type: z.literal("github"),
@@ -58,19 +72,13 @@ export const authSchemas = {
     }),
     oidc: z.strictObject({
         type: z.literal("oidc"),
-        clientId: z.string().min(1),
-        authorizeUrl: z.url(),
-        tokenUrl: z.url(),
-        userdataUrl: z.url(),
+        ...oauthClientFields,
         usernameClaim: z.string().min(1).default("preferred_username"),
         /**
          * The operator's statement that `usernameClaim` holds the user's GitHub login (an identity provider that
          * brokers GitHub), which OVH accessGroups, keyed by GitHub login, need.
          */
         usernamesAreGithubLogins: z.boolean().optional(),
-        scopes: z.array(z.string().min(1)).default(["openid", "profile", "email"]),
-        /** Claim in the userinfo response that lists the user's groups. */
-        groupsClaim: z.string().min(1).default("groups"),
         allowedGroups: z.array(z.string().min(1)).optional(),
         adminGroups: z.array(z.string().min(1)).optional(),
         allowedUsers: userList.optional(),

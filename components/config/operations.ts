@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { PathPart, Problems, secretCommand } from "./errors";
+import { oauthClientFields } from "./hub";
 import { ProviderName } from "./names";
 
 /** Days of metrics Prometheus keeps unless the cluster says otherwise. */
@@ -27,14 +28,9 @@ const grafanaAuthSchemas = {
     }),
     oidc: z.strictObject({
         type: z.literal("oidc"),
-        clientId: z.string().min(1),
-        authorizeUrl: z.url(),
-        tokenUrl: z.url(),
-        userdataUrl: z.url(),
-        scopes: z.array(z.string().min(1)).default(["openid", "email", "profile"]),
+        ...oauthClientFields,
         /** Members of these groups (from the `groupsClaim` of the userinfo) may sign in. */
         allowedGroups: z.array(z.string().min(1)).min(1),
-        groupsClaim: z.string().min(1).default("groups"),
     }),
 };
 export type GrafanaAuthSpec = z.infer<(typeof grafanaAuthSchemas)[keyof typeof grafanaAuthSchemas]>;
