@@ -86,3 +86,14 @@ export function apiTaintEffect(effect: TaintEffect): "NO_SCHEDULE" | "PREFER_NO_
         case "NoExecute": return "NO_EXECUTE";
     }
 }
+
+/** A node affinity to the nodes of `poolKeys` (by the fleet's pool label): how the GPU add-ons reach only the GPU pools. */
+export function poolAffinity(poolKeys: readonly string[]) {
+    return {
+        nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_POOL_LABEL, operator: "In", values: [...poolKeys].sort() }] }],
+            },
+        },
+    };
+}

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NODE_POOL_LABEL } from "../platform";
+import { poolAffinity } from "../nodePoolScheduling";
 
 /** Pinned: NVIDIA/k8s-device-plugin's chart, the version the EKS user guide installs ("Install Kubernetes device plugin for GPUs"). */
 export const DEVICE_PLUGIN_CHART = {
@@ -26,13 +26,7 @@ export const DEVICE_PLUGIN_NAMESPACE = "kube-system";
 export function devicePluginValues(gpuPoolKeys: readonly string[]): Record<string, unknown> {
     if (gpuPoolKeys.length === 0) throw new Error("the NVIDIA device plugin is only installed on a cluster with a GPU pool");
     return {
-        affinity: {
-            nodeAffinity: {
-                requiredDuringSchedulingIgnoredDuringExecution: {
-                    nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_POOL_LABEL, operator: "In", values: [...gpuPoolKeys].sort() }] }],
-                },
-            },
-        },
+        affinity: poolAffinity(gpuPoolKeys),
         tolerations: [{ operator: "Exists" }],
     };
 }

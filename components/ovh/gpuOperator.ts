@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NODE_POOL_LABEL } from "../platform";
+import { poolAffinity } from "../nodePoolScheduling";
 
 /** Pinned: NVIDIA's gpu-operator chart (its versions carry a `v`; v25.3.4 released in NVIDIA/gpu-operator#1708, with node feature discovery v0.17.3). */
 export const GPU_OPERATOR_CHART = {
@@ -35,13 +35,7 @@ export function gpuOperatorValues(gpuPoolKeys: readonly string[]): Record<string
         "node-feature-discovery": {
             worker: {
                 tolerations: everyTaint,
-                affinity: {
-                    nodeAffinity: {
-                        requiredDuringSchedulingIgnoredDuringExecution: {
-                            nodeSelectorTerms: [{ matchExpressions: [{ key: NODE_POOL_LABEL, operator: "In", values: [...gpuPoolKeys].sort() }] }],
-                        },
-                    },
-                },
+                affinity: poolAffinity(gpuPoolKeys),
             },
         },
     };
